@@ -1,0 +1,3 @@
+from kokoro_speech.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The ASGI app factory: wiring, middleware, engine loading, and the one place errors become HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kokoro_speech import __version__
+from kokoro_speech.api.auth import KeyChecker
+from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders
+from kokoro_speech.api.routes import router, v1
+from kokoro_speech.api.schemas import error_body
+from kokoro_speech.config import Settings
+from kokoro_speech.engine.synthesize import Engine
+from kokoro_speech.errors import ClientError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+
+def _client_error(_: Request, exc: ClientError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+    return JSONResponse(error_body(exc.message, exc.type, exc.param, exc.code), exc.status, headers=headers)
+
+
+def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request", "type": ""}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    if first.get("type") == "json_invalid":
+        message, param = "We could not parse the JSON body of your request: it is not valid JSON.", None
+    elif first.get("type") == "missing":
+        message, param = f"Missing required parameter: '{loc[0]}'.", loc[0]
+    elif not loc:
+        message, param = f"The request body must be a JSON object ({first.get('msg')}).", None
+    else:
+        param = loc[0]
+        detail = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = f"Invalid value for '{'.'.join(loc)}': {detail}"
+    return JSONResponse(error_body(message, "invalid_request_error", param, "invalid_value" if param else None), 400)
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 404:
+        message = f"Unknown request URL: {request.method} {request.url.path}."
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed for {request.url.path}."
+    else:
+        message = str(exc.detail)
+    return JSONResponse(error_body(message, "invalid_request_error", None, _HTTP_CODES.get(exc.status_code)),
+                        exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(error_body("The server had an error while processing your request.", "server_error",
+                                   code="internal_error"), 500)
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        loader = None
+        if app.state.engine is None:
+            def load() -> None:
+                try:
+                    app.state.engine = Engine.load(settings)
+                    log.info("model loaded and warm")
+                except Exception as exc:  # reported by /health; the process stays up to say why
+                    log.exception("the engine failed to load")
+                    app.state.load_error = str(exc)
+
+            loader = threading.Thread(target=load, name="engine-loader", daemon=True)
+            loader.start()
+        yield
+        if loader is not None:
+            await asyncio.to_thread(loader.join)
+        if app.state.engine is not None and engine is None:
+            app.state.engine.close()
+
+    app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan,
+                  description="OpenAI-compatible text-to-speech with Kokoro-82M.")
+    app.state.settings = settings
+    app.state.keys = KeyChecker(settings.keys())
+    app.state.engine = engine
+    app.state.load_error = None
+
+    app.include_router(v1)
+    app.include_router(router)
+    app.add_exception_handler(ClientError, _client_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseHeaders)
+    return app

@@ -1,0 +1,118 @@
+"""The HTTP endpoints: speech, models, voices, health."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from typing import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from kokoro_speech.api.schemas import MODEL_ALIASES, MODEL_ID, ErrorBody, SpeechRequest
+from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
+from kokoro_speech.engine.model import SAMPLE_RATE
+from kokoro_speech.engine.synthesize import Engine, Synthesis
+from kokoro_speech.errors import ClientError, InvalidParameter, NotReady
+
+log = logging.getLogger(__name__)
+
+CREATED = 1735689600  # 2025-01-01, a fixed "created" time for the model list
+
+
+def require_key(request: Request) -> str | None:
+    return request.app.state.keys.check(request.headers.get("authorization"))
+
+
+def engine_of(request: Request) -> Engine:
+    engine = request.app.state.engine
+    if engine is None:
+        raise NotReady()
+    return engine
+
+
+router = APIRouter()
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses={
+    400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
+
+
+async def encoded(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes]:
+    """The synthesis as bytes of `fmt`, chunk by chunk; stops the synthesis when the client leaves."""
+    encoder = Encoder(fmt)
+    try:
+        async for samples in synthesis:
+            data = encoder.encode(samples)
+            if data:
+                yield data
+        tail = encoder.finish()
+        if tail:
+            yield tail
+    finally:
+        encoder.close()
+        await synthesis.aclose()
+
+
+def _sse(event: dict) -> bytes:
+    return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+
+
+async def sse_events(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes]:
+    """OpenAI's `stream_format: sse`: speech.audio.delta events, then speech.audio.done with usage."""
+    async for data in encoded(synthesis, fmt):
+        yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+    stats = synthesis.stats
+    output_tokens = stats.audio_samples // (SAMPLE_RATE // 50)  # one token per 20 ms of audio
+    yield _sse({"type": "speech.audio.done", "usage": {
+        "input_tokens": stats.phoneme_tokens, "output_tokens": output_tokens,
+        "total_tokens": stats.phoneme_tokens + output_tokens}})
+
+
+@v1.post("/audio/speech", response_class=StreamingResponse, responses={
+    200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
+async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
+    engine = engine_of(request)
+    fmt = FORMATS[body.response_format]
+    started = time.perf_counter()
+    synthesis = await engine.open(body.input, body.voice_id(), body.speed)
+    log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s", len(body.input),
+             body.voice_id(), fmt.name, body.speed, time.perf_counter() - started)
+    headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
+    if body.stream_format == "sse":
+        return StreamingResponse(sse_events(synthesis, fmt), media_type="text/event-stream", headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="speech.{fmt.name}"'
+    return StreamingResponse(encoded(synthesis, fmt), media_type=fmt.content_type, headers=headers)
+
+
+def _model_entry(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": CREATED, "owned_by": "kokoro-speech"}
+
+
+@v1.get("/models")
+async def list_models() -> dict:
+    return {"object": "list", "data": [_model_entry(m) for m in (MODEL_ID, *MODEL_ALIASES)]}
+
+
+@v1.get("/models/{model_id}")
+async def get_model(model_id: str) -> dict:
+    if model_id != MODEL_ID and model_id not in MODEL_ALIASES:
+        raise ClientError(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+    return _model_entry(model_id)
+
+
+@v1.get("/audio/voices")
+async def list_voices(request: Request) -> dict:
+    return {"voices": engine_of(request).voices.describe()}
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state
+    if state.engine is not None:
+        return JSONResponse({"status": "ok"})
+    status = "failed" if state.load_error else "loading"
+    return JSONResponse({"status": status, "error": state.load_error}, status_code=503)
+
+
+__all__ = ["router", "v1", "InvalidParameter"]

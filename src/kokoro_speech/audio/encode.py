@@ -1,0 +1,107 @@
+"""Float32 audio → the bytes of each response format, incrementally, with PyAV (FFmpeg's codecs).
+
+mp3, aac, opus and pcm come out chunk by chunk as audio is fed in; concatenated, the chunks form one valid
+file. wav and flac are written whole, so their headers carry the real length.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from kokoro_speech.engine.model import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    name: str
+    content_type: str
+    container: str | None  # None: raw s16le samples, no container
+    codec: str | None
+    bit_rate: int | None
+    streams: bool  # bytes go out while synthesizing (else one whole file at the end)
+    options: tuple[tuple[str, str], ...] = ()  # muxer options
+
+
+FORMATS: dict[str, AudioFormat] = {
+    "mp3": AudioFormat("mp3", "audio/mpeg", "mp3", "libmp3lame", 96_000, True),
+    "aac": AudioFormat("aac", "audio/aac", "adts", "aac", 96_000, True),
+    "opus": AudioFormat("opus", "audio/ogg", "ogg", "libopus", 48_000, True, (("page_duration", "100000"),)),  # 0.1 s pages
+    "pcm": AudioFormat("pcm", "audio/pcm", None, None, None, True),
+    "flac": AudioFormat("flac", "audio/flac", "flac", "flac", None, False),
+    "wav": AudioFormat("wav", "audio/wav", "wav", "pcm_s16le", None, False),
+}
+
+
+def to_s16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+
+
+class _StreamSink:
+    """A write-only file: FFmpeg sees it as unseekable and writes a streamable file."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+class Encoder:
+    """Feed float32 samples with `encode`, collect the bytes each call returns, then `finish`."""
+
+    def __init__(self, fmt: AudioFormat) -> None:
+        self.format = fmt
+        self._container = None
+        if fmt.container is None:
+            return
+        self._sink: io.BytesIO | _StreamSink = _StreamSink() if fmt.streams else io.BytesIO()
+        self._container = av.open(self._sink, mode="w", format=fmt.container, options=dict(fmt.options))
+        self._stream = self._container.add_stream(fmt.codec, rate=SAMPLE_RATE, layout="mono")
+        if fmt.bit_rate:
+            self._stream.bit_rate = fmt.bit_rate
+        self._pts = 0
+
+    def _take(self) -> bytes:
+        return self._sink.take() if isinstance(self._sink, _StreamSink) else b""
+
+    def encode(self, samples: np.ndarray) -> bytes:
+        pcm = to_s16(samples)
+        if self._container is None:
+            return pcm.tobytes()
+        if pcm.size == 0:
+            return b""
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._pts
+        self._pts += pcm.size
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        return self._take()
+
+    def finish(self) -> bytes:
+        if self._container is None:
+            return b""
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        if isinstance(self._sink, io.BytesIO):
+            return self._sink.getvalue()
+        return self._take()
+
+    def close(self) -> None:
+        """Release FFmpeg's resources without finishing (the client went away)."""
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:
+                pass
+            self._container = None

@@ -1,0 +1,142 @@
+"""The `kokoro-speech` command: serve | say | voices. Argument parsing only; the work is in the package.
+
+Every Settings field is a flag (`--voices-dir`), so flags, KOKORO_* variables and .env files stay in step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import typing
+from pathlib import Path
+
+from kokoro_speech import __version__
+from kokoro_speech.config import Settings
+from kokoro_speech.errors import ClientError, SetupError
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        kwargs: dict = {"dest": name, "default": argparse.SUPPRESS, "help": field.description}
+        annotation = field.annotation
+        if annotation is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(annotation) is typing.Literal:
+            kwargs["choices"] = typing.get_args(annotation)
+        elif annotation is int:
+            kwargs["type"] = int
+        elif Path in typing.get_args(annotation) or annotation is Path:
+            kwargs["type"] = Path
+        parser.add_argument(flag, **kwargs)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {name: value for name, value in vars(args).items() if name in Settings.model_fields}
+    return Settings(**overrides)
+
+
+def _fail(message: str) -> typing.NoReturn:
+    print(f"kokoro-speech: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from kokoro_speech.api.app import create_app
+    from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
+
+    if not settings.keys() and not settings.binds_loopback() and not settings.insecure_no_auth:
+        _fail(f"no API key is configured and {settings.host} is not a loopback address: set KOKORO_API_KEYS "
+              "or --api-key-file, or pass --insecure-no-auth to serve without authentication")
+    # Find and verify the files now, so a missing or corrupt one stops start-up with a clear message;
+    # the session itself loads in the background while /health says 503.
+    settings.model = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+    settings.voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
+    from kokoro_speech.engine.voices import VoiceRegistry
+
+    VoiceRegistry.from_dir(settings.voices_dir)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                timeout_graceful_shutdown=30)
+
+
+def say(settings: Settings, args: argparse.Namespace) -> None:
+    from kokoro_speech.audio.encode import FORMATS, Encoder
+    from kokoro_speech.engine.synthesize import Engine
+
+    if args.file is not None:
+        text = Path(args.file).read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
+    elif args.text is not None:
+        text = args.text
+    else:
+        text = sys.stdin.read()
+    out = Path(args.output)
+    format_name = (args.format or out.suffix.lstrip(".") or "mp3").lower()
+    if format_name not in FORMATS:
+        _fail(f"unknown output format '{format_name}': use --format with one of {', '.join(FORMATS)}")
+    fmt = FORMATS[format_name]
+    engine = Engine.load(settings)
+
+    async def run() -> None:
+        from tqdm import tqdm
+
+        synthesis = await engine.open(text, args.voice, args.speed)
+        encoder = Encoder(fmt)
+        stats = synthesis.stats
+        with out.open("wb") as f, tqdm(total=stats.input_characters, unit="char", disable=args.quiet) as progress:
+            async for samples in synthesis:
+                f.write(encoder.encode(samples))
+                progress.update(stats.characters_done - progress.n)
+                progress.set_postfix(audio=f"{stats.audio_seconds:.1f}s")
+            f.write(encoder.finish())
+            progress.update(stats.input_characters - progress.n)
+
+    try:
+        asyncio.run(run())
+    except ClientError as exc:
+        _fail(exc.message)
+    finally:
+        engine.close()
+
+
+def voices(settings: Settings) -> None:
+    from kokoro_speech.engine.voices import VoiceRegistry
+    from kokoro_speech.engine.weights import resolve_voices_dir
+
+    folder = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
+    for voice in VoiceRegistry.from_dir(folder).describe():
+        aliases = ", ".join(voice["openai_aliases"])
+        print(f"{voice['id']:<16} {voice['language_name']:<22} {voice['gender']:<7} {aliases}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="kokoro-speech", description="OpenAI-compatible Kokoro-82M speech server.")
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the HTTP server")
+    say_parser = commands.add_parser("say", help="speak text into an audio file, without a server")
+    say_parser.add_argument("text", nargs="?", help="the text (default: --file, else standard input)")
+    say_parser.add_argument("-f", "--file", help="read the text from this file ('-' for standard input)")
+    say_parser.add_argument("-o", "--output", default="speech.mp3", help="output file (default: speech.mp3)")
+    say_parser.add_argument("--voice", default="af_heart", help="voice id, OpenAI name or blend")
+    say_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
+    say_parser.add_argument("--format", help="mp3, wav, aac, opus, flac or pcm (default: from the file name)")
+    say_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    voices_parser = commands.add_parser("voices", help="list the voices")
+    for sub in (serve_parser, say_parser, voices_parser):
+        _add_settings_flags(sub)
+    args = parser.parse_args(argv)
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "say":
+            say(settings, args)
+        else:
+            voices(settings)
+    except SetupError as exc:
+        _fail(str(exc))

@@ -1,0 +1,73 @@
+"""The ONNX Runtime session: (phoneme token ids, style vector, speed) → float32 audio at 24 kHz.
+
+Accepts both input conventions found in Kokoro v1.0 exports: `tokens`/`style`/`speed` and
+`input_ids`/`style`/`speed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from kokoro_speech.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24_000
+MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
+
+_NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
+
+
+def providers_for(device: str) -> list[str]:
+    if device == "cuda":
+        available = ort.get_available_providers()
+        if "CUDAExecutionProvider" not in available:
+            raise SetupError(
+                "--device cuda was asked for, but this ONNX Runtime has no CUDA provider "
+                f"(available: {', '.join(available)}): pip install 'kokoro-speech[cuda]' on a machine with CUDA"
+            )
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class KokoroModel:
+    def __init__(self, path: Path, *, device: str = "cpu", threads: int = 0) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=providers_for(device))
+        except SetupError:
+            raise
+        except Exception as exc:
+            raise SetupError(f"model file {path} could not be loaded by ONNX Runtime ({exc}): "
+                             "pass --model with a Kokoro v1.0 ONNX export") from exc
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        token_name = "tokens" if "tokens" in inputs else "input_ids"
+        if token_name not in inputs or "style" not in inputs or "speed" not in inputs:
+            raise SetupError(
+                f"model file {path} has inputs {sorted(inputs)}; a Kokoro v1.0 export has "
+                "tokens (or input_ids), style and speed"
+            )
+        self._token_name = token_name
+        self._speed_type = _NUMPY_TYPES.get(inputs["speed"].type, np.float32)
+        self._output_name = self.session.get_outputs()[0].name
+        self.providers = self.session.get_providers()
+
+    def __call__(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        """Audio for one piece of at most MAX_TOKENS token ids."""
+        if not 0 < len(tokens) <= MAX_TOKENS:
+            raise ValueError(f"a piece must hold 1..{MAX_TOKENS} tokens, got {len(tokens)}")
+        feed = {
+            self._token_name: np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
+            "speed": np.array([speed], dtype=self._speed_type),
+        }
+        (audio,) = self.session.run([self._output_name], feed)
+        return np.asarray(audio, dtype=np.float32).reshape(-1)

@@ -1,0 +1,159 @@
+"""Text → pieces → audio, as an async iterator the API streams from.
+
+`Engine.open` checks everything a client can get wrong (voice, language, server load, nothing to say)
+before the first byte is sent; the stream then phonemizes the next piece while the current one is
+synthesized and yields each piece's audio the moment it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import numpy as np
+
+from kokoro_speech.audio.stitch import pause, trim
+from kokoro_speech.config import Settings
+from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
+from kokoro_speech.engine.scheduler import Scheduler
+from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
+from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
+from kokoro_speech.errors import NothingToSay, UnsupportedLanguage
+from kokoro_speech.text.normalize import normalize
+from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
+from kokoro_speech.text.split import Piece, plan_pieces, split_sentences
+
+log = logging.getLogger(__name__)
+
+WARM_UP_TEXT = "Kokoro is warming up."
+
+
+@dataclass
+class SynthesisStats:
+    """What a finished (or aborted) synthesis produced, for usage reports, metrics and logs."""
+
+    input_characters: int
+    characters_done: int = 0  # of the sentences phonemized so far
+    phoneme_tokens: int = 0
+    pieces: int = 0
+    audio_samples: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    first_audio: float | None = None
+
+    @property
+    def audio_seconds(self) -> float:
+        return self.audio_samples / SAMPLE_RATE
+
+
+class Synthesis:
+    """One request's audio: iterate it for float32 chunks at 24 kHz; `stats` fills in as it goes."""
+
+    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats) -> None:
+        self._chunks = chunks
+        self.stats = stats
+
+    def __aiter__(self) -> AsyncIterator[np.ndarray]:
+        return self._chunks
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
+
+class Engine:
+    def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
+                 scheduler: Scheduler) -> None:
+        self.model = model
+        self.voices = voices
+        self.phonemizers = phonemizers
+        self.scheduler = scheduler
+
+    @classmethod
+    def load(cls, settings: Settings) -> Engine:
+        """Find and verify the weights, start the model session and warm everything up."""
+        model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+        voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
+        voices = VoiceRegistry.from_dir(voices_dir)
+        model = KokoroModel(model_path, device=settings.device, threads=settings.threads)
+        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests))
+        engine.warm_up()
+        return engine
+
+    def warm_up(self) -> None:
+        """The first runs of a session and of spaCy are much slower than the next: pay for them now."""
+        started = time.perf_counter()
+        voice = self.voices.resolve(self.voices.ids()[0])
+        for language in ("a", "b"):
+            self.phonemizers.phonemize(WARM_UP_TEXT, language)
+        tokens = to_token_ids(self.phonemizers.phonemize(WARM_UP_TEXT, "a"))
+        for _ in range(2):
+            self.model(tokens, voice.style_for(len(tokens)), 1.0)
+        log.info("warm-up took %.2f s", time.perf_counter() - started)
+
+    def close(self) -> None:
+        self.scheduler.close()
+
+    def resolve_voice(self, spec: str) -> Voice:
+        voice = self.voices.resolve(spec)
+        if not self.phonemizers.supports(voice.language):
+            name = LANGUAGES.get(voice.language, ("", "this language"))[1]
+            raise UnsupportedLanguage(
+                f"voice '{spec}' speaks {name}, which this server cannot phonemize; use a voice of another language"
+            )
+        return voice
+
+    def pieces(self, text: str, voice: Voice, stats: SynthesisStats) -> Iterator[Piece]:
+        def sentences() -> Iterator[str]:
+            for sentence in split_sentences(normalize(text)):
+                yield sentence
+                stats.characters_done += len(sentence) + 1
+
+        return plan_pieces(sentences(), partial(self.phonemizers.phonemize, language=voice.language))
+
+    async def open(self, text: str, voice_spec: str, speed: float) -> Synthesis:
+        """Validate the request and prepare its first piece; raises a ClientError before any audio."""
+        voice = self.resolve_voice(voice_spec)
+        admission = self.scheduler.admit()
+        admission.__enter__()
+        stats = SynthesisStats(input_characters=len(text))
+        try:
+            pieces = self.pieces(text, voice, stats)
+            first = await asyncio.to_thread(next, pieces, None)
+            if first is None:
+                raise NothingToSay()
+        except BaseException as exc:
+            admission.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return Synthesis(self._stream(first, pieces, voice, speed, admission, stats), stats)
+
+    async def _stream(self, piece: Piece | None, pieces: Iterator[Piece], voice: Voice, speed: float,
+                      admission, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
+        try:
+            while piece is not None:
+                # phonemize the next piece on a thread while the model speaks this one
+                upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
+                tokens = to_token_ids(piece.phonemes)
+                call = partial(self.model, tokens, voice.style_for(len(tokens)), speed)
+                try:
+                    audio = trim(await self.scheduler.run(call, first=stats.pieces == 0))
+                except BaseException:
+                    upcoming.add_done_callback(lambda f: f.cancelled() or f.exception())
+                    raise
+                stats.pieces += 1
+                stats.phoneme_tokens += len(tokens)
+                stats.audio_samples += audio.size
+                if stats.first_audio is None:
+                    stats.first_audio = time.perf_counter()
+                yield audio
+                following = await upcoming
+                if following is not None:
+                    gap = pause(piece.boundary, speed)
+                    stats.audio_samples += gap.size
+                    yield gap
+                piece = following
+        finally:
+            admission.__exit__(None, None, None)

