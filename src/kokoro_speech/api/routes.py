@@ -6,10 +6,11 @@ import base64
 import json
 import logging
 import time
+from importlib.resources import files
 from typing import AsyncIterator
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from kokoro_speech.api.schemas import MODEL_ALIASES, MODEL_ID, ErrorBody, SpeechRequest
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
@@ -104,6 +105,12 @@ async def get_model(model_id: str) -> dict:
 @v1.get("/audio/voices")
 async def list_voices(request: Request) -> dict:
     return {"voices": engine_of(request).voices.describe()}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def playground() -> HTMLResponse:
+    """The web playground (static/index.html): type, pick a voice, hear it stream."""
+    return HTMLResponse(files("kokoro_speech").joinpath("static/index.html").read_text(encoding="utf-8"))
 
 
 @router.get("/health")

@@ -1,0 +1,110 @@
+"""Shared fixtures: the real model and voices, loaded once, and live servers on loopback."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import uvicorn
+
+from kokoro_speech.api.app import create_app
+from kokoro_speech.config import Settings
+from kokoro_speech.engine.synthesize import Engine
+
+REPO = Path(__file__).resolve().parents[1]
+VOICES_DIR = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
+API_KEY = "sk-test-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    if not VOICES_DIR.is_dir():
+        pytest.fail(f"voice packs not found in {VOICES_DIR}: set KOKORO_VOICES_DIR")
+    return Settings(voices_dir=VOICES_DIR, offline=True, _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    engine = Engine.load(settings)
+    yield engine
+    engine.close()
+
+
+class LiveServer:
+    """A uvicorn server in a thread of this process, on a free loopback port."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, engine: Engine) -> LiveServer:
+    """An open server (no API keys, loopback) on the shared engine."""
+    with LiveServer(create_app(settings, engine=engine)) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def keyed_server(settings: Settings, engine: Engine) -> LiveServer:
+    """A server that requires API_KEY."""
+    keyed = settings.model_copy(update={"api_keys": f"other-key, {API_KEY}"})
+    with LiveServer(create_app(keyed, engine=engine)) as live:
+        yield live
+
+
+@dataclass
+class Decoded:
+    samples: np.ndarray  # float32 mono
+    sample_rate: int
+    channels: int
+    codec: str
+    container: str
+
+    @property
+    def duration(self) -> float:
+        return self.samples.size / self.sample_rate
+
+
+def decode(data: bytes, response_format: str) -> Decoded:
+    """Decode a response body with FFmpeg's decoders (PyAV); raw pcm is s16le 24 kHz mono."""
+    if response_format == "pcm":
+        samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768
+        return Decoded(samples, 24_000, 1, "pcm_s16le", "raw")
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        frames = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
+        ctx = stream.codec_context
+        samples = np.concatenate(frames).astype(np.float32) if frames else np.zeros(0, np.float32)
+        if samples.dtype.kind == "i":
+            samples = samples / 32768
+        return Decoded(samples, ctx.sample_rate, ctx.layout.nb_channels, ctx.name, container.format.name)
