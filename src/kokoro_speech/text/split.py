@@ -26,6 +26,7 @@ _ABBREVIATIONS = {
 }
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_PUNCTUATION = set(';:,.!?—…"()“” ¡¿«»-–')
 
 
 def split_sentences(text: str) -> list[str]:
@@ -96,8 +97,8 @@ def plan_pieces(
     pending = ""
     for sentence in sentences:
         phonemes = "".join(p for p in phonemize(sentence) if p in vocab).strip()
-        if not phonemes:
-            continue
+        if not set(phonemes) - _PUNCTUATION:
+            continue  # nothing to say: punctuation alone is silence
         pending = f"{pending} {phonemes}" if pending else phonemes
         # a whole short first sentence reads better than a cut one a few symbols shorter
         while len(pending) > budget and not (budget == first_budget and len(pending) <= budget * 3 // 2):

@@ -1,0 +1,223 @@
+"use strict";
+// The playground: lists the voices, streams raw pcm through Web Audio as it is synthesized,
+// and downloads the other formats. No dependencies and no build step.
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $("speech"), input: $("input"), voice: $("voice"), format: $("format"),
+  speed: $("speed"), speedValue: $("speed-value"), keyBox: $("key-box"), key: $("key"),
+  play: $("play"), stop: $("stop"), download: $("download"),
+  status: $("status"), ttfa: $("ttfa"), received: $("received"), error: $("error"),
+};
+const STORE = { key: "kokoro-speech.api-key", voice: "kokoro-speech.voice" };
+
+/** Raw s16le mono chunks, played back to back as they arrive. */
+class PcmPlayer {
+  constructor() {
+    this.ctx = new AudioContext();
+    this.next = 0;                   // when the next buffer starts, on the context's clock
+    this.carry = new Uint8Array(0);  // the first byte of a sample split across two chunks
+    this.samples = 0;
+  }
+
+  push(chunk, sampleRate) {
+    let bytes = chunk;
+    if (this.carry.length) {
+      bytes = new Uint8Array(this.carry.length + chunk.length);
+      bytes.set(this.carry);
+      bytes.set(chunk, this.carry.length);
+    }
+    const count = bytes.length >> 1;
+    this.carry = bytes.slice(count * 2);
+    if (!count) return;
+
+    const view = new DataView(bytes.buffer, bytes.byteOffset, count * 2);
+    const buffer = this.ctx.createBuffer(1, count, sampleRate);
+    const channel = buffer.getChannelData(0);
+    for (let i = 0; i < count; i++) channel[i] = view.getInt16(2 * i, true) / 32768;
+
+    const source = this.ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.ctx.destination);
+    // a small lead on the first buffer (or after an underrun) so it is not cut
+    this.next = Math.max(this.next, this.ctx.currentTime + 0.05);
+    source.start(this.next);
+    this.next += buffer.duration;
+    this.samples += count;
+  }
+
+  /** Seconds of scheduled audio not yet played. */
+  get remaining() {
+    return Math.max(0, this.next - this.ctx.currentTime);
+  }
+
+  close() {
+    if (this.ctx.state !== "closed") this.ctx.close();
+  }
+}
+
+let playing = null;  // { controller, player } while a Play is in progress
+
+function authHeaders() {
+  const key = ui.key.value.trim();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+function showError(message) {
+  ui.error.textContent = message || "";
+  ui.error.hidden = !message;
+}
+
+/** The message of the API's JSON error body, or the HTTP status when there is none. */
+async function errorMessage(res) {
+  try {
+    const body = await res.json();
+    if (body?.error?.message) return body.error.message;
+  } catch { /* not JSON */ }
+  return `${res.status} ${res.statusText}`;
+}
+
+function speech(format, signal) {
+  return fetch("/v1/audio/speech", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...authHeaders() },
+    body: JSON.stringify({
+      model: "kokoro-82m", input: ui.input.value, voice: ui.voice.value,
+      response_format: format, speed: Number(ui.speed.value),
+    }),
+    signal,
+  });
+}
+
+async function loadVoices() {
+  const res = await fetch("/v1/audio/voices", { headers: authHeaders() });
+  if (!res.ok) {
+    if (res.status === 401) ui.keyBox.open = true;
+    if (res.status === 503) setTimeout(loadVoices, 2000);  // the model is still loading
+    ui.voice.replaceChildren(new Option("(no voices)", ""));
+    showError(await errorMessage(res));
+    return;
+  }
+  showError("");
+  const { voices } = await res.json();
+  const groups = new Map();  // "American English · female" → its voices, in the server's order
+  for (const v of voices) {
+    const label = `${v.language_name} · ${v.gender}`;
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label).push(v);
+  }
+  const wanted = ui.voice.value || localStorage.getItem(STORE.voice) || "af_heart";
+  ui.voice.replaceChildren(...[...groups].map(([label, members]) => {
+    const group = document.createElement("optgroup");
+    group.label = label;
+    for (const v of members) {
+      const aliases = v.openai_aliases.join(", ");
+      const option = new Option(aliases ? `${v.id}  ★ ${aliases}` : v.id, v.id);
+      option.dataset.aliases = aliases;
+      group.append(option);
+    }
+    return group;
+  }));
+  if (voices.some((v) => v.id === wanted)) ui.voice.value = wanted;
+}
+
+function setStatus(state, { ttfa, bytes, samples, sampleRate } = {}) {
+  const s = ui.status.dataset;
+  s.state = state;
+  if (ttfa !== undefined) {
+    s.ttfaMs = ttfa;
+    ui.ttfa.textContent = ttfa === "" ? "–" : `${ttfa} ms`;
+  }
+  if (bytes !== undefined) {
+    s.pcmBytes = bytes;
+    s.samples = samples;
+    ui.received.textContent = `${(samples / sampleRate).toFixed(2)} s (${bytes.toLocaleString()} bytes)`;
+  }
+  ui.play.disabled = state === "loading" || state === "playing";
+  ui.stop.disabled = !playing;
+}
+
+function stop() {
+  if (!playing) return;
+  playing.controller.abort();
+  playing.player.close();
+  playing = null;
+  setStatus("stopped");
+}
+
+async function play(event) {
+  event.preventDefault();
+  stop();
+  showError("");
+  const started = performance.now();
+  // created inside the click, so the browser lets it make sound
+  const current = playing = { controller: new AbortController(), player: new PcmPlayer() };
+  const { controller, player } = current;
+  setStatus("loading", { ttfa: "", bytes: 0, samples: 0, sampleRate: 24000 });
+  try {
+    await player.ctx.resume();
+    const res = await speech("pcm", controller.signal);
+    if (!res.ok) throw new Error(await errorMessage(res));
+    const sampleRate = Number(res.headers.get("X-Sample-Rate")) || 24000;
+    const reader = res.body.getReader();
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!value.length) continue;
+      if (!bytes) setStatus("playing", { ttfa: Math.round(performance.now() - started) });
+      bytes += value.length;
+      player.push(value, sampleRate);
+      setStatus("playing", { bytes, samples: player.samples, sampleRate });
+    }
+    setStatus("done");
+    // let the scheduled audio play out, then free the audio device
+    setTimeout(() => {
+      if (playing === current) { playing = null; player.close(); setStatus("done"); }
+    }, player.remaining * 1000 + 100);
+  } catch (err) {
+    if (controller.signal.aborted) return;  // stopped by the user or by the next Play
+    player.close();
+    playing = null;
+    setStatus("error");
+    showError(err.message);
+  }
+}
+
+async function download() {
+  const format = ui.format.value;
+  showError("");
+  ui.download.disabled = true;
+  ui.download.textContent = "Downloading…";
+  try {
+    const res = await speech(format);
+    if (!res.ok) throw new Error(await errorMessage(res));
+    const url = URL.createObjectURL(await res.blob());
+    const link = Object.assign(document.createElement("a"), {
+      href: url, download: `speech-${ui.voice.value}.${format}`,
+    });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    ui.download.disabled = false;
+    ui.download.textContent = "⤓ Download";
+  }
+}
+
+ui.key.value = localStorage.getItem(STORE.key) || "";
+ui.key.addEventListener("change", () => {
+  const key = ui.key.value.trim();
+  if (key) localStorage.setItem(STORE.key, key);
+  else localStorage.removeItem(STORE.key);
+  loadVoices();
+});
+ui.voice.addEventListener("change", () => localStorage.setItem(STORE.voice, ui.voice.value));
+ui.speed.addEventListener("input", () => {
+  ui.speedValue.textContent = `${Number(ui.speed.value).toFixed(2)}×`;
+});
+ui.form.addEventListener("submit", play);
+ui.stop.addEventListener("click", stop);
+ui.download.addEventListener("click", download);
+loadVoices().catch((err) => showError(`Could not list the voices: ${err.message}`));
