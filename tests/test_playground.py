@@ -1,0 +1,128 @@
+"""The web playground at /, end to end in headless Chromium against a live keyed server on the real model.
+
+Needs Debian's `chromium` (or CHROMIUM=/path/to/chrome) and Playwright for Python; never `playwright install`.
+Set PLAYGROUND_SCREENSHOT=docs/playground.png to save a screenshot after playback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from conftest import API_KEY
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM)", allow_module_level=True)
+
+expect = sync_api.expect
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 900, "height": 760})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_with_key(page, server) -> None:
+    """Load the page, see it ask for the key (from the API's JSON error), enter it, wait for the voices."""
+    page.goto(server.url)
+    expect(page.locator("#error")).to_contain_text("You didn't provide an API key")
+    expect(page.locator("#key-box")).to_have_attribute("open", "")
+    page.fill("#key", API_KEY)
+    page.press("#key", "Enter")  # fires "change": the key is stored and the voices reload with it
+    expect(page.locator("#voice option[value=bm_george]")).to_have_count(1)
+    expect(page.locator("#error")).to_be_hidden()
+    assert page.evaluate("localStorage.getItem('kokoro-speech.api-key')") == API_KEY
+
+
+def test_voice_picker_groups_voices_and_marks_openai_aliases(keyed_server, page):
+    open_with_key(page, keyed_server)
+    groups = page.eval_on_selector_all("#voice optgroup", "gs => gs.map(g => g.label)")
+    assert "American English · female" in groups and "British English · male" in groups
+    assert len(groups) == len(set(groups)), "each language and gender is one group"
+    assert page.locator('#voice optgroup[label="British English · male"] option[value=bm_george]').count() == 1
+    bella = page.locator("#voice option[value=af_bella]")
+    assert bella.get_attribute("data-aliases") == "shimmer"
+    assert "★ shimmer" in bella.inner_text()
+    assert page.locator("#voice option[value=bm_george]").get_attribute("data-aliases") == ""
+    assert page.locator("#voice").input_value() == "af_heart"  # the default
+
+
+def test_pcm_player_joins_samples_split_across_chunks(keyed_server, page):
+    page.goto(keyed_server.url)
+    scheduled = page.evaluate("""() => {
+        const got = [];
+        const start = AudioBufferSourceNode.prototype.start;
+        AudioBufferSourceNode.prototype.start = function (...args) {
+            got.push(Array.from(this.buffer.getChannelData(0)));
+            return start.apply(this, args);
+        };
+        const player = new PcmPlayer();
+        player.push(new Uint8Array([0x01]), 24000);                       // half a sample
+        player.push(new Uint8Array([0x00, 0xfe, 0xff, 0x00]), 24000);     // 1, -2 and half of the next
+        player.push(new Uint8Array([0x99, 0x40, 0x00, 0xc0]).subarray(1), 24000);  // odd byte offset
+        AudioBufferSourceNode.prototype.start = start;
+        player.close();
+        return {got, samples: player.samples};
+    }""")
+    assert scheduled["got"] == [[1 / 32768, -2 / 32768], [0.5, -0.5]]  # 0x4000, 0xc000
+    assert scheduled["samples"] == 4
+
+
+def test_play_streams_pcm_and_shows_time_to_first_audio(keyed_server, page):
+    open_with_key(page, keyed_server)
+    page.select_option("#voice", "bm_george")
+    page.fill("#input", "Good morning, and welcome.")
+    page.click("#play")
+
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "done", timeout=90_000)
+    expect(page.locator("#error")).to_be_hidden()
+    pcm_bytes = int(status.get_attribute("data-pcm-bytes"))
+    samples = int(status.get_attribute("data-samples"))
+    assert samples == pcm_bytes // 2
+    assert samples > 24_000 * 0.8, "less than 0.8 s of speech arrived"
+    ttfa = int(status.get_attribute("data-ttfa-ms"))
+    assert 0 < ttfa < 60_000
+    expect(page.locator("#ttfa")).to_have_text(f"{ttfa} ms")
+    expect(page.locator("#received")).to_have_text(re.compile(r"^\d+\.\d\d s \([\d,]+ bytes\)$"))
+    assert page.evaluate("localStorage.getItem('kokoro-speech.voice')") == "bm_george"
+
+    if shot := os.environ.get("PLAYGROUND_SCREENSHOT"):
+        page.screenshot(path=shot, full_page=True)
+
+
+def test_download_saves_the_chosen_format(keyed_server, page, tmp_path):
+    open_with_key(page, keyed_server)
+    page.select_option("#voice", "bm_george")
+    page.select_option("#format", "wav")
+    page.fill("#input", "Hi.")
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#download")
+    download = info.value
+    assert download.suggested_filename == "speech-bm_george.wav"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    data = saved.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 44 + 2 * 2400
