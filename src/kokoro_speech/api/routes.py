@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 CREATED = 1735689600  # 2025-01-01, a fixed "created" time for the model list
 
 
-def require_key(request: Request) -> str | None:
+async def require_key(request: Request) -> str | None:
     return request.app.state.keys.check(request.headers.get("authorization"))
 
 

@@ -34,6 +34,7 @@ class Scheduler:
         self._queue: list[tuple[int, int, concurrent.futures.Future, ModelCall]] = []
         self._order = itertools.count()
         self._closed = False
+        self.calls_done = 0
         self._threads = [
             threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True) for i in range(workers)
         ]
@@ -87,6 +88,7 @@ class Scheduler:
                 future.set_result(call())
             except BaseException as exc:  # handed to the awaiting request, never kills the worker
                 future.set_exception(exc)
+            self.calls_done += 1
 
     def close(self) -> None:
         with self._ready:

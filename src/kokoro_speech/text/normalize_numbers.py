@@ -46,8 +46,12 @@ def ordinal(n: int, british: bool = False) -> str:
 
 def year(n: int, british: bool = False) -> str:
     """ "1984" → "nineteen eighty-four", "2005" → "two thousand five", "1900" → "nineteen hundred"."""
-    if n < 1000 or n > 9999:
+    if n < 100 or n > 9999:
         return cardinal(n, british)
+    if n < 1000:  # "476" → "four seventy-six"
+        high, low = divmod(n, 100)
+        return f"{DIGITS[high]} hundred" if low == 0 else f"{DIGITS[high]} oh {DIGITS[low]}" if low < 10 \
+            else f"{DIGITS[high]} {cardinal(low)}"
     high, low = divmod(n, 100)
     if 2000 <= n <= 2009 or n % 1000 == 0:
         return cardinal(n, british)

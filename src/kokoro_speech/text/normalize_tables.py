@@ -32,6 +32,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "s": ("second", "seconds"), "sec": ("second", "seconds"), "secs": ("second", "seconds"),
     "min": ("minute", "minutes"), "mins": ("minute", "minutes"), "h": ("hour", "hours"),
     "hr": ("hour", "hours"), "hrs": ("hour", "hours"),
+    "yr": ("year", "years"), "yrs": ("year", "years"), "wk": ("week", "weeks"), "wks": ("week", "weeks"),
     # speed
     "mph": ("mile per hour", "miles per hour"), "kph": ("kilometer per hour", "kilometers per hour"),
     "km/h": ("kilometer per hour", "kilometers per hour"), "m/s": ("meter per second", "meters per second"),
@@ -57,6 +58,10 @@ UNITS: dict[str, tuple[str, str]] = {
     "°C": ("degree Celsius", "degrees Celsius"), "℃": ("degree Celsius", "degrees Celsius"),
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "℉": ("degree Fahrenheit", "degrees Fahrenheit"),
     "°": ("degree", "degrees"), "K": ("kelvin", "kelvins"),
+    "m²": ("square meter", "square meters"), "km²": ("square kilometer", "square kilometers"),
+    "cm²": ("square centimeter", "square centimeters"), "ft²": ("square foot", "square feet"),
+    "mi²": ("square mile", "square miles"), "m³": ("cubic meter", "cubic meters"),
+    "cm³": ("cubic centimeter", "cubic centimeters"), "sq ft": ("square foot", "square feet"),
     "%": ("percent", "percent"), "‰": ("per mille", "per mille"),
 }
 # unit symbols read without a number in front of them (unambiguous mixed case)
@@ -104,6 +109,7 @@ DOTTED_ABBREVIATIONS = {
     "Fr": "Father", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Univ": "University", "Assoc": "Association",
     "Intl": "International", "intl": "international", "tel": "telephone", "Tel": "Telephone",
     "ext": "extension", "Ext": "Extension", "ca": "circa", "w/o": "without",
+    "Ph.D": "P H D", "M.D": "M D", "B.A": "B A", "M.A": "M A", "B.Sc": "B S C", "M.Sc": "M S C",
 }
 # abbreviations that may end a sentence: their period is kept when a new sentence follows
 SENTENCE_FINAL_ABBREVIATIONS = {
@@ -113,7 +119,7 @@ SENTENCE_FINAL_ABBREVIATIONS = {
 UNDOTTED_ABBREVIATIONS = {"vs", "Mr", "Mrs", "Ms", "Prof", "Rd", "Ave", "Blvd", "Jr", "Sr", "Mt", "Hwy", "w/o"}
 # before a number: "No. 5" → "number five"
 NUMBER_ABBREVIATIONS = {
-    "No": "number", "no": "number", "Nos": "numbers", "Fig": "figure", "fig": "figure", "Figs": "figures",
+    "No": "number", "Nos": "numbers", "Fig": "figure", "fig": "figure", "Figs": "figures",
     "p": "page", "pp": "pages", "Vol": "volume", "vol": "volume", "Ch": "chapter", "ch": "chapter",
     "Sec": "section", "sec": "section", "Eq": "equation", "eq": "equation", "Art": "article", "Ex": "example",
     "Rm": "room", "Apt": "apartment", "Pt": "part",
@@ -128,7 +134,7 @@ WORD_ACRONYMS = {
     "GUID": "goo-id", "UUID": "U U I D", "NaN": "not a number", "CAPTCHA": "captcha", "SCSI": "scuzzy",
     "WAV": "wave", "JPG": "Jay-peg", "JPEG": "Jay-peg", "GIF": "gif", "DAO": "dow", "OPEX": "Opex",
     "CAPEX": "Capex", "MOOC": "mooc", "NIMBY": "nimby", "SARS": "Sars", "MERS": "Murs", "GIS": "G I S",
-    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "NASA": "Nasa",
+    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D", "NASA": "Nasa",
     "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
 }
 
@@ -138,7 +144,7 @@ Henry Edward Elizabeth Charles George William James Richard John Louis Philip Ph
 Benedict Gregory Innocent Clement Urban Boniface Alexander Nicholas Ivan Frederick Friedrich Wilhelm Otto
 Victor Emmanuel Umberto Ferdinand Isabella Mary Anne Catherine Alfonso Juan Carlos Felipe Carl Gustaf Gustav
 Christian Frederik Haakon Olav Harald Rama Napoleon Ramesses Ramses Amenhotep Thutmose Ptolemy Cleopatra
-Constantine Justinian Darius Xerxes Artaxerxes Antiochus Sixtus Julius Francis Stephen David Malcolm Robert
+Constantine Justinian Darius Xerxes Artaxerxes Antiochus Sixtus Julius Francis Stephen David Robert
 Duncan Kenneth Alfonso Sancho Pedro Manuel Afonso Ludwig Maximilian Rudolf Leopold Joseph Franz Karl
 Sigismund Casimir Sobieski Vladislaus Wladyslaw Boleslaw Bela Andrew Ladislaus Matthias Alexios Basil Michael
 Romanos Leo Nikephoros Theodosius Valentinian Honorius Dom Sebastian Adolf Albert Baudouin Willem Beatrix
@@ -164,7 +170,7 @@ since during as than then there here when where while which who whom whose that 
 is are was were be been being am has had have having do does did will would shall should can could may might
 must it its he she they we i you his her their our my your him them us me up down out off through about
 against between among via per versus vs also too only just even still again already ever never not no
-began begun ended came become became brought marked saw see seen said says saw remains remained
+began begun ended came become became brought marked saw see seen said says remains remained alone onwards onward ago already itself
 """.split())
 # words before a number that make it a count even when it looks like a year
 COUNT_CONTEXT = frozenset("""

@@ -1,0 +1,393 @@
+"""Text normalization: real-world text → the words a careful reader says (no model, no G2P)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kokoro_speech.text.normalize import normalize
+
+# (input, expected American reading)
+CASES = [
+    # cardinals
+    ("I have 3 cats.", "I have three cats."),
+    ("There were 42 people.", "There were forty-two people."),
+    ("It has 105 pages.", "It has one hundred five pages."),
+    ("Over 1,200 people came.", "Over one thousand two hundred people came."),
+    ("A crowd of 25,000 fans.", "A crowd of twenty-five thousand fans."),
+    ("The city has 8,336,817 residents.",
+     "The city has eight million three hundred thirty-six thousand eight hundred seventeen residents."),
+    ("0 errors", "zero errors"),
+    ("Agent 007 is here.", "Agent zero zero seven is here."),
+    ("He scored 100 points.", "He scored one hundred points."),
+    ("We sold 1500 units.", "We sold one thousand five hundred units."),
+    ("1984 items", "one thousand nine hundred eighty-four items"),
+    ("A 3000 word essay.", "A three thousand word essay."),
+    ("Card 1234567890123456789 is invalid.",
+     "Card one two three four five six seven eight nine zero one two three four five six seven eight nine is invalid."),
+    # ordinals
+    ("She finished 21st.", "She finished twenty-first."),
+    ("The 1st, 2nd and 3rd places.", "The first, second and third places."),
+    ("Our 100th episode!", "Our one hundredth episode!"),
+    ("The 42nd street.", "The forty-second street."),
+    ("Happy 11th birthday", "Happy eleventh birthday"),
+    ("the 19th century", "the nineteenth century"),
+    # decimals
+    ("Pi is about 3.14.", "Pi is about three point one four."),
+    ("It weighs 0.5 ounces more.", "It weighs zero point five ounces more."),
+    ("A .22 rifle", "A point two two rifle"),
+    ("The rate rose to 2.75 today.", "The rate rose to two point seven five today."),
+    ("Gain of 1,234.5 units", "Gain of one thousand two hundred thirty-four point five units"),
+    # fractions
+    ("Add 1/2 cup of flour.", "Add one half cup of flour."),
+    ("About 3/4 of voters agreed.", "About three quarters of voters agreed."),
+    ("Use 2/3 of it.", "Use two thirds of it."),
+    ("A 5/8 inch bolt", "A five eighths inch bolt"),
+    ("Mix 1 1/2 cups.", "Mix one and a half cups."),
+    ("Only 1/3 remained.", "Only one third remained."),
+    ("Add ½ teaspoon.", "Add one half teaspoon."),
+    ("It took 2½ hours.", "It took two and a half hours."),
+    ("We are open 24/7.", "We are open twenty-four seven."),
+    # negatives
+    ("It was -5 outside.", "It was minus five outside."),
+    ("The balance is −20.", "The balance is minus twenty."),
+    ("Set it to -0.5.", "Set it to minus zero point five."),
+    ("(-3, 4)", "(minus three, four)"),
+    # ranges
+    ("Read pages 10–20.", "Read pages ten to twenty."),
+    ("Ages 5-12 welcome.", "Ages five to twelve welcome."),
+    ("Open 9 – 5 daily.", "Open nine to five daily."),
+    ("From 1990–1995 he lived there.", "From nineteen ninety to nineteen ninety-five he lived there."),
+    ("The 2020-21 season", "The twenty twenty to twenty-one season"),
+    ("We won 3-2.", "We won three to two."),
+    ("Costs $10-20.", "Costs ten to twenty dollars."),
+    ("It is 10–20% off.", "It is ten to twenty percent off."),
+    # percentages
+    ("Sales rose 50%.", "Sales rose fifty percent."),
+    ("A 3.5% rate", "A three point five percent rate"),
+    ("Only 1% left.", "Only one percent left."),
+    ("It fell -2%.", "It fell minus two percent."),
+    # money
+    ("It costs $4.50.", "It costs four dollars and fifty cents."),
+    ("Pay $1 now.", "Pay one dollar now."),
+    ("Only $0.99!", "Only ninety-nine cents!"),
+    ("That is £3.", "That is three pounds."),
+    ("It was £3.50.", "It was three pounds fifty."),
+    ("The fee is €1,200.", "The fee is one thousand two hundred euros."),
+    ("They raised $1.2M.", "They raised one point two million dollars."),
+    ("A $5 billion deal", "A five billion dollar deal"),
+    ("Revenue hit $3bn.", "Revenue hit three billion dollars."),
+    ("A $50K salary", "A fifty thousand dollar salary"),
+    ("It costs ¥100.", "It costs one hundred yen."),
+    ("Send 100 USD.", "Send one hundred US dollars."),
+    ("Gum is 50¢.", "Gum is fifty cents."),
+    ("A loss of -$20.", "A loss of minus twenty dollars."),
+    ("It sold for $2,500,000.", "It sold for two million five hundred thousand dollars."),
+    ("Tickets are $10 to $15.", "Tickets are ten to fifteen dollars."),
+    # dates
+    ("On 3/14/2024 we met.", "On March fourteenth, twenty twenty-four we met."),
+    ("Due 2024-03-14.", "Due March fourteenth, twenty twenty-four."),
+    ("Born March 14th, 2024.", "Born March fourteenth, twenty twenty-four."),
+    ("It opened on Jan. 5, 2021.", "It opened on January fifth, twenty twenty-one."),
+    ("See you Dec 25.", "See you December twenty-fifth."),
+    ("On 14 March 2024 it rained.", "On the fourteenth of March twenty twenty-four it rained."),
+    ("By the 4th of July", "By the fourth of July"),
+    ("Signed 25/12/2023.", "Signed December twenty-fifth, twenty twenty-three."),
+    ("Expires 01/02/25.", "Expires January second, twenty-five."),
+    ("In March 2020 things changed.", "In March twenty twenty things changed."),
+    ("It was 2000-01-01.", "It was January first, two thousand."),
+    # times
+    ("Meet at 10:30am.", "Meet at ten thirty AM."),
+    ("The train leaves at 14:05.", "The train leaves at fourteen oh five."),
+    ("Dinner at 5pm.", "Dinner at five PM."),
+    ("Call me at 9 a.m. tomorrow.", "Call me at nine AM tomorrow."),
+    ("It ends at 11:45 PM.", "It ends at eleven forty-five PM."),
+    ("Wake up at 7:00.", "Wake up at seven o'clock."),
+    ("Lunch at 12:00 noon", "Lunch at twelve o'clock noon"),
+    ("The shift starts at 18:00.", "The shift starts at eighteen hundred."),
+    ("Arrive by 8:05 am.", "Arrive by eight oh five AM."),
+    ("Leave at 6 p.m. Then rest.", "Leave at six PM. Then rest."),
+    ("It was 3 o'clock.", "It was three o'clock."),
+    ("Record 1:23:45 done", "Record one twenty-three and forty-five seconds done"),
+    ("The meeting is at 10:30 EST.", "The meeting is at ten thirty EST."),
+    # years vs numbers
+    ("It happened in 1984.", "It happened in nineteen eighty-four."),
+    ("Since 2001 we have grown.", "Since two thousand one we have grown."),
+    ("By 2050 the sea will rise.", "By twenty fifty the sea will rise."),
+    ("In 1900 the city was small.", "In nineteen hundred the city was small."),
+    ("Built in 1905.", "Built in nineteen oh five."),
+    ("The year 2010 was hot.", "The year twenty ten was hot."),
+    ("Music of the 1980s", "Music of the nineteen eighties"),
+    ("Back in the '90s", "Back in the nineties"),
+    ("Orwell wrote 1984.", "Orwell wrote nineteen eighty-four."),
+    ("Founded in 1066 AD.", "Founded in ten sixty-six AD."),
+    ("He died in 2008, aged 90.", "He died in two thousand eight, aged ninety."),
+    ("A total of 2024 votes", "A total of two thousand twenty-four votes"),
+    ("The summer of 1969", "The summer of nineteen sixty-nine"),
+    # phone numbers
+    ("Call 555-123-4567 today.", "Call five five five, one two three, four five six seven today."),
+    ("Call (555) 123-4567.", "Call five five five, one two three, four five six seven."),
+    ("Dial +1 555 123 4567.", "Dial plus one, five five five, one two three, four five six seven."),
+    ("Ring +44 20 7946 0958.", "Ring plus four four, two oh, seven nine four six, oh nine five eight."),
+    ("Phone 020 7946 0958.", "Phone oh two oh, seven nine four six, oh nine five eight."),
+    ("Call me at 555-1234.", "Call me at five five five, one two three four."),
+    # units
+    ("It weighs 5 kg.", "It weighs five kilograms."),
+    ("A 1 kg bag", "A one kilogram bag"),
+    ("Drive at 100 km/h.", "Drive at one hundred kilometers per hour."),
+    ("Sampled at 44.1 kHz.", "Sampled at forty-four point one kilohertz."),
+    ("The kHz range", "The kilohertz range"),
+    ("It is 20°C outside.", "It is twenty degrees Celsius outside."),
+    ("Bake at 350°F.", "Bake at three hundred fifty degrees Fahrenheit."),
+    ("Turn 90°.", "Turn ninety degrees."),
+    ("A 256 GB phone", "A two hundred fifty-six gigabyte phone"),
+    ("It has 16GB of RAM.", "It has sixteen gigabytes of RAM."),
+    ("Run 5km daily.", "Run five kilometers daily."),
+    ("A 3.5 mm jack", "A three point five millimeter jack"),
+    ("Wait 200 ms.", "Wait two hundred milliseconds."),
+    ("It is 6 ft tall.", "It is six feet tall."),
+    ("Speed: 60 mph", "Speed: sixty miles per hour"),
+    ("Upload 100 Mbps", "Upload one hundred megabits per second"),
+    ("Drink 500 ml.", "Drink five hundred milliliters."),
+    ("A 2.4 GHz chip", "A two point four gigahertz chip"),
+    ("Lift 10-15 lbs.", "Lift ten to fifteen pounds."),
+    ("Charge 5000 mAh", "Charge five thousand milliamp hours"),
+    ("Rest 30 min.", "Rest thirty minutes."),
+    ("It runs 3x faster.", "It runs three times faster."),
+    ("A 1920x1080 screen", "A one thousand nine hundred twenty by one thousand eighty screen"),
+    # abbreviations
+    ("Dr. Smith is here.", "Doctor Smith is here."),
+    ("Ask Dr Jones.", "Ask Doctor Jones."),
+    ("She lives on Elm Dr.", "She lives on Elm Drive."),
+    ("Visit St. Louis.", "Visit Saint Louis."),
+    ("He lives on Main St.", "He lives on Main Street."),
+    ("He lives on Main St. Then he moved.", "He lives on Main Street. Then he moved."),
+    ("Turn onto 5th St. now.", "Turn onto fifth Street now."),
+    ("St Andrews is lovely.", "Saint Andrews is lovely."),
+    ("Go down Mill Rd. to the end.", "Go down Mill Road to the end."),
+    ("Apples, pears, etc. are fruit.", "Apples, pears, et cetera are fruit."),
+    ("We bought apples, pears, etc.", "We bought apples, pears, et cetera."),
+    ("Fruit, e.g. apples, is good.", "Fruit, for example apples, is good."),
+    ("One, i.e. the first.", "One, that is the first."),
+    ("Lakers vs. Celtics", "Lakers versus Celtics"),
+    ("Roe v. Wade", "Roe versus Wade"),
+    ("Mr. and Mrs. Smith", "Mister and Missus Smith"),
+    ("Prof. Lee spoke.", "Professor Lee spoke."),
+    ("See No. 5.", "See number five."),
+    ("See Fig. 3.", "See figure three."),
+    ("Read p. 42.", "Read page forty-two."),
+    ("Ranked #1", "Ranked number one"),
+    ("Acme Inc. makes it.", "Acme Incorporated makes it."),
+    ("Martin Luther King Jr. spoke.", "Martin Luther King Junior spoke."),
+    ("Climb Mt. Everest.", "Climb Mount Everest."),
+    ("It is approx. 5 m long.", "It is approximately five meters long."),
+    ("Made in the U.S. by hand.", "Made in the US by hand."),
+    ("Coffee w/ milk", "Coffee with milk"),
+    # acronyms
+    ("NASA launched it.", "Nasa launched it."),
+    ("Parse the JSON file.", "Parse the Jay-son file."),
+    ("Call the API over HTTP.", "Call the API over HTTP."),
+    ("Write YAML configs.", "Write Yaml configs."),
+    ("Join NATO.", "Join Nato."),
+    ("We use JSON and HTML.", "We use Jay-son and HTML."),
+    ("Edit the TOML file.", "Edit the Toml file."),
+    ("Shop at IKEA.", "Shop at Ikea."),
+    # URLs and e-mail
+    ("Visit https://example.com today.", "Visit example dot com today."),
+    ("Go to www.google.com.", "Go to W W W dot google dot com."),
+    ("See https://github.com/openai/gpt-2.", "See github dot com slash openai slash gpt two."),
+    ("Docs: https://docs.python.org/3/library/re.html",
+     "Docs: docs dot python dot org slash three slash library slash re"),
+    ("Email john.doe@example.com.", "Email john dot doe at example dot com."),
+    ("Write to support@my-site.co.uk", "Write to support at my site dot co dot UK"),
+    ("Check example.com for more.", "Check example dot com for more."),
+    ("Try openai.com/blog today", "Try openai dot com slash blog today"),
+    # hashtags and handles
+    ("Love #MachineLearning!", "Love hashtag Machine Learning!"),
+    ("Follow @kokoro_tts now.", "Follow at kokoro tts now."),
+    ("#tbt to 2019", "hashtag tbt to twenty nineteen"),
+    # Roman numerals
+    ("Henry VIII had six wives.", "Henry the Eighth had six wives."),
+    ("Louis XIV built it.", "Louis the Fourteenth built it."),
+    ("Queen Elizabeth II spoke.", "Queen Elizabeth the Second spoke."),
+    ("Pope John Paul II", "Pope John Paul the Second"),
+    ("After World War II ended", "After World War Two ended"),
+    ("Read Chapter IV.", "Read Chapter Four."),
+    ("Super Bowl LVII", "Super Bowl Fifty-seven"),
+    ("Malcolm X spoke.", "Malcolm X spoke."),
+    ("I think so.", "I think so."),
+    # symbols
+    ("Tom & Jerry", "Tom and Jerry"),
+    ("R&D budget", "R and D budget"),
+    ("2 + 2 = 4", "two plus two equals four"),
+    ("Learn C++ today.", "Learn C plus plus today."),
+    ("Meet @ noon", "Meet at noon"),
+    ("Save 20 % now", "Save twenty percent now"),
+    ("Yes and/or no", "Yes and or no"),
+    ("his/her book", "his or her book"),
+    ("x ≈ 3", "x approximately three"),
+    ("It is ~5 km.", "It is about five kilometers."),
+    ("Copyright © 2024 Acme™", "Copyright copyright twenty twenty-four Acme"),
+    ("A → B", "A to B"),
+    ("10 ± 2", "ten plus or minus two"),
+    ("2^10", "two to the power of ten"),
+    ("A room of 5 m².", "A room of five square meters."),
+    ("x² + y²", "x squared plus y squared"),
+    # Markdown
+    ("**Bold** and *italic* text", "Bold and italic text"),
+    ("# Welcome", "Welcome."),
+    ("## Step 2: Install", "Step two: Install."),
+    ("- First item\n- Second item", "First item.\nSecond item."),
+    ("1. Open it\n2. Close it!", "Open it.\nClose it!"),
+    ("> A quote.", "A quote."),
+    ("Use `pip install` now.", "Use pip install now."),
+    ("Read [the docs](https://example.com).", "Read the docs."),
+    ("~~old~~ new", "old new"),
+    ("snake_case_name stays", "snake case name stays"),
+    ("---\nText", "Text"),
+    ("| Name | Age |\n|---|---|\n| Ann | 30 |", "Name, Age.\nAnn, thirty."),
+    ("```python\nprint(1)\n```", "print(one)"),
+    # emoji
+    ("Great job 👍", "Great job"),
+    ("I ❤️ NY", "I NY"),
+    ("Thumbs 👍🏽 up", "Thumbs up"),
+    ("🎉🎉🎉", ""),
+    ("Flags 🇺🇸 too", "Flags too"),
+    # misaki markup is left alone
+    ("Say [Kokoro](/kˈOkəɹO/) twice.", "Say [Kokoro](/kˈOkəɹO/) twice."),
+    ("[Nasa](/nˈæsə/) in 1969", "[Nasa](/nˈæsə/) in nineteen sixty-nine"),
+    # mixed letters and digits
+    ("COVID-19 cases", "COVID nineteen cases"),
+    ("An MP3 file", "An MP three file"),
+    ("Buy a 4K TV", "Buy a four K TV"),
+    ("Python 3.11 is out", "Python three point one one is out"),
+    ("Update to v2.1.3 now", "Update to version two point one point three now"),
+    ("Ping 192.168.1.1", "Ping one nine two dot one six eight dot one dot one"),
+    # plain text is untouched
+    ("Hello, world!", "Hello, world!"),
+    ("It's a fine day; isn't it?", "It's a fine day; isn't it?"),
+    ("Plain words only.", "Plain words only."),
+]
+
+BRITISH_CASES = [
+    ("It has 105 pages.", "It has one hundred and five pages."),
+    ("1984 items", "one thousand nine hundred and eighty-four items"),
+    ("On 3/4/2024 we met.", "On the third of April twenty twenty-four we met."),
+    ("Due 2024-03-14.", "Due the fourteenth of March twenty twenty-four."),
+    ("Signed 25/12/2023.", "Signed the twenty-fifth of December twenty twenty-three."),
+    ("Run 5 km.", "Run five kilometres."),
+    ("Drink 2 l of water.", "Drink two litres of water."),
+    ("It happened in 1984.", "It happened in nineteen eighty-four."),
+    ("Since 2005 it grew.", "Since two thousand and five it grew."),
+    ("It was £3.50.", "It was three pounds fifty."),
+    ("It costs 20p.", "It costs twenty pence."),
+    ("On 14 March 2024", "On the fourteenth of March twenty twenty-four"),
+    ("Dr Watson and Mr Holmes", "Doctor Watson and Mister Holmes"),
+    ("Meet at 14:30.", "Meet at fourteen thirty."),
+    ("Call 020 7946 0958.", "Call oh two oh, seven nine four six, oh nine five eight."),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+def test_american(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), BRITISH_CASES, ids=[c[0][:40] for c in BRITISH_CASES])
+def test_british(text: str, expected: str) -> None:
+    assert normalize(text, british=True) == expected
+
+
+def test_default_is_american() -> None:
+    assert normalize("It has 105 pages.") == normalize("It has 105 pages.", british=False)
+
+
+def test_unicode_cleanup_is_kept() -> None:
+    assert normalize("zero\u200bwidth\u00a0space\u202ehere") == "zerowidth spacehere"
+    assert normalize("  line one\r\nline two  ") == "line one\n\nline two" or \
+        normalize("  line one\r\nline two  ") == "line one\nline two"
+    assert normalize("e\u0301") == "\u00e9"  # NFC
+
+
+def test_output_is_words() -> None:
+    text = ("On 3/14/2024 at 10:30am, Dr. Smith paid $4.50 for 5 kg of JSON at 44.1 kHz (about 21% of 1,200). "
+            "Call 555-123-4567 or email a@b.com.")
+    out = normalize(text)
+    assert not any(ch.isdigit() for ch in out), out
+    assert ":" not in out.replace("Dr", "")
+    assert "kHz" not in out and "JSON" not in out
+
+
+NASTY = [
+    "",
+    " ",
+    "\ud800",  # lone high surrogate
+    "a\udfffb",  # lone low surrogate
+    "\ud83d",  # half an emoji
+    "שלום עולם 123 مرحبا",  # RTL with digits
+    "\u200f\u200e\u202b\u202c\u2066\u2069",  # bidi controls only
+    "\u200b\u200c\u200d\ufeff",  # zero-width only
+    "x" * 4096,
+    "9" * 4096,
+    "." * 4096,
+    "-" * 4096,
+    "/" * 4096,
+    "$" * 4096,
+    "#" * 4096,
+    "*" * 4096,
+    "1/" * 2048,
+    "1-" * 2048,
+    "1:" * 2048,
+    "!?.,;:'\"()[]{}<>@#$%^&*_+=~`|\\/",
+    "$$$%%%£££€€€",
+    "[word](/",
+    "[a](/b/)[c](/d/)" * 50,
+    "\ue000\ue100\ue001",  # our placeholder characters from a client
+    "𝕳𝖊𝖑𝖑𝖔 𝟙𝟚𝟛",  # mathematical alphanumerics
+    "١٢٣ ४५६ ๗๘๙",  # non-ASCII digits
+    "Ⅷ Ⅻ ⅷ",  # Roman numeral code points
+    "\x00\x01\x1b[31mred\x1b[0m",
+    "e\u0301\u0301\u0301\u0301",
+    "🏳️‍🌈👨‍👩‍👧‍👦🇬🇧",
+    "12:61 25:00 99/99/9999 2024-13-45 0/0 1/0",
+    "$.5 $, $1. 1,2,3,4 1.2.3.4.5.6 ..5 5.. -.-",
+    "Dr. St. Rd. etc. e.g. i.e. vs. No. Fig. p.",
+    "MMMMCMXCIX Henry MMMCMXCIX King IIII",
+    "\n\n\n# \n- \n> \n1. \n",
+    "¹²³⁴ ½⅓¼ ²",
+    "https://",
+    "@",
+    "a@b",
+    "www.",
+    "#",
+    "10^999999",
+    "1" * 100 + "." + "2" * 100,
+]
+
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_never_raises(text: str) -> None:
+    out = normalize(text)
+    assert isinstance(out, str)
+    out.encode("utf-8")  # no lone surrogates left
+    assert "\ue000" not in out or "\ue000" in text and False
+
+
+def test_fast() -> None:
+    paragraph = (
+        "On 3/14/2024 at 10:30am, Dr. Smith (of 221B Baker St.) paid $4.50 for 5 kg of flour - about 21% more "
+        "than in 1984. Call 555-123-4567 or visit https://example.com/docs. NASA's JSON API runs at 44.1 kHz; "
+        "see Fig. 3, e.g. the 2nd chart. Henry VIII had 6 wives & 3 children. **Done!** #TTS @kokoro 👍\n"
+    )
+    text = (paragraph * (4096 // len(paragraph) + 1))[:4096]
+    normalize(text)  # warm the regex cache
+    started = time.perf_counter()
+    for _ in range(5):
+        normalize(text)
+    per_call = (time.perf_counter() - started) / 5
+    assert per_call < 0.05, f"{per_call * 1000:.1f} ms for 4 kB"
+
+
+def test_case_count() -> None:
+    assert len(CASES) + len(BRITISH_CASES) >= 150

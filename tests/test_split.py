@@ -1,0 +1,62 @@
+"""Sentence splitting and piece planning (plumbing: a fake phonemizer that keeps the letters)."""
+
+from __future__ import annotations
+
+from kokoro_speech.engine.model import MAX_TOKENS
+from kokoro_speech.text.split import FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, cut, plan_pieces, split_sentences
+
+
+def letters(text: str) -> str:
+    return text.lower().replace("g", "ɡ")  # Kokoro's vocabulary has IPA ɡ, not g
+
+
+def test_sentences_do_not_split_after_abbreviations_or_initials():
+    text = "Dr. Smith met Mr. J. R. Jones on Baker St. at noon. They talked, e.g. about work! Then? Home."
+    assert split_sentences(text) == [
+        "Dr. Smith met Mr. J. R. Jones on Baker St. at noon.",
+        "They talked, e.g. about work!",
+        "Then?",
+        "Home.",
+    ]
+
+
+def test_paragraphs_are_boundaries_and_wrapped_lines_join():
+    text = "A heading\n\nFirst line of prose\ncontinues here. Next one.\n\n\nLast"
+    assert split_sentences(text) == ["A heading", "First line of prose continues here.", "Next one.", "Last"]
+
+
+def test_first_piece_is_short_and_budgets_grow_within_the_window():
+    sentence = "this is a fairly long opening sentence, with a clause, that goes on and on for a while. "
+    pieces = list(plan_pieces([sentence * 1, sentence * 3, sentence * 12], letters))
+    assert pieces[0].token_count <= FIRST_PIECE_TOKENS * 3 // 2
+    assert all(p.token_count <= MAX_PIECE_TOKENS <= MAX_TOKENS for p in pieces)
+    assert pieces[1].token_count > pieces[0].token_count
+    # nothing lost, nothing doubled, no word cut
+    spoken = " ".join(p.phonemes for p in pieces).split()
+    assert spoken == letters(sentence * 16).split()
+
+
+def test_cuts_prefer_sentence_then_clause_then_word():
+    assert cut("one two three. four five, six seven", 30)[2] == "sentence"
+    assert cut("one two three four, five six seven", 28) == ("one two three four,", "five six seven", "clause")
+    head, rest, boundary = cut("one two three four five six seven", 12)
+    assert (head, boundary) == ("one two", "word") and rest.startswith("three")
+
+
+def test_an_unbroken_word_longer_than_the_window_is_cut_hard_but_kept_whole():
+    word = "x" * 1200
+    pieces = list(plan_pieces([word], letters))
+    assert "".join(p.phonemes for p in pieces) == word
+    assert all(p.token_count <= MAX_TOKENS for p in pieces)
+
+
+def test_punctuation_only_sentences_are_skipped():
+    assert list(plan_pieces(["...", "!!", "hello."], letters))[0].phonemes == "hello."
+    assert list(plan_pieces(["…", "?!"], letters)) == []
+
+
+def test_short_sentences_are_merged_after_the_first():
+    pieces = list(plan_pieces(["yes.", "no.", "maybe.", "sure.", "fine."], letters))
+    assert pieces[0].phonemes == "yes."
+    assert len(pieces) < 5
+    assert pieces[-1].boundary == "sentence"

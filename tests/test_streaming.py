@@ -1,0 +1,87 @@
+"""Streaming on the real path: clients that leave stop their synthesis; a full server says 429 at once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import httpx
+
+from conftest import decode
+
+LONG = " ".join(["Every sentence here adds a little more audio to a stream that the client will abandon."] * 12)
+
+
+def own_threads() -> set[str]:
+    """Threads other than the pooled workers of asyncio and AnyIO (reused, up to a fixed bound)."""
+    return {t.name for t in threading.enumerate() if not t.name.startswith(("asyncio_", "AnyIO worker"))}
+
+
+def wait_idle(engine, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while engine.scheduler.active_requests or engine.scheduler.queued_calls:
+        assert time.monotonic() < deadline, "synthesis kept running for a client that left"
+        time.sleep(0.05)
+
+
+def test_aborted_streams_stop_within_a_piece_and_leak_nothing(server, engine):
+    wait_idle(engine)
+    body = {"input": LONG, "voice": "af_heart", "response_format": "pcm"}
+    threads_before = own_threads()
+    for _ in range(5):
+        calls_before = engine.scheduler.calls_done
+        with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=60) as response:
+            assert response.status_code == 200
+            next(response.iter_bytes())
+        wait_idle(engine)
+        # the first piece, at most the one running when the client left, and the one after it
+        assert engine.scheduler.calls_done - calls_before <= 3
+    assert own_threads() == threads_before
+    pooled = [t for t in threading.enumerate() if t.name.startswith("asyncio_")]
+    assert len(pooled) <= min(32, (os.cpu_count() or 1) + 4)  # asyncio's bounded default executor
+
+
+def test_compressed_stream_arrives_in_chunks_that_form_one_file(server):
+    body = {"input": LONG[:400], "voice": "af_heart", "response_format": "mp3"}
+    with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=120) as response:
+        chunks = list(response.iter_raw())
+    assert len(chunks) >= 2
+    audio = decode(b"".join(chunks), "mp3")
+    assert audio.duration > 10
+
+
+def test_full_server_answers_429_with_retry_after(server, engine):
+    wait_idle(engine)
+    limit = engine.scheduler.max_requests
+    engine.scheduler.max_requests = 1
+    try:
+        body = {"input": LONG, "voice": "af_heart", "response_format": "pcm"}
+        with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=60) as busy:
+            next(busy.iter_bytes())
+            started = time.monotonic()
+            refused = httpx.post(f"{server.url}/v1/audio/speech", json={**body, "input": "Hi."}, timeout=60)
+            assert time.monotonic() - started < 3.0  # not queued behind the running synthesis (~20 s)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]["type"] == "rate_limit_error"
+    finally:
+        engine.scheduler.max_requests = limit
+    wait_idle(engine)
+
+
+def test_concurrent_requests_all_complete(server):
+    results: list[float] = []
+
+    def one(i: int) -> None:
+        response = httpx.post(f"{server.url}/v1/audio/speech", timeout=120,
+                              json={"input": f"Client number {i} says hello.", "voice": "am_adam",
+                                    "response_format": "wav"})
+        results.append(decode(response.content, "wav").duration)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 and all(d > 1.0 for d in results)
