@@ -58,7 +58,8 @@ def test_full_server_answers_429_with_retry_after(server, engine):
     try:
         body = {"input": LONG, "voice": "af_heart", "response_format": "pcm"}
         with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=60) as busy:
-            next(busy.iter_bytes())
+            stream = busy.iter_bytes()  # held: dropping the iterator would close the connection
+            next(stream)
             started = time.monotonic()
             refused = httpx.post(f"{server.url}/v1/audio/speech", json={**body, "input": "Hi."}, timeout=60)
             assert time.monotonic() - started < 3.0  # not queued behind the running synthesis (~20 s)

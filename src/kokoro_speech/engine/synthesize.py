@@ -24,7 +24,7 @@ from kokoro_speech.engine.scheduler import Scheduler
 from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
 from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
 from kokoro_speech.errors import NothingToSay, UnsupportedLanguage
-from kokoro_speech.text.normalize import normalize
+from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
 from kokoro_speech.text.split import Piece, plan_pieces, split_sentences
 
@@ -107,8 +107,11 @@ class Engine:
         return voice
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats) -> Iterator[Piece]:
+        english = voice.language in ("a", "b")
+        words = normalize(text, british=voice.language == "b") if english else clean(text)
+
         def sentences() -> Iterator[str]:
-            for sentence in split_sentences(normalize(text)):
+            for sentence in split_sentences(words):
                 yield sentence
                 stats.characters_done += len(sentence) + 1
 

@@ -79,32 +79,33 @@ _KEEP_SYMBOLS = set("°©®™℃℉€£¥₹₩₽₿$¢§¶№")
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
 
 
+_UNUSUAL = re.compile(r"[^\x20-\x7e\n\t]")
+
+
+def _unusual(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\r":
+        return " "
+    category = unicodedata.category(ch)
+    if category in ("Zl", "Zp"):
+        return "\n"
+    if category[0] == "C":  # control, format (zero-width, bidi), surrogate, private use, unassigned
+        return ""
+    if category == "So" and ch not in _KEEP_SYMBOLS:  # emoji and pictographs: skipped silently
+        return ""
+    if 0xFE00 <= ord(ch) <= 0xFE0F or ch == "\u20e3" or ord(ch) in _SKIN_TONES:  # variation selectors, keycaps
+        return ""
+    return ch
+
+
 def _clean_unicode(text: str) -> str:
+    if text.isascii():
+        return _UNUSUAL.sub(_unusual, text) if _UNUSUAL.search(text) else text
     try:
         text = unicodedata.normalize("NFC", text)
-    except Exception:  # pragma: no cover - lone surrogates are dropped below anyway
+    except UnicodeError:  # pragma: no cover - lone surrogates are dropped below anyway
         pass
-    out = []
-    for ch in text:
-        if ch in "\n\t":
-            out.append(ch)
-            continue
-        category = unicodedata.category(ch)
-        if category[0] == "C":  # control, format (zero-width, bidi), surrogate, private use, unassigned
-            if ch == "\r" or category == "Zl" or category == "Zp":
-                out.append("\n")
-            continue
-        if category in ("Zl", "Zp"):
-            out.append("\n")
-        elif category == "So" and ch not in _KEEP_SYMBOLS:  # emoji and pictographs: skipped silently
-            continue
-        elif category in ("Me", "Mn") and (0xFE00 <= ord(ch) <= 0xFE0F or ch == "\u20e3"):  # variation, keycap
-            continue
-        elif ord(ch) in _SKIN_TONES:
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _UNUSUAL.sub(_unusual, text)
 
 
 # ----------------------------------------------------------------------------- URLs, e-mail, tags, handles
@@ -248,22 +249,36 @@ def _street_or_title(match: re.Match[str], title: str, street: str) -> str:
     return street_reading if previous_is_name or not following else title
 
 
+def _initialism(match: re.Match[str]) -> str:
+    """ "U.S." → "US", keeping the period when it also ends the sentence."""
+    rest = match.string[match.end():].strip()
+    ends_sentence = _next_sentence(match.string, match.end()) and rest[:1].isupper()
+    return match.group(1).replace(".", "") + ("." if ends_sentence else "")
+
+
 def _abbreviations(text: str) -> str:
-    text = re.sub(r"(?<![\w#])([A-G])#(?![\w#])", r"\1 sharp", text)
-    text = _DOTTED_INITIALISM.sub(lambda m: m.group(1).replace(".", "")
-                                  + ("." if _next_sentence(m.string, m.end()) and m.end() < len(m.string)
-                                     and m.string[m.end():].strip()[:1].isupper() else ""), text)
-    text = _NUMBER_ABBREVIATION.sub(lambda m: NUMBER_ABBREVIATIONS[m.group(1)] + " ", text)
-    text = _NUMBER_SIGN.sub("number ", text)
-    text = _DOCTOR.sub(lambda m: _street_or_title(m, "Doctor", "Drive"), text)
-    text = _SAINT.sub(lambda m: _street_or_title(m, "Saint", "Street"), text)
-    text = _FORT.sub("Fort", text)
-    text = _VERSUS.sub(" versus ", text)
-    text = _WITH.sub("with", text)
-    text = _DOTTED.sub(_dotted, text)
+    if "#" in text:
+        text = re.sub(r"(?<![\w#])([A-G])#(?![\w#])", r"\1 sharp", text)
+    if _INITIALISM_GATE.search(text):
+        text = _DOTTED_INITIALISM.sub(_initialism, text)
+    if "." in text and _DIGIT.search(text):
+        text = _NUMBER_ABBREVIATION.sub(lambda m: NUMBER_ABBREVIATIONS[m.group(1)] + " ", text)
+    if "#" in text or "№" in text:
+        text = _NUMBER_SIGN.sub("number ", text)
+    if "Dr" in text:
+        text = _DOCTOR.sub(lambda m: _street_or_title(m, "Doctor", "Drive"), text)
+    if "St" in text:
+        text = _SAINT.sub(lambda m: _street_or_title(m, "Saint", "Street"), text)
+    if "Ft" in text:
+        text = _FORT.sub("Fort", text)
+    if " v" in text:
+        text = _VERSUS.sub(" versus ", text)
+    if "w/" in text:
+        text = _WITH.sub("with", text)
+    if "." in text:
+        text = _DOTTED.sub(_dotted, text)
     text = _UNDOTTED.sub(lambda m: DOTTED_ABBREVIATIONS[m.group(1)], text)
-    text = _ACRONYM.sub(lambda m: WORD_ACRONYMS[m.group(1)], text)
-    return text
+    return _ACRONYM.sub(lambda m: WORD_ACRONYMS[m.group(1)], text)
 
 
 # ------------------------------------------------------------------------------------------ Roman numerals
@@ -323,8 +338,14 @@ def _phone_words(text: str) -> str:
     return ", ".join(spoken)
 
 
+_PHONE_GATE = re.compile(r"\d[\s.)-]{1,2}\d\d")
+
+
 def _phones(text: str) -> str:
-    text = _EMERGENCY.sub(lambda m: m.group(1) + m.group(2) + digits(m.group(3)), text)
+    if "911" in text or "999" in text or "112" in text:
+        text = _EMERGENCY.sub(lambda m: m.group(1) + m.group(2) + digits(m.group(3)), text)
+    if not _PHONE_GATE.search(text):
+        return text
     for pattern in _PHONE_PATTERNS:
         text = pattern.sub(lambda m: _phone_words(m.group()), text)
     return _SHORT_PHONE.sub(
@@ -344,6 +365,7 @@ _DAY_MONTH = re.compile(rf"(?<![\w.,])(?:(the)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s
                         rf"(?:,?\s+(\d{{4}})\b(?![.,:]\d))?")
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b(?![.,:]\d)")
 _MONTH_INDEX = {name: n for name, n in MONTH_NUMBERS.items()}
+_MONTH_GATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
 _MONTH_ALONE = re.compile(r"(?<![\w.])(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.(?=\s|$|[,;:)])")
 
 
@@ -418,12 +440,14 @@ def _day_month(match: re.Match[str], british: bool) -> str:
 
 
 def _dates(text: str, british: bool) -> str:
-    text = _ISO_DATE.sub(lambda m: _iso_date(m, british), text)
-    text = _NUMERIC_DATE.sub(lambda m: _numeric_date(m, british), text)
+    if "-" in text:
+        text = _ISO_DATE.sub(lambda m: _iso_date(m, british), text)
+    if "/" in text or "." in text or "-" in text:
+        text = _NUMERIC_DATE.sub(lambda m: _numeric_date(m, british), text)
+    if not _MONTH_GATE.search(text):
+        return text
     text = _MONTH_DAY.sub(lambda m: _month_day(m, british), text)
     text = _DAY_MONTH.sub(lambda m: _day_month(m, british), text)
-    text = _MONTH_ALONE.sub(lambda m: _month_name(_MONTH_INDEX[m.group(1)])
-                            + ("." if _next_sentence(m.string, m.end()) else ""), text)
     text = _MONTH_YEAR.sub(lambda m: f"{_month_name(_MONTH_INDEX[m.group(1)])} {year(int(m.group(2)), british)}", text)
     return text
 
@@ -474,10 +498,15 @@ def _clock(match: re.Match[str]) -> str:
 
 
 def _times(text: str) -> str:
-    text = _DOTTED_CLOCK.sub(_clock, text)
-    text = _CLOCK.sub(_clock, text)
-    text = _HOUR_MERIDIEM.sub(lambda m: f"{cardinal(int(m.group('h')))} {_meridiem(m)}", text)
-    text = _OCLOCK.sub(lambda m: f"{cardinal(int(m.group(1)))} o'clock", text)
+    meridiem = "m" in text or "M" in text
+    if meridiem and "." in text:
+        text = _DOTTED_CLOCK.sub(_clock, text)
+    if ":" in text:
+        text = _CLOCK.sub(_clock, text)
+    if meridiem:
+        text = _HOUR_MERIDIEM.sub(lambda m: f"{cardinal(int(m.group('h')))} {_meridiem(m)}", text)
+    if "clock" in text:
+        text = _OCLOCK.sub(lambda m: f"{cardinal(int(m.group(1)))} o'clock", text)
     return text
 
 
@@ -546,11 +575,15 @@ def _money_code(match: re.Match[str], british: bool) -> str:
 
 
 def _currencies(text: str, british: bool) -> str:
-    text = _MONEY.sub(lambda m: _money(m, british), text)
-    text = _MONEY_CODE_BEFORE.sub(lambda m: _money_code(m, british), text)
-    text = _MONEY_CODE_AFTER.sub(lambda m: _money_code(m, british), text)
-    text = _CENTS.sub(lambda m: f"{cardinal(m.group(1), british)} {'cent' if m.group(1) == '1' else 'cents'}", text)
-    text = _PENCE.sub(lambda m: f"{cardinal(m.group(1), british)} {'penny' if m.group(1) == '1' else 'pence'}", text)
+    if any(symbol in text for symbol in CURRENCY_SYMBOLS):
+        text = _MONEY.sub(lambda m: _money(m, british), text)
+    if any(code in text for code in CURRENCY_CODES):
+        text = _MONEY_CODE_BEFORE.sub(lambda m: _money_code(m, british), text)
+        text = _MONEY_CODE_AFTER.sub(lambda m: _money_code(m, british), text)
+    if "¢" in text:
+        text = _CENTS.sub(lambda m: f"{cardinal(m.group(1), british)} {'cent' if m.group(1) == '1' else 'cents'}", text)
+    if "p" in text:
+        text = _PENCE.sub(lambda m: f"{cardinal(m.group(1), british)} {'penny' if m.group(1) == '1' else 'pence'}", text)
     return text
 
 
@@ -597,9 +630,7 @@ def _unit(match: re.Match[str], british: bool) -> str:
 
 
 def _units(text: str, british: bool) -> str:
-    text = _UNIT.sub(lambda m: _unit(m, british), text)
-    text = _BARE_UNIT.sub(lambda m: (_british_spelling if british else str)(UNITS[m.group(1)][1]), text)
-    return text
+    return _UNIT.sub(lambda m: _unit(m, british), text)
 
 
 # ----------------------------------------------------------------------------------------- numbers
@@ -735,62 +766,76 @@ def _year_or_count(match: re.Match[str], british: bool) -> str:
 
 
 def _numbers(text: str, british: bool) -> str:
-    text = _ORDINAL.sub(lambda m: ordinal(int(m.group(1).replace(",", "")), british), text)
-    text = _RANGE.sub(lambda m: _range(m, british), text)
-    text = _VERSION.sub(lambda m: "version " + " point ".join(cardinal(p, british) for p in m.group(1).split(".")),
-                        text)
-    text = _IPV4.sub(lambda m: " dot ".join(digits(p) for p in m.group(1).split(".")), text)
-    text = _DOTTED_NUMBER.sub(lambda m: " point ".join(cardinal(p, british) for p in m.group(1).split(".")), text)
-    text = _FRACTION.sub(lambda m: _fraction(m, british), text)
-    text = _VULGAR.sub(lambda m: _vulgar(m, british), text)
-    text = _MULTIPLIER.sub(lambda m: f"{number(m.group(1), british)} times", text)
-    text = _TIMES_SIGN.sub(" by ", text)
-    text = _POWER.sub(lambda m: f" to the power of {m.group(1)}", text)
-    text = _SUPERSCRIPT.sub(lambda m: " " + _SUPERSCRIPTS[m.group(1)], text)
-    text = _NEGATIVE.sub("minus ", text)
-    text = _PLUS_NUMBER.sub("plus ", text)
+    if "st" in text or "nd" in text or "rd" in text or "th" in text or "ST" in text or "ND" in text \
+            or "RD" in text or "TH" in text:
+        text = _ORDINAL.sub(lambda m: ordinal(int(m.group(1).replace(",", "")), british), text)
+    if "-" in text or "–" in text or "—" in text:
+        text = _RANGE.sub(lambda m: _range(m, british), text)
+    if "v" in text or "V" in text:
+        text = _VERSION.sub(lambda m: "version " + " point ".join(cardinal(p, british) for p in m.group(1).split(".")),
+                            text)
+    if "." in text:
+        text = _IPV4.sub(lambda m: " dot ".join(digits(p) for p in m.group(1).split(".")), text)
+        text = _DOTTED_NUMBER.sub(lambda m: " point ".join(cardinal(p, british) for p in m.group(1).split(".")), text)
+    if "/" in text:
+        text = _FRACTION.sub(lambda m: _fraction(m, british), text)
+    if any(c in text for c in VULGAR_FRACTIONS):
+        text = _VULGAR.sub(lambda m: _vulgar(m, british), text)
+    if "x" in text or "×" in text:
+        text = _MULTIPLIER.sub(lambda m: f"{number(m.group(1), british)} times", text)
+        text = _TIMES_SIGN.sub(" by ", text)
+    if "^" in text:
+        text = _POWER.sub(lambda m: f" to the power of {m.group(1)}", text)
+    if "²" in text or "³" in text:
+        text = _SUPERSCRIPT.sub(lambda m: " " + _SUPERSCRIPTS[m.group(1)], text)
+    if "-" in text or "−" in text:
+        text = _NEGATIVE.sub("minus ", text)
+    if "+" in text:
+        text = _PLUS_NUMBER.sub("plus ", text)
     text = _LETTER_DIGIT.sub(" ", text)
-    text = _YEARISH.sub(lambda m: _year_or_count(m, british), text)
-    text = _DECIMAL.sub(lambda m: decimal(m.group(1), british), text)
-    text = _INTEGER.sub(lambda m: cardinal(m.group(), british), text)
-    return text
+    if "1" in text or "20" in text:
+        text = _YEARISH.sub(lambda m: _year_or_count(m, british), text)
+    if "." in text or "," in text:
+        text = _DECIMAL.sub(lambda m: decimal(m.group(1), british), text)
+    return _INTEGER.sub(lambda m: cardinal(m.group(), british), text)
 
 
 # ------------------------------------------------------------------------------------------ symbols
 
-_SYMBOLS = (
-    (re.compile(r"\s*&\s*"), " and "),
-    (re.compile(r"(?<=\w)\+\+"), " plus plus"),
-    (re.compile(r"\s*(?<![=!<>])==?(?![=>])\s*"), " equals "),
-    (re.compile(r"\s*≠\s*"), " does not equal "),
-    (re.compile(r"\s*≈\s*"), " approximately "),
-    (re.compile(r"\s*≤\s*|\s+<=\s+"), " less than or equal to "),
-    (re.compile(r"\s*≥\s*|\s+>=\s+"), " greater than or equal to "),
-    (re.compile(r"(?<=\w)\s+<\s+(?=\w)"), " less than "),
-    (re.compile(r"(?<=\w)\s+>\s+(?=\w)"), " greater than "),
-    (re.compile(r"\s*(?:→|->|⇒|=>)\s*"), " to "),
-    (re.compile(r"\s*±\s*"), " plus or minus "),
-    (re.compile(r"\s*×\s*"), " times "),
-    (re.compile(r"\s*÷\s*"), " divided by "),
-    (re.compile(r"\s*\+\s*"), " plus "),
-    (re.compile(r"(?<=\s)[-−](?=\s+\w)(?=\s+(?:zero|one|two|three|four|five|six|seven|eight|nine|ten)\b)"), "minus"),
-    (re.compile(r"\s*@\s*"), " at "),
-    (re.compile(r"\s*%"), " percent"),
-    (re.compile(r"°"), " degrees "),
-    (re.compile(r"§\s*"), "section "),
-    (re.compile(r"©\s*"), "copyright "),
-    (re.compile(r"[®™]"), ""),
-    (re.compile(r"(?<=\w)/(?=\w)"), " or "),
-    (re.compile(r"\s*[•·|¦]\s*"), ", "),
-    (re.compile(r"[#*^_~`\\<>{}¶]"), " "),
+_SYMBOLS = (  # (characters that must be present, pattern, replacement)
+    ("&", re.compile(r"\s*&\s*"), " and "),
+    ("+", re.compile(r"(?<=\w)\+\+"), " plus plus"),
+    ("=", re.compile(r"\s*(?<![=!<>])==?(?![=>])\s*"), " equals "),
+    ("≠", re.compile(r"\s*≠\s*"), " does not equal "),
+    ("≈", re.compile(r"\s*≈\s*"), " approximately "),
+    ("≤<", re.compile(r"\s*≤\s*|\s+<=\s+"), " less than or equal to "),
+    ("≥>", re.compile(r"\s*≥\s*|\s+>=\s+"), " greater than or equal to "),
+    ("<", re.compile(r"(?<=\w)\s+<\s+(?=\w)"), " less than "),
+    (">", re.compile(r"(?<=\w)\s+>\s+(?=\w)"), " greater than "),
+    ("→⇒>", re.compile(r"\s*(?:→|->|⇒|=>)\s*"), " to "),
+    ("±", re.compile(r"\s*±\s*"), " plus or minus "),
+    ("×", re.compile(r"\s*×\s*"), " times "),
+    ("÷", re.compile(r"\s*÷\s*"), " divided by "),
+    ("+", re.compile(r"\s*\+\s*"), " plus "),
+    ("-−", re.compile(r"(?<=\s)[-−](?=\s+(?:zero|one|two|three|four|five|six|seven|eight|nine|ten)\b)"), "minus"),
+    ("@", re.compile(r"\s*@\s*"), " at "),
+    ("%", re.compile(r"\s*%"), " percent"),
+    ("°", re.compile(r"°"), " degrees "),
+    ("§", re.compile(r"§\s*"), "section "),
+    ("©", re.compile(r"©\s*"), "copyright "),
+    ("®™", re.compile(r"[®™]"), ""),
+    ("/", re.compile(r"(?<=\w)/(?=\w)"), " or "),
+    ("•·|¦", re.compile(r"\s*[•·|¦]\s*"), ", "),
+    ("#*^_~`\\<>{}¶", re.compile(r"[#*^_~`\\<>{}¶]"), " "),
 )
-_SLASH_WORDS = {"and or": "and or", "either or": "either or"}
 
 
 def _symbols(text: str) -> str:
-    text = re.sub(r"\band/or\b", "and or", text)
-    for pattern, replacement in _SYMBOLS:
-        text = pattern.sub(replacement, text)
+    if "/" in text:
+        text = re.sub(r"\band/or\b", "and or", text)
+    for gate, pattern, replacement in _SYMBOLS:
+        if any(c in text for c in gate):
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -827,44 +872,101 @@ def _restore(text: str, kept: list[str]) -> str:
     return _PLACEHOLDER.sub(back, text)
 
 
+_DIGIT = re.compile(rf"[\d²³{''.join(VULGAR_FRACTIONS)}]")
+_CHUNK = re.compile(r"(?<=[.!?])\s+(?=[\"“‘'(]?[A-Z])|\n+")
+_TLD_GATE = re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE)
+_EXTENSION_GATE = re.compile(r"\.[a-z]{1,5}\b")
+_INITIALISM_GATE = re.compile(r"[A-Z]\.[A-Z]")
+_MARKDOWN_GATE = re.compile(r"^[ \t]*(?:#|>|[-*+•] |\d+[.)] |\||```|~~~)|[-*_]{3}", re.MULTILINE)
+
+
+def _numeric(text: str, british: bool) -> str:
+    """The rules for text with digits in it: phone numbers, dates, times, money, units, numbers."""
+    text = _phones(text)
+    text = _dates(text, british)
+    if ":" in text:
+        text = _VERSES.sub(r"\1 \2 to \3", text)
+    text = _times(text)
+    if " " in text:
+        text = _SPACE_THOUSANDS.sub(lambda m: m.group().replace(" ", ""), text)
+    if ":" in text:
+        text = _RATIO.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
+    if "~" in text:
+        text = _APPROX.sub("about ", text)
+    if "/" in text:
+        text = _PER.sub(lambda m: " per " + _PER_WORDS.get(m.group(1), m.group(1)), text)
+    if "'" in text or "′" in text or "’" in text:
+        text = _FEET_INCHES.sub(lambda m: _feet_inches(m, british), text)
+    if "C" in text or "AD" in text or "A.D" in text:
+        text = _ERA_YEAR.sub(lambda m: _era_year(m, british), text)
+    if "0s" in text or "0’s" in text or "0's" in text:
+        text = re.sub(r"(?<=\ds)\s?[-–—]\s?(?=[’']?\d)", " to ", text)
+        text = _DECADE.sub(lambda m: _decade(m, british), text)
+        text = _DECADE_SHORT.sub(lambda m: _DECADE_NAMES[int(m.group(1))], text)
+    if "x" in text or "×" in text:
+        text = _DIMENSIONS.sub(lambda m: f"{cardinal(m.group(1), british)} by {cardinal(m.group(2), british)}", text)
+    text = _currencies(text, british)
+    if "%" in text:
+        text = _PERCENT_RANGE.sub(" to ", text)
+    text = _units(text, british)
+    if "°" in text:
+        text = _DEGREES_ALONE.sub(" degrees", text)
+    return _numbers(text, british)
+
+
+def clean(text: str) -> str:
+    """Language-neutral clean-up only (Unicode, Markdown, emoji, spaces): for voices that are not English."""
+    text = _clean_unicode(text)
+    text, kept = _protect(text)
+    if _MARKDOWN_GATE.search(text) or any(c in text for c in "*_`~["):
+        text = _markdown(text)
+    return _restore(_SPACES.sub(" ", text), kept).strip()
+
+
 def normalize(text: str, british: bool = False) -> str:
     """The words a careful reader would say for `text` (American reading, or British with `british`)."""
     text = _clean_unicode(text)
     text, kept = _protect(text)
-    text = _markdown(text)
-    text = _SPACED_THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+    if _MARKDOWN_GATE.search(text) or any(c in text for c in "*_`~["):
+        text = _markdown(text)
+    if any(c in text for c in "\u00a0\u2009\u202f"):
+        text = _SPACED_THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
     text = _SPACES.sub(" ", text)
-    text = _EMAIL.sub(_email, text)
-    text = _URL.sub(_url, text)
-    text = _BARE_DOMAIN.sub(_bare_domain, text)
-    text = _FILE_NAME.sub(lambda m: f"{m.group(1).replace('_', ' ')} dot {_EXTENSIONS[m.group(2)]}", text)
-    text = _HASHTAG.sub(_hashtag, text)
-    text = _HANDLE.sub(_handle, text)
+    if "@" in text:
+        text = _EMAIL.sub(_email, text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(_url, text)
+    if _TLD_GATE.search(text):
+        text = _BARE_DOMAIN.sub(_bare_domain, text)
+    if _EXTENSION_GATE.search(text):
+        text = _FILE_NAME.sub(lambda m: f"{m.group(1).replace('_', ' ')} dot {_EXTENSIONS[m.group(2)]}", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_hashtag, text)
+    if "@" in text:
+        text = _HANDLE.sub(_handle, text)
     text = _abbreviations(text)
     text = _ROMAN.sub(_roman, text)
-    text = _phones(text)
-    text = _dates(text, british)
-    text = _VERSES.sub(r"\1 \2 to \3", text)
-    text = _times(text)
-    text = _SPACE_THOUSANDS.sub(lambda m: m.group().replace(" ", ""), text)
-    text = _RATIO.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
-    text = _APPROX.sub("about ", text)
-    text = _PER.sub(lambda m: " per " + _PER_WORDS.get(m.group(1), m.group(1)), text)
-    text = _FEET_INCHES.sub(lambda m: _feet_inches(m, british), text)
-    text = _ERA_YEAR.sub(lambda m: _era_year(m, british), text)
-    text = re.sub(r"(?<=\ds)\s?[-–—]\s?(?=[’']?\d)", " to ", text)
-    text = _DECADE.sub(lambda m: _decade(m, british), text)
-    text = _DECADE_SHORT.sub(lambda m: _DECADE_NAMES[int(m.group(1))], text)
-    text = _DIMENSIONS.sub(lambda m: f"{cardinal(m.group(1), british)} by {cardinal(m.group(2), british)}", text)
-    text = _currencies(text, british)
-    text = _PERCENT_RANGE.sub(" to ", text)
-    text = _units(text, british)
-    text = _DEGREES_ALONE.sub(" degrees", text)
-    text = _numbers(text, british)
+    if _DIGIT.search(text):
+        chunks = _CHUNK.split(text)
+        separators = [m.group() for m in _CHUNK.finditer(text)]
+        parts = []
+        for i, chunk in enumerate(chunks):
+            parts.append(_numeric(chunk, british) if _DIGIT.search(chunk) else chunk)
+            if i < len(separators):
+                parts.append(separators[i])
+        text = "".join(parts)
+    text = _MONTH_ALONE.sub(lambda m: _month_name(_MONTH_INDEX[m.group(1)])
+                            + ("." if _next_sentence(m.string, m.end()) else ""), text)
+    text = _BARE_UNIT.sub(lambda m: (_british_spelling if british else str)(UNITS[m.group(1)][1]), text)
     text = _symbols(text)
     text = _restore(text, kept)
     text = _SPACES.sub(" ", text)
-    text = re.sub(r" +([,.;:!?])", r"\1", text)
-    text = re.sub(r"^ +| +$", "", text, flags=re.MULTILINE)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    text = _LINE_EDGE_SPACES.sub("", text)
+    text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
+
+
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" +([,.;:!?])")
+_LINE_EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{3,}")
