@@ -106,14 +106,16 @@ class Engine:
             )
         return voice
 
-    def pieces(self, text: str, voice: Voice, stats: SynthesisStats) -> Iterator[Piece]:
+    def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None) -> Iterator[Piece]:
+        """The pieces the model will speak, in order; `stats.characters_done` follows the progress."""
         english = voice.language in ("a", "b")
         words = normalize(text, british=voice.language == "b") if english else clean(text)
 
         def sentences() -> Iterator[str]:
             for sentence in split_sentences(words):
                 yield sentence
-                stats.characters_done += len(sentence) + 1
+                if stats is not None:
+                    stats.characters_done += len(sentence) + 1
 
         return plan_pieces(sentences(), partial(self.phonemizers.phonemize, language=voice.language))
 

@@ -1,0 +1,189 @@
+"""Time to first audio: our server vs. the bare model (floor) vs. kokoro-onnx's create_stream (peer).
+
+For each of the 20 texts in texts.py, in one run on one machine:
+  floor  the bare ONNX Runtime session synthesizing exactly the first piece our server speaks first
+  pcm    our server: POST /v1/audio/speech, response_format pcm, time to the first audio byte
+  mp3    the same with mp3
+  peer   kokoro-onnx 0.6.1 `create_stream` on the same model file, voice and text: time to its first chunk
+plus the real-time margin (audio seconds produced per wall second after the first byte) for a 4,000-character
+text. Writes docs/ttfa.md. Run: .venv/bin/python bench/ttfa.py  (needs `pip install -e ".[bench]"`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from kokoro_speech.config import Settings
+from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
+from kokoro_speech.engine.voices import VoiceRegistry
+from kokoro_speech.engine.weights import resolve_model
+from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
+
+sys.path.insert(0, str(Path(__file__).parent))
+from texts import LONG_TEXT, TEXTS  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+VOICES = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
+VOICE = "af_heart"
+PORT = 8891
+REPEATS = 3
+
+
+def start_server() -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kokoro_speech", "serve", "--port", str(PORT), "--voices-dir", str(VOICES),
+         "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/health").status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("server did not become healthy")
+
+
+def first_byte(text: str, response_format: str) -> tuple[float, float, int]:
+    """(seconds to the first audio byte, seconds to the last, bytes) for one streamed request."""
+    body = {"model": "kokoro-82m", "input": text, "voice": VOICE, "response_format": response_format}
+    started = time.perf_counter()
+    first = None
+    size = 0
+    with httpx.stream("POST", f"http://127.0.0.1:{PORT}/v1/audio/speech", json=body, timeout=600) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            if chunk and first is None:
+                first = time.perf_counter() - started
+            size += len(chunk)
+    return first, time.perf_counter() - started, size
+
+
+def peer_first_chunk(kokoro, style: np.ndarray, text: str) -> float:
+    async def run() -> float:
+        started = time.perf_counter()
+        stream = kokoro.create_stream(text, style, speed=1.0, lang="en-us")
+        async for _samples, _rate in stream:
+            elapsed = time.perf_counter() - started
+            await stream.aclose()
+            return elapsed
+        raise RuntimeError("no audio")
+
+    return asyncio.run(run())
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main() -> None:
+    settings = Settings(voices_dir=VOICES, offline=True, _env_file=None)
+    model_path = resolve_model(None, settings.cache_dir, offline=True)
+    voice = VoiceRegistry.from_dir(VOICES).resolve(VOICE)
+
+    # The floor: the same first piece our server speaks first, on a bare session.
+    from kokoro_speech.engine.synthesize import Engine
+    from kokoro_speech.engine.scheduler import Scheduler
+
+    model = KokoroModel(model_path)
+    engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(max_requests=1))
+    engine.warm_up()
+    floors, first_tokens = [], []
+    for text in TEXTS:
+        piece = next(engine.pieces(text, voice))
+        tokens = to_token_ids(piece.phonemes)
+        first_tokens.append(len(tokens))
+        runs = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            model(tokens, voice.style_for(len(tokens)), 1.0)
+            runs.append(time.perf_counter() - started)
+        floors.append(statistics.median(runs))
+    engine.close()
+    del engine, model
+
+    # The peer: kokoro-onnx's streaming API on the same file and voice.
+    from kokoro_onnx import Kokoro
+
+    with tempfile.TemporaryDirectory() as tmp:
+        voices_npz = Path(tmp) / "voices.npz"
+        np.savez(voices_npz, **{VOICE: voice.styles.reshape(510, 1, 256)})
+        peer = Kokoro(str(model_path), str(voices_npz))
+        peer_first_chunk(peer, voice.styles.reshape(510, 1, 256), "Warm up the session.")
+        peers = [statistics.median(peer_first_chunk(peer, voice.styles.reshape(510, 1, 256), t)
+                                   for _ in range(REPEATS)) for t in TEXTS]
+        del peer
+
+    # Ours, over HTTP, in a separate server process.
+    server = start_server()
+    try:
+        first_byte("Warm up.", "pcm")
+        pcm = [statistics.median(first_byte(t, "pcm")[0] for _ in range(REPEATS)) for t in TEXTS]
+        mp3 = [statistics.median(first_byte(t, "mp3")[0] for _ in range(REPEATS)) for t in TEXTS]
+        long_first, long_total, long_bytes = first_byte(LONG_TEXT, "pcm")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    audio_seconds = long_bytes / 2 / SAMPLE_RATE
+    margin = audio_seconds / (long_total - long_first)
+
+    write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, audio_seconds, margin)
+
+
+def write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, audio_seconds, margin) -> None:
+    ratio_floor = [p / f for p, f in zip(pcm, floors)]
+    ratio_peer = [p / q for p, q in zip(pcm, peers)]
+    rows = "\n".join(
+        f"| {i + 1} | {len(t)} | {n} | {f:.2f} | {p:.2f} | {m:.2f} | {q:.2f} | {p / f:.2f} | {p / q:.2f} |"
+        for i, (t, n, f, p, m, q) in enumerate(zip(TEXTS, first_tokens, floors, pcm, mp3, peers)))
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                         capture_output=True, text=True).stdout.strip()
+    import onnxruntime
+
+    report = f"""# Time to first audio
+
+Measured by `bench/ttfa.py` on {platform.machine()} ({cpu}, {os.cpu_count()} cores), Python
+{platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, voice `{VOICE}`, the int8 Kokoro-82M v1.0
+model, {REPEATS} runs per text (median), all in one run. Seconds.
+
+- **floor**: the bare ONNX Runtime session synthesizing exactly the first piece our server speaks first
+  (`tokens` = its length in phoneme tokens).
+- **pcm / mp3**: our server over HTTP on loopback, time from sending the request to the first audio byte.
+- **peer**: `kokoro-onnx` 0.6.1 `create_stream` on the same model file, voice and text, time to its first chunk.
+
+| summary | pcm | mp3 | floor | peer | pcm / floor | pcm / peer |
+|---|---|---|---|---|---|---|
+| p50 | {percentile(pcm, 50):.2f} | {percentile(mp3, 50):.2f} | {percentile(floors, 50):.2f} | {percentile(peers, 50):.2f} | {percentile(ratio_floor, 50):.2f} | {percentile(ratio_peer, 50):.2f} |
+| p95 | {percentile(pcm, 95):.2f} | {percentile(mp3, 95):.2f} | {percentile(floors, 95):.2f} | {percentile(peers, 95):.2f} | {percentile(ratio_floor, 95):.2f} | {percentile(ratio_peer, 95):.2f} |
+
+Targets: p50 pcm / floor ≤ 1.25, p50 pcm / peer < 0.5.
+
+Real-time margin on the {len(LONG_TEXT)}-character text (`tests/long_text.txt`), pcm: first byte after
+{long_first:.2f} s, {audio_seconds:.0f} s of audio in {long_total:.1f} s, i.e. **{margin:.2f} s of audio per wall
+second after the first byte** (above 1.0: a client playing in real time never runs dry).
+
+| # | chars | tokens | floor | pcm | mp3 | peer | pcm / floor | pcm / peer |
+|---|---|---|---|---|---|---|---|---|
+{rows}
+"""
+    out = REPO / "docs" / "ttfa.md"
+    out.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
