@@ -86,3 +86,19 @@ def test_concurrent_requests_all_complete(server):
     for t in threads:
         t.join()
     assert len(results) == 4 and all(d > 1.0 for d in results)
+
+
+def test_a_synthesis_dropped_before_its_first_chunk_frees_its_slot(engine):
+    import asyncio
+    import gc
+
+    wait_idle(engine)
+
+    async def open_and_drop() -> None:
+        synthesis = await engine.open("Hello there.", "af_heart", 1.0)
+        assert engine.scheduler.active_requests == 1
+        del synthesis  # like a client that left before the response started
+
+    asyncio.run(open_and_drop())
+    gc.collect()
+    assert engine.scheduler.active_requests == 0

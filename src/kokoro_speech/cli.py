@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import signal
 import sys
 import typing
 from pathlib import Path
@@ -15,6 +15,7 @@ from pathlib import Path
 from kokoro_speech import __version__
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ClientError, SetupError
+from kokoro_speech.logs import setup_logging
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +27,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(annotation) is typing.Literal:
             kwargs["choices"] = typing.get_args(annotation)
-        elif annotation is int:
-            kwargs["type"] = int
+        elif annotation in (int, float):
+            kwargs["type"] = annotation
         elif Path in typing.get_args(annotation) or annotation is Path:
             kwargs["type"] = Path
         parser.add_argument(flag, **kwargs)
@@ -59,8 +60,13 @@ def serve(settings: Settings) -> None:
     from kokoro_speech.engine.voices import VoiceRegistry
 
     VoiceRegistry.from_dir(settings.voices_dir)
+    # uvicorn drains on SIGTERM/SIGINT, then re-raises the signal to the handler it found: make that one a
+    # no-op so a drained server exits 0 (what orchestrators expect), not "killed by signal".
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=30)
+                timeout_graceful_shutdown=settings.shutdown_grace, timeout_keep_alive=settings.keep_alive_timeout,
+                log_config=None)  # uvicorn's loggers use our handler
 
 
 def say(settings: Settings, args: argparse.Namespace) -> None:
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         _add_settings_flags(sub)
     args = parser.parse_args(argv)
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             serve(settings)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kokoro_speech.errors import SetupError
+
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -36,6 +38,9 @@ class Settings(BaseSettings):
     voices_dir: Path | None = Field(
         None, description="Folder of voice packs (.pt, .bin or .npy). Default: download from Hugging Face."
     )
+    lexicon: Path | None = Field(
+        None, description="JSON file of custom pronunciations: words to phonemes in Kokoro/misaki notation."
+    )
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the model and downloads are cached.")
     offline: bool = Field(False, description="Never download; fail with a clear message instead.")
     device: Literal["cpu", "cuda"] = Field("cpu", description="ONNX Runtime execution provider.")
@@ -43,15 +48,31 @@ class Settings(BaseSettings):
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
     )
+    max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: no limit).")
+    requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: no limit).")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
+    read_timeout: float = Field(30.0, gt=0, description="Seconds a client may take to send its request body (408 beyond).")
+    send_timeout: float = Field(
+        60.0, gt=0, description="Seconds a streamed response may wait on a client that reads nothing before it is dropped."
+    )
+    max_synthesis_seconds: float = Field(600.0, gt=0, description="Longest a single request may synthesize.")
+    keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
+    shutdown_grace: int = Field(
+        30, ge=0, description="On SIGTERM, seconds in-flight requests get to finish before the process exits."
+    )
     cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (off when empty).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    log_format: Literal["text", "json"] = Field("text", description="Log lines as plain text or JSON objects.")
 
     def keys(self) -> list[str]:
         """All configured API keys, from KOKORO_API_KEYS and the key file."""
         keys = [k.strip() for k in self.api_keys.split(",") if k.strip()]
         if self.api_key_file is not None:
-            for line in self.api_key_file.read_text().splitlines():
+            try:
+                lines = self.api_key_file.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise SetupError(f"API key file {self.api_key_file} cannot be read ({exc.strerror})") from exc
+            for line in lines:
                 line = line.strip()
                 if line and not line.startswith("#"):
                     keys.append(line)

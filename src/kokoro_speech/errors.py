@@ -28,8 +28,8 @@ class InvalidParameter(ClientError):
 class UnknownVoice(ClientError):
     code = "voice_not_found"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, param="voice")
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, param="voice", code=code)
 
 
 class UnsupportedLanguage(ClientError):
@@ -44,6 +44,15 @@ class NothingToSay(ClientError):
 
     def __init__(self) -> None:
         super().__init__("input contains no speakable text", param="input")
+
+
+class InvalidLexicon(ClientError):
+    """A custom pronunciation table that is not a word → phonemes object in Kokoro's symbols."""
+
+    code = "invalid_lexicon"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="lexicon")
 
 
 class Unauthorized(ClientError):

@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kokoro_speech import __version__
 from kokoro_speech.api.auth import KeyChecker
-from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders
+from kokoro_speech.api.limits import KeyLimits
+from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
+from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders, SendTimeout
 from kokoro_speech.api.routes import router, v1
 from kokoro_speech.api.schemas import error_body
 from kokoro_speech.config import Settings
@@ -96,6 +98,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.load_error = None
 
+    app.state.metrics = Metrics(app.state)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = app.state.metrics.exposition()
+        return Response(body, media_type=content_type)
+
     app.include_router(v1)
     app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("kokoro_speech", "static")]), name="static")
@@ -104,10 +113,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
 
+    # The last added is the outermost: CORS wraps everything, so browsers can read even a 413.
+    app.add_middleware(SendTimeout, timeout=settings.send_timeout)
+    app.add_middleware(KeyLimits, keys=app.state.keys, concurrent=settings.max_requests_per_key,
+                       per_minute=settings.requests_per_minute_per_key)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout)
+    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
+    app.add_middleware(ResponseHeaders)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ResponseHeaders)
+                           allow_headers=["Authorization", "Content-Type"],
+                           expose_headers=["X-Request-ID", "X-Sample-Rate"])
     return app

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kokoro_speech.api.schemas import error_body
+from kokoro_speech.logs import request_id as current_request_id
 
+log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
@@ -21,11 +25,13 @@ async def _send_json(send: Send, status: int, body: dict) -> None:
 
 
 class BodyLimit:
-    """Reads the request body up front, refusing (413) any over `max_bytes`, then replays it."""
+    """Reads the request body up front, refusing any over `max_bytes` (413) or slower than `read_timeout`
+    seconds (408), then replays it: a slow or huge upload never reaches the app."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,8 +43,14 @@ class BodyLimit:
             return await _send_json(send, 413, too_large)
         chunks: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + self.read_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                return await _send_json(send, 408, error_body(
+                    f"the request body was not received within {self.read_timeout:g} s", "invalid_request_error",
+                    code="request_timeout"))
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -72,6 +84,7 @@ class ResponseHeaders:
         given = dict(scope["headers"]).get(b"x-request-id", b"")
         request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode()
+        current_request_id.set(request_id.decode())  # every log line of this request carries it
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -80,3 +93,31 @@ class ResponseHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SendTimeout:
+    """Drops a client that accepts no response bytes for `timeout` seconds, so that a reader that stalls
+    cannot hold a synthesis slot forever (the stream is cancelled and its slot released)."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_or_give_up(message: Message) -> None:
+            try:
+                await asyncio.wait_for(send(message), self.timeout)
+            except asyncio.TimeoutError:
+                raise _ClientStalled() from None
+
+        try:
+            await self.app(scope, receive, send_or_give_up)
+        except _ClientStalled:  # the response is abandoned; the server closes the connection
+            log.warning("dropped a client that read nothing for %g s", self.timeout)
+
+
+class _ClientStalled(Exception):
+    pass

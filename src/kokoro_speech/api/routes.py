@@ -1,7 +1,8 @@
-"""The HTTP endpoints: speech, models, voices, health."""
+"""The HTTP endpoints: speech, phonemize, models, voices, health."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -12,7 +13,9 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from kokoro_speech.api.schemas import MODEL_ALIASES, MODEL_ID, ErrorBody, SpeechRequest
+from kokoro_speech.api.schemas import (
+    MODEL_ALIASES, MODEL_ID, ErrorBody, PhonemizeRequest, PhonemizeResponse, SpeechRequest,
+)
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
 from kokoro_speech.engine.model import SAMPLE_RATE
 from kokoro_speech.engine.synthesize import Engine, Synthesis
@@ -76,7 +79,8 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
     engine = engine_of(request)
     fmt = FORMATS[body.response_format]
     started = time.perf_counter()
-    synthesis = await engine.open(body.input, body.voice_id(), body.speed)
+    synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
+                                  input_is_phonemes=body.input_is_phonemes)
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started)
     headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
@@ -84,6 +88,15 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
         return StreamingResponse(sse_events(synthesis, fmt), media_type="text/event-stream", headers=headers)
     headers["Content-Disposition"] = f'inline; filename="speech.{fmt.name}"'
     return StreamingResponse(encoded(synthesis, fmt), media_type=fmt.content_type, headers=headers)
+
+
+@v1.post("/audio/phonemize")
+async def phonemize(body: PhonemizeRequest, request: Request) -> PhonemizeResponse:
+    """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
+    engine = engine_of(request)
+    normalized, phonemes, tokens = await asyncio.to_thread(
+        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon())
+    return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens)
 
 
 def _model_entry(model_id: str) -> dict:

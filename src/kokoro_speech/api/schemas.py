@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+
+from kokoro_speech.errors import InvalidLexicon
+from kokoro_speech.text.lexicon import Lexicon
 
 MODEL_ID = "kokoro-82m"
 MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
@@ -17,6 +20,21 @@ class VoiceReference(BaseModel):
     """OpenAI's custom-voice object form, `{"id": "..."}`."""
 
     id: StrictStr
+
+
+LEXICON_DESCRIPTION = (
+    "Custom pronunciations for this request: words (matched whole, any case) to phonemes in Kokoro/misaki "
+    'notation, e.g. {"Kokoro": "kˈOkəɹO"}. They take precedence over the server\'s lexicon.'
+)
+
+
+def _valid_lexicon(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is not None:
+        try:
+            Lexicon.parse(value)
+        except InvalidLexicon as exc:
+            raise ValueError(exc.message) from None
+    return value
 
 
 class SpeechRequest(BaseModel):
@@ -32,6 +50,12 @@ class SpeechRequest(BaseModel):
     speed: float = Field(1.0, ge=0.25, le=4.0)
     instructions: StrictStr | None = Field(None, description="Accepted for compatibility and ignored.")
     stream_format: Literal["audio", "sse"] = "audio"
+    lexicon: dict[StrictStr, StrictStr] | None = Field(None, description=LEXICON_DESCRIPTION)
+    input_is_phonemes: StrictBool = Field(
+        False, description="Read `input` as Kokoro phonemes (as /v1/audio/phonemize returns them), not text."
+    )
+
+    _lexicon = field_validator("lexicon")(_valid_lexicon)
 
     @field_validator("model")
     @classmethod
@@ -42,6 +66,29 @@ class SpeechRequest(BaseModel):
 
     def voice_id(self) -> str:
         return self.voice if isinstance(self.voice, str) else self.voice.id
+
+    def custom_lexicon(self) -> Lexicon | None:
+        return Lexicon.parse(self.lexicon) if self.lexicon else None
+
+
+class PhonemizeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description="The text to read.")
+    voice: StrictStr | VoiceReference = Field(
+        "af_heart", description="The voice whose language picks the reading (American, British or other)."
+    )
+    lexicon: dict[StrictStr, StrictStr] | None = Field(None, description=LEXICON_DESCRIPTION)
+
+    _lexicon = field_validator("lexicon")(_valid_lexicon)
+    voice_id = SpeechRequest.voice_id
+    custom_lexicon = SpeechRequest.custom_lexicon
+
+
+class PhonemizeResponse(BaseModel):
+    normalized: str = Field(description="The text the G2P reads: normalized, custom pronunciations marked.")
+    phonemes: str = Field(description="The phonemes the model would get; usable as input with input_is_phonemes.")
+    tokens: int = Field(description="How many phoneme tokens that is.")
 
 
 class ErrorDetail(BaseModel):

@@ -23,13 +23,22 @@ MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 _NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def providers_for(device: str) -> list[str]:
     if device == "cuda":
         available = ort.get_available_providers()
         if "CUDAExecutionProvider" not in available:
             raise SetupError(
                 "--device cuda was asked for, but this ONNX Runtime has no CUDA provider "
-                f"(available: {', '.join(available)}): pip install 'kokoro-speech[cuda]' on a machine with CUDA"
+                f"(available: {', '.join(available)}): on a machine with CUDA, replace the CPU build: "
+                "pip uninstall -y onnxruntime && pip install onnxruntime-gpu"
             )
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
@@ -38,7 +47,7 @@ def providers_for(device: str) -> list[str]:
 class KokoroModel:
     def __init__(self, path: Path, *, device: str = "cpu", threads: int = 0) -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:

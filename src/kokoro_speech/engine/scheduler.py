@@ -13,8 +13,7 @@ import heapq
 import itertools
 import logging
 import threading
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -23,6 +22,24 @@ from kokoro_speech.errors import Overloaded
 log = logging.getLogger(__name__)
 
 ModelCall = Callable[[], np.ndarray]
+
+
+class Admission:
+    """A held request slot; `release` is idempotent so every exit path may call it."""
+
+    def __init__(self, leave: Callable[[], None]) -> None:
+        self._leave: Callable[[], None] | None = leave
+
+    def release(self) -> None:
+        leave, self._leave = self._leave, None
+        if leave is not None:
+            leave()
+
+    def __enter__(self) -> Admission:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Scheduler:
@@ -35,6 +52,7 @@ class Scheduler:
         self._order = itertools.count()
         self._closed = False
         self.calls_done = 0
+        self.samples_done = 0  # audio samples produced, for metrics
         self._threads = [
             threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True) for i in range(workers)
         ]
@@ -49,20 +67,19 @@ class Scheduler:
     def queued_calls(self) -> int:
         return len(self._queue)
 
-    @contextmanager
-    def admit(self) -> Iterator[None]:
-        """Hold one of the `max_requests` request slots, or raise Overloaded at once."""
+    def admit(self) -> Admission:
+        """Take one of the `max_requests` request slots, or raise Overloaded at once."""
         with self._lock:
             if self._active >= self.max_requests:
                 raise Overloaded(
                     f"the server is busy with {self._active} requests; retry shortly", retry_after=1
                 )
             self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
+        return Admission(self._leave)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._active -= 1
 
     async def run(self, call: ModelCall, *, first: bool) -> np.ndarray:
         """Run one model call on a worker; cancelling the await drops it if it has not started."""
@@ -85,7 +102,9 @@ class Scheduler:
             if not future.set_running_or_notify_cancel():
                 continue  # its client went away before it started
             try:
-                future.set_result(call())
+                audio = call()
+                self.samples_done += audio.size
+                future.set_result(audio)
             except BaseException as exc:  # handed to the awaiting request, never kills the worker
                 future.set_exception(exc)
             self.calls_done += 1

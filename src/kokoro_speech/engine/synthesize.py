@@ -20,13 +20,14 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause, trim
 from kokoro_speech.config import Settings
 from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
-from kokoro_speech.engine.scheduler import Scheduler
+from kokoro_speech.engine.scheduler import Admission, Scheduler
 from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
 from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
 from kokoro_speech.errors import NothingToSay, UnsupportedLanguage
+from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
-from kokoro_speech.text.split import Piece, plan_pieces, split_sentences
+from kokoro_speech.text.split import Piece, plan_pieces, split_phoneme_sentences, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +52,38 @@ class SynthesisStats:
 
 
 class Synthesis:
-    """One request's audio: iterate it for float32 chunks at 24 kHz; `stats` fills in as it goes."""
+    """One request's audio: iterate it for float32 chunks at 24 kHz; `stats` fills in as it goes.
 
-    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats) -> None:
+    It holds a request slot until it ends, is closed, or is dropped unstarted (a client gone before the
+    first byte), so no path leaks a slot.
+    """
+
+    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, admission: Admission) -> None:
         self._chunks = chunks
+        self._admission = admission
         self.stats = stats
 
     def __aiter__(self) -> AsyncIterator[np.ndarray]:
         return self._chunks
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        try:
+            await self._chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            self._admission.release()
+
+    def __del__(self) -> None:
+        self._admission.release()
 
 
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
-                 scheduler: Scheduler) -> None:
+                 scheduler: Scheduler, lexicon: Lexicon | None = None) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
         self.scheduler = scheduler
+        self.lexicon = lexicon or Lexicon()  # the server's custom pronunciations (--lexicon)
 
     @classmethod
     def load(cls, settings: Settings) -> Engine:
@@ -78,8 +91,9 @@ class Engine:
         model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
         voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
         voices = VoiceRegistry.from_dir(voices_dir)
+        lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
         model = KokoroModel(model_path, device=settings.device, threads=settings.threads)
-        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests))
+        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests), lexicon)
         engine.warm_up()
         return engine
 
@@ -106,37 +120,62 @@ class Engine:
             )
         return voice
 
-    def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None) -> Iterator[Piece]:
-        """The pieces the model will speak, in order; `stats.characters_done` follows the progress."""
-        english = voice.language in ("a", "b")
-        words = normalize(text, british=voice.language == "b") if english else clean(text)
+    def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
+        """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
+        british = {"a": False, "b": True}.get(voice.language)  # None: not English
+        words = clean(text) if british is None else normalize(text, british=british)
+        if lexicon:
+            words = lexicon.apply(words, british)
+        return self.lexicon.apply(words, british)
+
+    def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
+               lexicon: Lexicon | None = None, input_is_phonemes: bool = False) -> Iterator[Piece]:
+        """The pieces the model will speak, in order; `stats.characters_done` follows the progress.
+
+        With `input_is_phonemes`, `text` is already Kokoro phonemes: only cut into pieces, never read.
+        """
+        if input_is_phonemes:
+            sentences_of, phonemize = split_phoneme_sentences(text), str
+        else:
+            sentences_of = split_sentences(self.words(text, voice, lexicon))
+            phonemize = partial(self.phonemizers.phonemize, language=voice.language)
 
         def sentences() -> Iterator[str]:
-            for sentence in split_sentences(words):
+            for sentence in sentences_of:
                 yield sentence
                 if stats is not None:
                     stats.characters_done += len(sentence) + 1
 
-        return plan_pieces(sentences(), partial(self.phonemizers.phonemize, language=voice.language))
+        return plan_pieces(sentences(), phonemize)
 
-    async def open(self, text: str, voice_spec: str, speed: float) -> Synthesis:
+    def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None) -> tuple[str, str, int]:
+        """The normalized text, the phonemes the model would get, and their token count (for /phonemize)."""
+        voice = self.resolve_voice(voice_spec)
+        words = self.words(text, voice, lexicon)
+        pieces = list(plan_pieces(split_sentences(words), partial(self.phonemizers.phonemize,
+                                                                 language=voice.language)))
+        if not pieces:
+            raise NothingToSay()
+        return words, " ".join(p.phonemes for p in pieces), sum(p.token_count for p in pieces)
+
+    async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
+                   input_is_phonemes: bool = False) -> Synthesis:
         """Validate the request and prepare its first piece; raises a ClientError before any audio."""
         voice = self.resolve_voice(voice_spec)
         admission = self.scheduler.admit()
-        admission.__enter__()
         stats = SynthesisStats(input_characters=len(text))
         try:
-            pieces = self.pieces(text, voice, stats)
+            pieces = self.pieces(text, voice, stats, lexicon=lexicon, input_is_phonemes=input_is_phonemes)
             first = await asyncio.to_thread(next, pieces, None)
             if first is None:
                 raise NothingToSay()
-        except BaseException as exc:
-            admission.__exit__(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            admission.release()
             raise
-        return Synthesis(self._stream(first, pieces, voice, speed, admission, stats), stats)
+        return Synthesis(self._stream(first, pieces, voice, speed, admission, stats), stats, admission)
 
     async def _stream(self, piece: Piece | None, pieces: Iterator[Piece], voice: Voice, speed: float,
-                      admission, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
+                      admission: Admission, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
                 # phonemize the next piece on a thread while the model speaks this one
@@ -161,4 +200,4 @@ class Engine:
                     yield gap
                 piece = following
         finally:
-            admission.__exit__(None, None, None)
+            admission.release()

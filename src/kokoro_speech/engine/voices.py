@@ -125,6 +125,7 @@ class VoiceRegistry:
         styles = sum(self._packs[n] * (w / total) for n, w in weighted).astype(np.float32)
         languages = {n[:1] for n, _ in weighted}
         if len(languages) > 1 and not languages <= {"a", "b"}:
-            raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language")
+            raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language",
+                               code="invalid_blend")
         name = "+".join(f"{n}({w:g})" for n, w in weighted)
         return Voice(name=name, styles=styles, language=weighted[0][0][:1])

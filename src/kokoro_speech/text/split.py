@@ -50,6 +50,14 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+_PHONEME_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"”)])\s+|\s*\n\s*")
+
+
+def split_phoneme_sentences(phonemes: str) -> list[str]:
+    """A phoneme string's sentences: misaki writes the text's sentence punctuation into its phonemes."""
+    return [s for s in (" ".join(part.split()) for part in _PHONEME_SENTENCE_END.split(phonemes)) if s]
+
+
 @dataclass(frozen=True)
 class Piece:
     """One model call's worth of phonemes, and what kind of boundary ends it."""

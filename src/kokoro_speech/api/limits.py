@@ -1,0 +1,68 @@
+"""Per-API-key limits on speech requests: how many at once, and how many per minute (both off by default).
+
+A refused request gets 429 with Retry-After in OpenAI's rate_limit_error shape. Unauthenticated requests
+pass through untouched (the auth check answers them), so unknown keys cannot fill the tables.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import time
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kokoro_speech.api.schemas import error_body
+from kokoro_speech.errors import Unauthorized
+
+LIMITED_PATHS = ("/v1/audio/speech",)
+
+
+class KeyLimits:
+    def __init__(self, app: ASGIApp, keys, *, concurrent: int, per_minute: int) -> None:
+        self.app = app
+        self.keys = keys
+        self.concurrent = concurrent
+        self.per_minute = per_minute
+        self._active: collections.Counter[str] = collections.Counter()
+        self._recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in LIMITED_PATHS or not (self.concurrent or self.per_minute):
+            return await self.app(scope, receive, send)
+        try:
+            key = self.keys.check(dict(scope["headers"]).get(b"authorization", b"").decode("latin-1"))
+        except Unauthorized:
+            key = None
+        if key is None:
+            return await self.app(scope, receive, send)
+        refusal = self._refusal(key)
+        if refusal is not None:
+            message, retry_after = refusal
+            body = json.dumps(error_body(message, "rate_limit_error", code="rate_limit_exceeded")).encode()
+            await send({"type": "http.response.start", "status": 429, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode()),
+                (b"content-length", str(len(body)).encode())]})
+            return await send({"type": "http.response.body", "body": body})
+        self._active[key] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._active[key] -= 1
+            if not self._active[key]:
+                del self._active[key]
+
+    def _refusal(self, key: str) -> tuple[str, int] | None:
+        if self.concurrent and self._active[key] >= self.concurrent:
+            return f"this API key already has {self._active[key]} requests in progress (limit {self.concurrent})", 1
+        if self.per_minute:
+            now = time.monotonic()
+            recent = self._recent[key]
+            while recent and recent[0] <= now - 60:
+                recent.popleft()
+            if len(recent) >= self.per_minute:
+                return (f"this API key made {len(recent)} requests in the last minute (limit {self.per_minute})",
+                        max(1, math.ceil(recent[0] + 60 - now)))
+            recent.append(now)
+        return None
