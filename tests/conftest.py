@@ -104,9 +104,9 @@ def decode(data: bytes, response_format: str) -> Decoded:
         stream = container.streams.audio[0]
         frames = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
         ctx = stream.codec_context
-        samples = np.concatenate(frames).astype(np.float32) if frames else np.zeros(0, np.float32)
-        if samples.dtype.kind == "i":
-            samples = samples / 32768
+        samples = np.concatenate(frames) if frames else np.zeros(0, np.float32)
+        # integer samples (s16) are scaled to [-1, 1); float decoders already give that range
+        samples = samples.astype(np.float32) / 32768 if samples.dtype.kind == "i" else samples.astype(np.float32)
         return Decoded(samples, ctx.sample_rate, ctx.layout.nb_channels, ctx.name, container.format.name)
 
 

@@ -49,6 +49,8 @@ def assert_error(response: httpx.Response, status: int, param: str | None, type_
         ({"instructions": 5}, "instructions"),
         ({"stream_format": "chunks"}, "stream_format"),
         ({"input": "🙂 🙂 … !!!"}, "input"),  # nothing speakable
+        ({"input": "9" * 4096}, "input"),  # 4,096 digits read one by one: far too much speech
+        ({"input": "Hello", "lexicon": {"Hello": "h<>"}}, "lexicon"),
     ],
 )
 def test_bad_parameter_is_400_naming_it(server, change, param):
@@ -108,7 +110,7 @@ def test_models_list_in_openai_shape(server):
     assert ids[0] == "kokoro-82m" and {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"} <= set(ids)
     assert all(m["object"] == "model" and "created" in m and "owned_by" in m for m in body["data"])
     assert httpx.get(f"{server.url}/v1/models/tts-1").json()["id"] == "tts-1"
-    assert_error(httpx.get(f"{server.url}/v1/models/nope"), 400, "model")
+    assert_error(httpx.get(f"{server.url}/v1/models/nope"), 404, "model")
 
 
 def test_voices_list_has_languages_genders_and_aliases(server):

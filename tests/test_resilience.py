@@ -158,3 +158,16 @@ def test_sigterm_drains_in_flight_audio_then_exits_0():
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_request_past_its_synthesis_time_limit_is_cut_off(server, engine):
+    limit = engine.max_seconds
+    engine.max_seconds = 0.5  # the first piece starts, nothing after it
+    try:
+        with pytest.raises(httpx.HTTPError):
+            with httpx.stream("POST", f"{server.url}/v1/audio/speech", timeout=60,
+                              json={"input": STORY * 2, "voice": "af_heart", "response_format": "mp3"}) as response:
+                response.read()
+    finally:
+        engine.max_seconds = limit
+    assert httpx.get(f"{server.url}/health").status_code == 200

@@ -55,6 +55,11 @@ class InvalidLexicon(ClientError):
         super().__init__(message, param="lexicon")
 
 
+class ModelNotFound(ClientError):
+    status = 404
+    code = "model_not_found"
+
+
 class Unauthorized(ClientError):
     status = 401
     code = "invalid_api_key"

@@ -19,7 +19,7 @@ from kokoro_speech.api.schemas import (
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
 from kokoro_speech.engine.model import SAMPLE_RATE
 from kokoro_speech.engine.synthesize import Engine, Synthesis
-from kokoro_speech.errors import ClientError, InvalidParameter, NotReady
+from kokoro_speech.errors import ModelNotFound, NotReady
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ async def require_key(request: Request) -> str | None:
 def engine_of(request: Request) -> Engine:
     engine = request.app.state.engine
     if engine is None:
+        if request.app.state.load_error:
+            raise NotReady(f"the model failed to load: {request.app.state.load_error}", retry_after=60)
         raise NotReady()
     return engine
 
@@ -75,14 +77,15 @@ async def sse_events(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[by
 
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
-async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
+async def create_speech(body: SpeechRequest, request: Request,
+                        key: str | None = Depends(require_key)) -> StreamingResponse:
     engine = engine_of(request)
     fmt = FORMATS[body.response_format]
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes)
-    log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s", len(body.input),
-             body.voice_id(), fmt.name, body.speed, time.perf_counter() - started)
+    log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
+             body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
     if body.stream_format == "sse":
         return StreamingResponse(sse_events(synthesis, fmt), media_type="text/event-stream", headers=headers)
@@ -111,7 +114,7 @@ async def list_models() -> dict:
 @v1.get("/models/{model_id}")
 async def get_model(model_id: str) -> dict:
     if model_id != MODEL_ID and model_id not in MODEL_ALIASES:
-        raise ClientError(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+        raise ModelNotFound(f"The model '{model_id}' does not exist", param="model")
     return _model_entry(model_id)
 
 
@@ -134,5 +137,3 @@ async def health(request: Request) -> JSONResponse:
     status = "failed" if state.load_error else "loading"
     return JSONResponse({"status": status, "error": state.load_error}, status_code=503)
 
-
-__all__ = ["router", "v1", "InvalidParameter"]

@@ -23,7 +23,7 @@ from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
 from kokoro_speech.engine.scheduler import Admission, Scheduler
 from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
 from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
-from kokoro_speech.errors import NothingToSay, UnsupportedLanguage
+from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
@@ -32,6 +32,7 @@ from kokoro_speech.text.split import Piece, plan_pieces, split_phoneme_sentences
 log = logging.getLogger(__name__)
 
 WARM_UP_TEXT = "Kokoro is warming up."
+MAX_SPOKEN_CHARACTERS = 4 * 4096  # normalized text; ordinary prose grows by a few percent at most
 
 
 @dataclass
@@ -49,6 +50,10 @@ class SynthesisStats:
     @property
     def audio_seconds(self) -> float:
         return self.audio_samples / SAMPLE_RATE
+
+
+class SynthesisTimeout(Exception):
+    """A request ran past --max-synthesis-seconds; its stream is cut off (the client sees an error)."""
 
 
 class Synthesis:
@@ -78,12 +83,13 @@ class Synthesis:
 
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
-                 scheduler: Scheduler, lexicon: Lexicon | None = None) -> None:
+                 scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
         self.scheduler = scheduler
         self.lexicon = lexicon or Lexicon()  # the server's custom pronunciations (--lexicon)
+        self.max_seconds = max_seconds  # the longest one request may synthesize
 
     @classmethod
     def load(cls, settings: Settings) -> Engine:
@@ -93,7 +99,8 @@ class Engine:
         voices = VoiceRegistry.from_dir(voices_dir)
         lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
         model = KokoroModel(model_path, device=settings.device, threads=settings.threads)
-        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests), lexicon)
+        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests), lexicon,
+                     max_seconds=settings.max_synthesis_seconds)
         engine.warm_up()
         return engine
 
@@ -124,6 +131,10 @@ class Engine:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = {"a": False, "b": True}.get(voice.language)  # None: not English
         words = clean(text) if british is None else normalize(text, british=british)
+        if len(words) > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio
+            raise InvalidParameter(
+                f"input reads aloud as {len(words)} characters of words; the limit is {MAX_SPOKEN_CHARACTERS}",
+                param="input", code="input_too_long")
         if lexicon:
             words = lexicon.apply(words, british)
         return self.lexicon.apply(words, british)
@@ -178,6 +189,8 @@ class Engine:
                       admission: Admission, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
+                if time.perf_counter() - stats.started > self.max_seconds:
+                    raise SynthesisTimeout(f"synthesis passed its limit of {self.max_seconds:g} s; stopped")
                 # phonemize the next piece on a thread while the model speaks this one
                 upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
                 tokens = to_token_ids(piece.phonemes)

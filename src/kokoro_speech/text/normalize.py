@@ -98,7 +98,13 @@ def _unusual(match: re.Match[str]) -> str:
     return ch
 
 
+# HTML/SSML/XML-like tags are markup, not words: <speak>, </b>, <break time="1s"/>
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>")
+
+
 def _clean_unicode(text: str) -> str:
+    if "<" in text:
+        text = _MARKUP_TAG.sub(" ", text)
     if text.isascii():
         return _UNUSUAL.sub(_unusual, text) if _UNUSUAL.search(text) else text
     try:
