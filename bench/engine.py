@@ -137,7 +137,6 @@ def main() -> None:
     results["ttfa"]["floor"] = min(floor_run([first])[0] for _ in range(3))
     for n in CLIENTS:
         results["concurrency"].setdefault(n, {})["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
-    del model
 
     # the peer
     from kokoro_onnx import Kokoro
@@ -170,7 +169,6 @@ def main() -> None:
         results["ttfa"]["peer"] = min(asyncio.run(peer_first_chunk(LENGTHS["medium"])) for _ in range(2))
         for n in CLIENTS:
             results["concurrency"][n]["peer"] = concurrent(n, lambda: peer_run(CONCURRENCY_TEXT)[1])
-        del peer
 
     # ours, over HTTP
     server, _ = start_server()

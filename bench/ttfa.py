@@ -12,7 +12,6 @@ text. Writes docs/ttfa.md. Run: .venv/bin/python bench/ttfa.py  (needs `pip inst
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import platform
 import statistics
@@ -20,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -147,11 +145,15 @@ def main() -> None:
 
 
 def write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, audio_seconds, margin) -> None:
-    ratio_floor = [p / f for p, f in zip(pcm, floors)]
-    ratio_peer = [p / q for p, q in zip(pcm, peers)]
+    ratio_floor = [p / f for p, f in zip(pcm, floors, strict=True)]
+    ratio_peer = [p / q for p, q in zip(pcm, peers, strict=True)]
+
+    def summary_row(name: str, q: float) -> str:
+        cells = (pcm, mp3, floors, peers, ratio_floor, ratio_peer)
+        return f"| {name} | " + " | ".join(f"{percentile(c, q):.2f}" for c in cells) + " |"
     rows = "\n".join(
         f"| {i + 1} | {len(t)} | {n} | {f:.2f} | {p:.2f} | {m:.2f} | {q:.2f} | {p / f:.2f} | {p / q:.2f} |"
-        for i, (t, n, f, p, m, q) in enumerate(zip(TEXTS, first_tokens, floors, pcm, mp3, peers)))
+        for i, (t, n, f, p, m, q) in enumerate(zip(TEXTS, first_tokens, floors, pcm, mp3, peers, strict=True)))
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     import onnxruntime
@@ -169,8 +171,8 @@ model, {REPEATS} runs per text (median; the peer {PEER_REPEATS}), all in one run
 
 | summary | pcm | mp3 | floor | peer | pcm / floor | pcm / peer |
 |---|---|---|---|---|---|---|
-| p50 | {percentile(pcm, 50):.2f} | {percentile(mp3, 50):.2f} | {percentile(floors, 50):.2f} | {percentile(peers, 50):.2f} | {percentile(ratio_floor, 50):.2f} | {percentile(ratio_peer, 50):.2f} |
-| p95 | {percentile(pcm, 95):.2f} | {percentile(mp3, 95):.2f} | {percentile(floors, 95):.2f} | {percentile(peers, 95):.2f} | {percentile(ratio_floor, 95):.2f} | {percentile(ratio_peer, 95):.2f} |
+{summary_row("p50", 50)}
+{summary_row("p95", 95)}
 
 Targets: p50 pcm / floor ≤ 1.25, p50 pcm / peer < 0.5.
 

@@ -62,7 +62,7 @@ def test_per_key_concurrency_and_rate_limits(strict_server, engine):
         assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
         assert refused.json()["error"]["type"] == "rate_limit_error"
         other = httpx.post(f"{strict_server.url}/v1/audio/speech", headers=auth("second-key"), timeout=60,
-                           json={"input": "Another key is not affected.", "voice": "af_heart", "response_format": "wav"})
+                           json={**body, "input": "Another key is not affected.", "response_format": "wav"})
         assert other.status_code == 200
     # the first key has used 1 of its 3 requests this minute (the refused one did not count)
     small = {"input": "Hi.", "voice": "af_heart", "response_format": "wav"}

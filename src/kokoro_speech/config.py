@@ -48,12 +48,12 @@ class Settings(BaseSettings):
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
     )
-    max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: no limit).")
-    requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: no limit).")
+    max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: none).")
+    requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: none).")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
-    read_timeout: float = Field(30.0, gt=0, description="Seconds a client may take to send its request body (408 beyond).")
+    read_timeout: float = Field(30.0, gt=0, description="Seconds a client may take to send its body (408 beyond).")
     send_timeout: float = Field(
-        60.0, gt=0, description="Seconds a streamed response may wait on a client that reads nothing before it is dropped."
+        60.0, gt=0, description="Seconds a streamed response waits on a client that reads nothing before dropping it."
     )
     max_synthesis_seconds: float = Field(600.0, gt=0, description="Longest a single request may synthesize.")
     keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")

@@ -29,7 +29,8 @@ class AudioFormat:
 FORMATS: dict[str, AudioFormat] = {
     "mp3": AudioFormat("mp3", "audio/mpeg", "mp3", "libmp3lame", 96_000, True),
     "aac": AudioFormat("aac", "audio/aac", "adts", "aac", 96_000, True),
-    "opus": AudioFormat("opus", "audio/ogg", "ogg", "libopus", 48_000, True, (("page_duration", "100000"),)),  # 0.1 s pages
+    # Ogg pages of 0.1 s: the muxer's default of 1 s would hold the stream back
+    "opus": AudioFormat("opus", "audio/ogg", "ogg", "libopus", 48_000, True, (("page_duration", "100000"),)),
     "pcm": AudioFormat("pcm", "audio/pcm", None, None, None, True),
     "flac": AudioFormat("flac", "audio/flac", "flac", "flac", None, False),
     "wav": AudioFormat("wav", "audio/wav", "wav", "pcm_s16le", None, False),

@@ -12,7 +12,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import numpy as np
