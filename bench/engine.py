@@ -117,7 +117,7 @@ def main() -> None:
 
     # the floor: our pieces' token ids straight into ONNX Runtime
     model = KokoroModel(model_path)
-    engine = Engine(model, registry, Phonemizers(), Scheduler(max_requests=1))
+    engine = Engine(model, registry, Phonemizers(), Scheduler(model, max_requests=1))
     engine.warm_up()
     piece_tokens = {name: [to_token_ids(p.phonemes) for p in engine.pieces(text, voice)]
                     for name, text in LENGTHS.items()}
@@ -182,6 +182,14 @@ def main() -> None:
         results["concurrency"][n]["ours"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
     results["peak_rss_mb"] = stop(server) / 1024
 
+    # the same server with one session shared by all (no per-core pool): is the pool worth its memory?
+    server, _ = start_server(["--no-share-cores"])
+    speak("Warm up.")
+    for n in CLIENTS:
+        results["concurrency"][n]["one_session"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
+    results["ttfa"]["one_session"] = min(speak(LENGTHS["medium"])[0] for _ in range(3))
+    results["peak_rss_one_session_mb"] = stop(server) / 1024
+
     # cold start: process start to the first /health 200, caches warm (after the first run)
     colds = []
     for _ in range(3):
@@ -223,8 +231,9 @@ def write_report(r: dict) -> None:
     fig.tight_layout()
     fig.savefig(img / "rtf.png", dpi=110)
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for system in systems:
-        ax.plot(CLIENTS, [r["concurrency"][n][system][1] for n in CLIENTS], marker="o", label=system)
+    for system in (*systems, "one_session"):
+        label = "ours, --no-share-cores" if system == "one_session" else system
+        ax.plot(CLIENTS, [r["concurrency"][n][system][1] for n in CLIENTS], marker="o", label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(CLIENTS, [str(n) for n in CLIENTS])
     ax.set_xlabel("concurrent clients")
@@ -240,8 +249,10 @@ def write_report(r: dict) -> None:
         f"{r['rtf'][n]['ours'] / r['rtf'][n]['peer']:.2f} |" for n in names)
     conc_rows = "\n".join(
         f"| {n} | {r['concurrency'][n]['ours'][0]:.1f} | {r['concurrency'][n]['ours'][1]:.2f} | "
+        f"{r['concurrency'][n]['one_session'][1]:.2f} | "
         f"{r['concurrency'][n]['floor'][1]:.2f} | {r['concurrency'][n]['peer'][1]:.2f} | "
-        f"{r['concurrency'][n]['ours'][1] / r['concurrency'][1]['ours'][1]:.2f} |" for n in CLIENTS)
+        f"{r['concurrency'][n]['ours'][1] / r['concurrency'][1]['ours'][1]:.2f} | "
+        f"{r['concurrency'][n]['ours'][1] / r['concurrency'][n]['floor'][1]:.2f} |" for n in CLIENTS)
     t = r["ttfa"]
     report = f"""# Benchmarks
 
@@ -269,17 +280,21 @@ ours / floor **{t['ours'] / t['floor']:.2f}**, ours / peer **{t['ours'] / t['pee
 
 ## Concurrency ({REQUESTS_PER_CLIENT} requests per client, {len(CONCURRENCY_TEXT)}-character text)
 
-| clients | ours: requests / min | ours: audio s / wall s | floor | peer | ours vs. 1 client |
-|---|---|---|---|---|---|
+| clients | ours: req/min | ours: audio s/s | ours, one session | floor | peer | ours vs. 1 client | ours / floor |
+|---|---|---|---|---|---|---|---|
 {conc_rows}
 
-Floor and peer here are threads sharing one session in-process, the way a server that wraps them would.
+Audio seconds per wall second, aggregated over all clients. "ours, one session" is the same server with
+`--no-share-cores` (every call on one session using both cores, one at a time). Floor and peer here are
+threads sharing one two-threaded session in-process, the way a server that wraps them would.
 
 ![throughput under concurrency](img/concurrency.png)
 
 ## Memory and start-up
 
-- Peak resident memory of the server over the whole run: **{r['peak_rss_mb']:.0f} MB**.
+- Peak resident memory of the server over the whole run: **{r['peak_rss_mb']:.0f} MB**
+  ({r['peak_rss_one_session_mb']:.0f} MB with `--no-share-cores`).
+- Time to first audio with `--no-share-cores`: {t['one_session']:.2f} s (default: {t['ours']:.2f} s).
 - Cold start (process start to the first `/health` 200, model cache warm): **{r['cold_start']:.2f} s** (median of 3).
 """
     (REPO / "docs" / "benchmarks.md").write_text(report)

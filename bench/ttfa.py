@@ -100,7 +100,7 @@ def main() -> None:
     from kokoro_speech.engine.scheduler import Scheduler
 
     model = KokoroModel(model_path)
-    engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(max_requests=1))
+    engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(model, max_requests=1))
     engine.warm_up()
     floors, first_tokens = [], []
     for text in TEXTS:

@@ -80,7 +80,8 @@ def test_openapi_schema_fuzzed_with_schemathesis(settings, engine):
     from kokoro_speech.engine.scheduler import Scheduler
     from kokoro_speech.engine.synthesize import Engine
 
-    fast = Engine(StandInModel(), engine.voices, engine.phonemizers, Scheduler(max_requests=64))
+    stand_in = StandInModel()
+    fast = Engine(stand_in, engine.voices, engine.phonemizers, Scheduler(stand_in, max_requests=64))
     app = create_app(settings, engine=fast)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures = []

@@ -1,4 +1,5 @@
-"""Sharing the model: first pieces jump the queue, admission is bounded, cancelled calls never run."""
+"""Sharing the model: first pieces jump the queue, lone calls get every core and concurrent ones one core
+each, admission is bounded, cancelled calls never run (plumbing, with stand-in sessions)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,31 @@ import pytest
 from kokoro_speech.engine.scheduler import Scheduler
 from kokoro_speech.errors import Overloaded
 
+SILENCE = np.zeros(1, np.float32)
+
+
+def session(name: str):
+    def run(*args) -> np.ndarray:
+        return SILENCE
+
+    run.__name__ = name
+    return run
+
+
+WIDE, NARROW = session("wide"), session("narrow")
+
 
 def test_first_pieces_go_ahead_of_later_pieces():
-    scheduler = Scheduler(max_requests=8)
+    scheduler = Scheduler(WIDE, max_requests=8)
     order: list[str] = []
     gate = threading.Event()
 
     def call(name: str):
-        def run() -> np.ndarray:
+        def run(_session) -> np.ndarray:
             if name == "blocker":
                 gate.wait(5)
             order.append(name)
-            return np.zeros(1, np.float32)
+            return SILENCE
         return run
 
     async def main() -> None:
@@ -41,8 +55,36 @@ def test_first_pieces_go_ahead_of_later_pieces():
     assert order == ["blocker", "first", "later0", "later1", "later2"]
 
 
+def test_a_lone_call_gets_every_core_and_concurrent_calls_one_each():
+    scheduler = Scheduler(WIDE, max_requests=8, narrow=NARROW, cores=2)
+    used: list[tuple[str, float, float]] = []
+
+    def call(_session) -> np.ndarray:
+        started = time.monotonic()
+        time.sleep(0.2)
+        used.append((_session.__name__, started, time.monotonic()))
+        return SILENCE
+
+    async def main() -> None:
+        await scheduler.run(call, first=True)  # alone
+        await asyncio.gather(*(scheduler.run(call, first=False) for _ in range(4)))  # together
+
+    asyncio.run(main())
+    scheduler.close()
+    assert used[0][0] == "wide"
+    together = used[1:]
+    assert [name for name, *_ in together].count("narrow") >= 3
+    # never more calls at once than cores, and the narrow ones did overlap
+    events = sorted([(s, 1) for _, s, _ in together] + [(e, -1) for _, _, e in together])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak == 2
+
+
 def test_admission_is_bounded_and_released():
-    scheduler = Scheduler(max_requests=2)
+    scheduler = Scheduler(WIDE, max_requests=2)
     with scheduler.admit(), scheduler.admit():
         with pytest.raises(Overloaded) as refused:
             with scheduler.admit():
@@ -55,27 +97,27 @@ def test_admission_is_bounded_and_released():
 
 
 def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
-    scheduler = Scheduler(max_requests=8)
+    scheduler = Scheduler(WIDE, max_requests=8)
     ran: list[str] = []
 
-    def slow() -> np.ndarray:
+    def slow(_session) -> np.ndarray:
         time.sleep(0.2)
         ran.append("slow")
-        return np.zeros(1, np.float32)
+        return SILENCE
 
-    def boom() -> np.ndarray:
+    def boom(_session) -> np.ndarray:
         raise RuntimeError("bad voice file")
 
     async def main() -> None:
         running = asyncio.ensure_future(scheduler.run(slow, first=True))
         await asyncio.sleep(0.05)
-        doomed = asyncio.ensure_future(scheduler.run(lambda: ran.append("doomed") or np.zeros(1), first=False))
+        doomed = asyncio.ensure_future(scheduler.run(lambda s: ran.append("doomed") or SILENCE, first=False))
         await asyncio.sleep(0.01)
         doomed.cancel()
         await running
         with pytest.raises(RuntimeError, match="bad voice"):
             await scheduler.run(boom, first=True)
-        assert (await scheduler.run(lambda: np.ones(2, np.float32), first=True)).size == 2
+        assert (await scheduler.run(lambda s: np.ones(2, np.float32), first=True)).size == 2
 
     asyncio.run(main())
     scheduler.close()

@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the model and downloads are cached.")
     offline: bool = Field(False, description="Never download; fail with a clear message instead.")
     device: Literal["cpu", "cuda"] = Field("cpu", description="ONNX Runtime execution provider.")
-    threads: int = Field(0, ge=0, description="Intra-op threads per model session (0: one per core).")
+    threads: int = Field(0, ge=0, description="Cores the model may use (0: all this process may run on).")
+    share_cores: bool = Field(
+        True, description="Under concurrent load, run one single-threaded model call per core (a second session)."
+    )
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
     )

@@ -1,8 +1,15 @@
-"""Sharing the model between requests.
+"""Sharing the model and the CPU cores between requests.
 
-Model calls run on worker threads in priority order: a request's first piece goes ahead of later pieces of
-running requests (they have audio buffered), so every client starts speaking fast; the rest run in order of
-arrival. Admission is bounded: past `max_requests` a new request is refused at once with Overloaded.
+Model calls run in priority order: a request's first piece goes ahead of later pieces of running requests
+(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival.
+
+How the cores are used depends on the load. Intra-op parallelism scales poorly (two threads give ~1.55x
+one), so a call that runs alone gets a session using every core (`wide`), while calls that arrive together
+each get one core on a single-threaded session (`narrow`, whose runs proceed in parallel): the lone request
+keeps its speed, and concurrent ones get the better aggregate throughput. Without a narrow session every
+call runs on the wide one, one at a time.
+
+Admission is bounded: past `max_requests` a new request is refused at once with Overloaded.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from kokoro_speech.errors import Overloaded
 
 log = logging.getLogger(__name__)
 
-ModelCall = Callable[[], np.ndarray]
+Session = Callable[..., np.ndarray]  # KokoroModel: (tokens, style, speed) → audio
+ModelCall = Callable[[Session], np.ndarray]
 
 
 class Admission:
@@ -43,8 +51,12 @@ class Admission:
 
 
 class Scheduler:
-    def __init__(self, *, max_requests: int, workers: int = 1) -> None:
+    def __init__(self, wide: Session, *, max_requests: int, narrow: Session | None = None, cores: int = 1) -> None:
         self.max_requests = max_requests
+        self._wide = wide
+        self._narrow = narrow
+        self._cores = cores if narrow is not None else 1  # without a narrow session: one call at a time
+        self._free = self._cores
         self._active = 0
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
@@ -52,12 +64,16 @@ class Scheduler:
         self._order = itertools.count()
         self._closed = False
         self.calls_done = 0
+        self.wide_calls = 0  # how the load was shared, for metrics and tests
         self.samples_done = 0  # audio samples produced, for metrics
-        self._threads = [
-            threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True) for i in range(workers)
-        ]
+        self._threads = [threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True)
+                         for i in range(self._cores)]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def sessions(self) -> list[Session]:
+        return [self._wide] if self._narrow is None else [self._wide, self._narrow]
 
     @property
     def active_requests(self) -> int:
@@ -71,9 +87,7 @@ class Scheduler:
         """Take one of the `max_requests` request slots, or raise Overloaded at once."""
         with self._lock:
             if self._active >= self.max_requests:
-                raise Overloaded(
-                    f"the server is busy with {self._active} requests; retry shortly", retry_after=1
-                )
+                raise Overloaded(f"the server is busy with {self._active} requests; retry shortly", retry_after=1)
             self._active += 1
         return Admission(self._leave)
 
@@ -91,23 +105,41 @@ class Scheduler:
             self._ready.notify()
         return await asyncio.wrap_future(future)
 
+    def _take(self) -> tuple[concurrent.futures.Future, ModelCall, Session, int] | None:
+        """Under the lock: the next call, the session for it and the cores it occupies."""
+        while True:
+            while not self._closed and not (self._queue and self._free):
+                self._ready.wait()
+            if self._closed and not self._queue:
+                return None
+            _, _, future, call = heapq.heappop(self._queue)
+            if not future.set_running_or_notify_cancel():
+                continue  # its client went away before it started
+            if self._free == self._cores and not self._queue:  # alone: all cores to one call
+                self._free = 0
+                return future, call, self._wide, self._cores
+            self._free -= 1
+            return future, call, self._narrow or self._wide, 1
+
     def _work(self) -> None:
         while True:
             with self._ready:
-                while not self._queue and not self._closed:
-                    self._ready.wait()
-                if self._closed and not self._queue:
-                    return
-                _, _, future, call = heapq.heappop(self._queue)
-            if not future.set_running_or_notify_cancel():
-                continue  # its client went away before it started
+                taken = self._take()
+            if taken is None:
+                return
+            future, call, session, cores = taken
             try:
-                audio = call()
-                self.samples_done += audio.size
+                audio = call(session)
                 future.set_result(audio)
             except BaseException as exc:  # handed to the awaiting request, never kills the worker
                 future.set_exception(exc)
-            self.calls_done += 1
+                audio = None
+            with self._ready:
+                self._free += cores
+                self.calls_done += 1
+                self.wide_calls += session is self._wide
+                self.samples_done += 0 if audio is None else audio.size
+                self._ready.notify_all()
 
     def close(self) -> None:
         with self._ready:

@@ -18,8 +18,8 @@ import numpy as np
 
 from kokoro_speech.audio.stitch import pause, trim
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
-from kokoro_speech.engine.scheduler import Admission, Scheduler
+from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel, usable_cores
+from kokoro_speech.engine.scheduler import Admission, Scheduler, Session
 from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
 from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
@@ -49,6 +49,10 @@ class SynthesisStats:
     @property
     def audio_seconds(self) -> float:
         return self.audio_samples / SAMPLE_RATE
+
+
+def _speak(session: Session, *, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+    return session(tokens, style, speed)
 
 
 class SynthesisTimeout(Exception):
@@ -97,9 +101,13 @@ class Engine:
         voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
         voices = VoiceRegistry.from_dir(voices_dir)
         lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
-        model = KokoroModel(model_path, device=settings.device, threads=settings.threads)
-        engine = cls(model, voices, Phonemizers(), Scheduler(max_requests=settings.max_queued_requests), lexicon,
-                     max_seconds=settings.max_synthesis_seconds)
+        cores = settings.threads or usable_cores()
+        model = KokoroModel(model_path, device=settings.device, threads=cores)
+        # a second, single-threaded session lets concurrent calls run one per core (see scheduler.py)
+        share = settings.share_cores and settings.device == "cpu" and cores > 1
+        narrow = KokoroModel(model_path, device=settings.device, threads=1) if share else None
+        scheduler = Scheduler(model, max_requests=settings.max_queued_requests, narrow=narrow, cores=cores)
+        engine = cls(model, voices, Phonemizers(), scheduler, lexicon, max_seconds=settings.max_synthesis_seconds)
         engine.warm_up()
         return engine
 
@@ -110,8 +118,9 @@ class Engine:
         for language in ("a", "b"):
             self.phonemizers.phonemize(WARM_UP_TEXT, language)
         tokens = to_token_ids(self.phonemizers.phonemize(WARM_UP_TEXT, "a"))
-        for _ in range(2):
-            self.model(tokens, voice.style_for(len(tokens)), 1.0)
+        for session in self.scheduler.sessions:
+            for _ in range(2):
+                session(tokens, voice.style_for(len(tokens)), 1.0)
         log.info("warm-up took %.2f s", time.perf_counter() - started)
 
     def close(self) -> None:
@@ -193,7 +202,7 @@ class Engine:
                 # phonemize the next piece on a thread while the model speaks this one
                 upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
                 tokens = to_token_ids(piece.phonemes)
-                call = partial(self.model, tokens, voice.style_for(len(tokens)), speed)
+                call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=speed)
                 try:
                     audio = trim(await self.scheduler.run(call, first=stats.pieces == 0))
                 except BaseException:
