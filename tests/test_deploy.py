@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -35,7 +36,8 @@ KEY = "sk-deploy-test"
 def tool(name: str, env: str | None = None) -> str | None:
     if env and os.environ.get(env):
         return os.environ[env]
-    for candidate in (shutil.which(name), TOOLS / "bin" / name, TOOLS / "tools" / "bin" / name):
+    venv_bin = Path(sys.executable).parent  # tools installed with the test extras
+    for candidate in (shutil.which(name), venv_bin / name, TOOLS / "bin" / name, TOOLS / "tools" / "bin" / name):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     return None
@@ -206,8 +208,11 @@ def wait_healthy(docker: str, name: str, timeout: float = 180) -> None:
         state = json.loads(run(docker, "inspect", "-f", "{{json .State}}", name).stdout)
         if not state["Running"]:
             raise AssertionError(run(docker, "logs", name, check=False).stderr[-3000:])
-        if state.get("Health", {}).get("Status") == "healthy":
+        health = state.get("Health", {}).get("Status")
+        if health == "healthy":
             return
+        if health == "unhealthy":
+            raise AssertionError(run(docker, "logs", name, check=False).stderr[-3000:])
         time.sleep(1)
     raise AssertionError(f"{name} never became healthy")
 
@@ -220,8 +225,9 @@ def test_image_builds_runs_offline_as_non_root_and_drains(tmp_path):
         timeout=1800)
     name = f"kokoro-test-{uuid.uuid4().hex[:8]}"
     # No network at all: proves the model is baked in and nothing is downloaded. Requests go through
-    # `docker exec` from inside the container.
-    run(docker, "run", "-d", "--name", name, "--network", "none", "--read-only", "--tmpfs", "/tmp",
+    # `docker exec` from inside the container. /tmp must allow exec: phonemizer dlopens a copy of
+    # libespeak-ng.so it writes there (Docker's --tmpfs is noexec by default).
+    run(docker, "run", "-d", "--name", name, "--network", "none", "--read-only", "--tmpfs", "/tmp:exec",
         "-e", f"KOKORO_API_KEYS={KEY}", "-e", "KOKORO_VOICES_DIR=/voices", "-e", "KOKORO_OFFLINE=true",
         "-e", "KOKORO_SHUTDOWN_GRACE=30", "-v", f"{VOICES_DIR}:/voices:ro", tag)
     try:

@@ -23,7 +23,7 @@ def code_blocks(language: str) -> list[str]:
 def test_configuration_table_lists_every_setting():
     rows = {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
         r"^\| `(--[a-z-]+)` \| `(KOKORO_\w+)` \| .*? \| (.*) \|$", README, re.MULTILINE)}
-    for name, field in Settings.model_fields.items():
+    for name in Settings.model_fields:
         flag = "--" + name.replace("_", "-")
         assert flag in rows, f"README's configuration table lacks {flag}"
         assert rows[flag][0] == f"KOKORO_{name.upper()}"
