@@ -182,8 +182,8 @@ def main() -> None:
         results["concurrency"][n]["ours"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
     results["peak_rss_mb"] = stop(server) / 1024
 
-    # the same server with one session shared by all (no per-core pool): is the pool worth its memory?
-    server, _ = start_server(["--no-share-cores"])
+    # the same server with the per-core pool (a second, single-threaded session): is it worth its memory?
+    server, _ = start_server(["--share-cores"])
     speak("Warm up.")
     for n in CLIENTS:
         results["concurrency"][n]["one_session"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])

@@ -140,3 +140,11 @@ def test_auth_missing_wrong_and_right_key(keyed_server):
     ok = post(keyed_server, GOOD, headers={"authorization": f"Bearer {API_KEY}"})
     assert ok.status_code == 200 and ok.content[:4] == b"RIFF"
     assert httpx.get(f"{keyed_server.url}/health").status_code == 200  # probes need no key
+
+
+def test_openapi_schema_and_docs_page_work_offline(server):
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert "/v1/audio/speech" in schema["paths"] and "/v1/audio/phonemize" in schema["paths"]
+    page = httpx.get(f"{server.url}/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert httpx.get(f"{server.url}/docs-assets/swagger-ui-bundle.js").status_code == 200

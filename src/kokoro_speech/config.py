@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     device: Literal["cpu", "cuda"] = Field("cpu", description="ONNX Runtime execution provider.")
     threads: int = Field(0, ge=0, description="Cores the model may use (0: all this process may run on).")
     share_cores: bool = Field(
-        True, description="Under concurrent load, run one single-threaded model call per core (a second session)."
+        False, description="Under concurrent load, run one single-threaded model call per core (a second session)."
     )
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."

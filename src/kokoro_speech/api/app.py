@@ -7,10 +7,12 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -91,7 +93,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         if app.state.engine is not None and engine is None:
             app.state.engine.close()
 
-    app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="OpenAI-compatible text-to-speech with Kokoro-82M.")
     app.state.settings = settings
     app.state.keys = KeyChecker(settings.keys())
@@ -104,6 +106,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def metrics() -> Response:
         body, content_type = app.state.metrics.exposition()
         return Response(body, media_type=content_type)
+
+    # The API docs page, with Swagger UI served from this server: self-hosted means no CDN.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="kokoro-speech API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
     app.include_router(v1)
     app.include_router(router)

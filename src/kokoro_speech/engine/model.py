@@ -46,6 +46,7 @@ def providers_for(device: str) -> list[str]:
 
 class KokoroModel:
     def __init__(self, path: Path, *, device: str = "cpu", threads: int = 0) -> None:
+        self.path = path
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1

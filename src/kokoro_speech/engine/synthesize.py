@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import numpy as np
@@ -49,6 +51,25 @@ class SynthesisStats:
     @property
     def audio_seconds(self) -> float:
         return self.audio_samples / SAMPLE_RATE
+
+
+WARM_UP_PHONEMES = "həlˈO wˈɜɹld."  # "hello world.": the model runs without waiting for the G2P
+
+
+def _warm(session: KokoroModel) -> None:
+    session(to_token_ids(WARM_UP_PHONEMES), np.zeros(256, np.float32), 1.0)
+
+
+def _warm_sessions(model_path: Path, settings: Settings) -> tuple[KokoroModel, KokoroModel | None, int]:
+    """The wide session (every core) and, with --share-cores, a narrow single-threaded one; each run once."""
+    cores = settings.threads or usable_cores()
+    model = KokoroModel(model_path, device=settings.device, threads=cores)
+    _warm(model)
+    narrow = None
+    if settings.share_cores and settings.device == "cpu" and cores > 1:  # see scheduler.py
+        narrow = KokoroModel(model_path, device=settings.device, threads=1)
+        _warm(narrow)
+    return model, narrow, cores
 
 
 def _speak(session: Session, *, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
@@ -96,32 +117,30 @@ class Engine:
 
     @classmethod
     def load(cls, settings: Settings) -> Engine:
-        """Find and verify the weights, start the model session and warm everything up."""
+        """Find and verify the weights, start the model session(s) and warm everything up.
+
+        The sessions are built and run once on a thread (ONNX Runtime releases the GIL) while this thread
+        loads the voices and the G2P (Python): the two halves of a cold start overlap.
+        """
         model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
         voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
-        voices = VoiceRegistry.from_dir(voices_dir)
-        lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
-        cores = settings.threads or usable_cores()
-        model = KokoroModel(model_path, device=settings.device, threads=cores)
-        # a second, single-threaded session lets concurrent calls run one per core (see scheduler.py)
-        share = settings.share_cores and settings.device == "cpu" and cores > 1
-        narrow = KokoroModel(model_path, device=settings.device, threads=1) if share else None
+        started = time.perf_counter()
+        with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
+            sessions = pool.submit(_warm_sessions, model_path, settings)
+            voices = VoiceRegistry.from_dir(voices_dir)
+            lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
+            phonemizers = Phonemizers()
+            phonemizers.warm_up(WARM_UP_TEXT)
+            model, narrow, cores = sessions.result()
         scheduler = Scheduler(model, max_requests=settings.max_queued_requests, narrow=narrow, cores=cores)
-        engine = cls(model, voices, Phonemizers(), scheduler, lexicon, max_seconds=settings.max_synthesis_seconds)
-        engine.warm_up()
-        return engine
+        log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
+        return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds)
 
     def warm_up(self) -> None:
-        """The first runs of a session and of spaCy are much slower than the next: pay for them now."""
-        started = time.perf_counter()
-        voice = self.voices.resolve(self.voices.ids()[0])
-        for language in ("a", "b"):
-            self.phonemizers.phonemize(WARM_UP_TEXT, language)
-        tokens = to_token_ids(self.phonemizers.phonemize(WARM_UP_TEXT, "a"))
+        """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
+        self.phonemizers.warm_up(WARM_UP_TEXT)
         for session in self.scheduler.sessions:
-            for _ in range(2):
-                session(tokens, voice.style_for(len(tokens)), 1.0)
-        log.info("warm-up took %.2f s", time.perf_counter() - started)
+            _warm(session)
 
     def close(self) -> None:
         self.scheduler.close()

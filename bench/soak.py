@@ -1,0 +1,191 @@
+"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback, mixed formats,
+voices and lengths, some streaming pcm, some hanging up mid-stream. Bounded in time and count.
+
+Pass criteria (issue: under load, faults and hostile input): zero 5xx; every completed response decodes
+fully; 429s only when the admission queue is full; at the end, memory within 10% of the memory after the
+first 30 s, and no leaked threads or file descriptors. Writes docs/soak.md.
+Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import av
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from texts import TEXTS  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+VOICES_DIR = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
+PORT = 8893
+QUEUE = 12  # admission limit: below the client count, so the 429 path is exercised
+FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
+VOICES = ("af_heart", "bm_george", "nova", "onyx", "bf_emma", "af_heart(2)+bf_emma(1)")
+MAX_REQUESTS = 2000  # a hard bound besides the time limit
+
+
+def process_state(pid: int) -> dict:
+    status = Path(f"/proc/{pid}/status").read_text()
+    field = lambda name: int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))  # noqa: E731
+    return {"rss_mb": field("VmRSS") / 1024, "threads": field("Threads"), "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+
+
+def decodes(data: bytes, fmt: str) -> float:
+    """Seconds of audio in a complete response (raises if it does not decode)."""
+    if fmt == "pcm":
+        if len(data) % 2:
+            raise ValueError("odd pcm length")
+        return len(data) / 2 / 24000
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        return sum(frame.samples for frame in container.decode(stream)) / stream.codec_context.sample_rate
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.status: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self.audio = 0.0
+        self.requests = 0
+        self.refusals_when_not_full: list[str] = []
+
+    def add(self, outcome: str, audio: float = 0.0, failure: str | None = None) -> None:
+        with self.lock:
+            self.status[outcome] += 1
+            self.requests += 1
+            self.audio += audio
+            if failure:
+                self.failures.append(failure)
+
+
+def client(seed: int, url: str, deadline: float, tally: Tally) -> None:
+    rng = random.Random(seed)
+    with httpx.Client(timeout=300) as http:
+        while time.monotonic() < deadline and tally.requests < MAX_REQUESTS:
+            fmt, voice = rng.choice(FORMATS), rng.choice(VOICES)
+            text = rng.choice(TEXTS[:8] if rng.random() < 0.6 else TEXTS[8:])
+            body = {"model": "tts-1", "input": text, "voice": voice, "response_format": fmt}
+            abort = fmt == "pcm" and rng.random() < 0.4
+            try:
+                with http.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
+                    if response.status_code == 429:
+                        message = response.read().decode()
+                        busy = re.search(r"busy with (\d+) requests", message)
+                        if not busy or int(busy.group(1)) < QUEUE:
+                            tally.refusals_when_not_full.append(message[:200])
+                        tally.add("429")
+                        time.sleep(float(response.headers.get("retry-after", 1)))
+                        continue
+                    if response.status_code != 200:
+                        tally.add(str(response.status_code), failure=f"{response.status_code}: {response.read()[:200]}")
+                        continue
+                    if abort:  # hang up after the first chunk, mid-stream
+                        next(response.iter_raw())
+                        tally.add("aborted")
+                        continue
+                    data = response.read()
+                seconds = decodes(data, fmt)
+                if seconds < 0.5:
+                    raise ValueError(f"only {seconds:.2f} s of audio")
+                tally.add("200", seconds)
+            except Exception as exc:  # a transport error or an undecodable body is a failure
+                tally.add("error", failure=f"{fmt} {voice}: {type(exc).__name__}: {exc}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=120)
+    args = parser.parse_args()
+    log = Path(tempfile.gettempdir()) / "kokoro-soak-server.log"
+    server = subprocess.Popen([sys.executable, "-m", "kokoro_speech", "serve", "--port", str(PORT),
+                               "--voices-dir", str(VOICES_DIR), "--max-queued-requests", str(QUEUE),
+                               "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    url = f"http://127.0.0.1:{PORT}"
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        idle = process_state(server.pid)
+        tally = Tally()
+        started = time.monotonic()
+        deadline = started + args.seconds
+        clients = [threading.Thread(target=client, args=(i, url, deadline, tally)) for i in range(args.clients)]
+        for c in clients:
+            c.start()
+        time.sleep(min(30, args.seconds / 2))
+        at_30s = process_state(server.pid)
+        for c in clients:
+            c.join()
+        wall = time.monotonic() - started
+        time.sleep(3)  # let aborted syntheses finish their current piece
+        at_end = process_state(server.pid)
+        metrics = httpx.get(f"{url}/metrics").text
+    finally:
+        server.terminate()
+        exit_code = server.wait(timeout=60)
+
+    growth = at_end["rss_mb"] / at_30s["rss_mb"] - 1
+    five_xx = sum(n for status, n in tally.status.items() if status.startswith("5"))
+    checks = {
+        "zero 5xx": five_xx == 0,
+        "every completed response decodes": not tally.failures,
+        "429 only when the queue was full": not tally.refusals_when_not_full,
+        "memory at the end within 10% of after 30 s": abs(growth) <= 0.10,
+        "no leaked threads": at_end["threads"] <= at_30s["threads"],
+        "no leaked file descriptors": at_end["fds"] <= idle["fds"] + 2,
+        "clean exit on SIGTERM": exit_code == 0,
+    }
+    active = re.search(r"^kokoro_active_requests (\S+)", metrics, re.M)
+
+    def mb(state: dict) -> str:
+        return f"{state['rss_mb']:.0f}"
+
+    report = f"""# Load and soak
+
+Written by `bench/soak.py`: {args.clients} clients for {args.seconds:.0f} s against one server on loopback
+(`--max-queued-requests {QUEUE}`, defaults otherwise), on this machine's 2 cores. Each client loops: a random
+format ({', '.join(FORMATS)}), voice ({', '.join(VOICES)}) and text (one sentence to a paragraph); 40% of
+its pcm requests hang up after the first chunk. Every completed response is decoded with FFmpeg (PyAV).
+
+| figure | value |
+|---|---|
+| requests | {tally.requests} in {wall:.0f} s |
+| outcomes | {', '.join(f'{k}: {v}' for k, v in sorted(tally.status.items()))} |
+| audio delivered in completed responses | {tally.audio:.0f} s |
+| failures | {len(tally.failures)} |
+| server memory idle / after 30 s / at the end | {mb(idle)} / {mb(at_30s)} / {mb(at_end)} MB ({growth:+.1%}) |
+| threads idle / after 30 s / at the end | {idle['threads']} / {at_30s['threads']} / {at_end['threads']} |
+| open file descriptors idle / at the end | {idle['fds']} / {at_end['fds']} |
+| active requests after the run | {active.group(1) if active else '?'} |
+| exit code after SIGTERM | {exit_code} |
+
+| check | result |
+|---|---|
+""" + "\n".join(f"| {name} | {'pass' if ok else '**FAIL**'} |" for name, ok in checks.items()) + "\n"
+    if tally.failures:
+        report += "\nFailures:\n\n" + "\n".join(f"- {f}" for f in tally.failures[:20]) + "\n"
+    (REPO / "docs" / "soak.md").write_text(report)
+    print(report)
+    sys.exit(0 if all(checks.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()
