@@ -172,6 +172,10 @@ def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], l
                 results.append(result)
 
 
+def p50_p95(values) -> str:
+    return f"{percentile(values, 50):.2f} s / {percentile(values, 95):.2f} s"
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -332,9 +336,9 @@ def main() -> int:
         f"| retries / redispatches by HAProxy | {retries} / {redispatches} |",
         f"| audio synthesized | {audio:.0f} s in {roll['end'] - roll['traffic'] + args.tail:.0f} s of traffic |",
         f"| requests overlapping the roll | {len(during)} over {roll['end'] - roll['start']:.0f} s |",
-        f"| latency during the roll, p50 / p95 | {percentile(during_lat, 50):.2f} s / {percentile(during_lat, 95):.2f} s |",
-        f"| first byte during the roll, p50 / p95 | {percentile(ttfa_during, 50):.2f} s / {percentile(ttfa_during, 95):.2f} s |",
-        f"| latency over the whole run, p50 / p95 | {percentile(ok_lat, 50):.2f} s / {percentile(ok_lat, 95):.2f} s |",
+        f"| latency during the roll, p50 / p95 | {p50_p95(during_lat)} |",
+        f"| first byte during the roll, p50 / p95 | {p50_p95(ttfa_during)} |",
+        f"| latency over the whole run, p50 / p95 | {p50_p95(ok_lat)} |",
         f"| replica exit codes after SIGTERM | {', '.join(str(c) for r in replicas for c in r.exits)} |",
         f"| replica peak RSS | {', '.join(f'{r.peak_rss_mb:.0f} MB' for r in replicas)} |",
         "",

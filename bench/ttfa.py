@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 
 from kokoro_speech.config import Settings
@@ -31,46 +30,13 @@ from kokoro_speech.engine.weights import resolve_model
 from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
 
 sys.path.insert(0, str(Path(__file__).parent))
+from server import REPO, VOICES, BenchServer  # noqa: E402
 from texts import LONG_TEXT, TEXTS  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-VOICES = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
 VOICE = "af_heart"
 PORT = 8891
-SERVER_LOG = Path(tempfile.gettempdir()) / "kokoro-bench-server.log"
 REPEATS = 3
 PEER_REPEATS = 1  # the peer's first chunk is a whole batch of up to 510 tokens: slow, and steady
-
-
-def start_server() -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kokoro_speech", "serve", "--port", str(PORT), "--voices-dir", str(VOICES),
-         "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=SERVER_LOG.open("w"))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/health").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("server did not become healthy")
-
-
-def first_byte(text: str, response_format: str) -> tuple[float, float, int]:
-    """(seconds to the first audio byte, seconds to the last, bytes) for one streamed request."""
-    body = {"model": "kokoro-82m", "input": text, "voice": VOICE, "response_format": response_format}
-    started = time.perf_counter()
-    first = None
-    size = 0
-    with httpx.stream("POST", f"http://127.0.0.1:{PORT}/v1/audio/speech", json=body, timeout=600) as response:
-        response.raise_for_status()
-        for chunk in response.iter_raw():
-            if chunk and first is None:
-                first = time.perf_counter() - started
-            size += len(chunk)
-    return first, time.perf_counter() - started, size
 
 
 def peer_first_chunk(kokoro, style: np.ndarray, text: str) -> float:
@@ -129,15 +95,14 @@ def main() -> None:
         del peer
 
     # Ours, over HTTP, in a separate server process.
-    server = start_server()
+    server = BenchServer(PORT)
     try:
-        first_byte("Warm up.", "pcm")
-        pcm = [statistics.median(first_byte(t, "pcm")[0] for _ in range(REPEATS)) for t in TEXTS]
-        mp3 = [statistics.median(first_byte(t, "mp3")[0] for _ in range(REPEATS)) for t in TEXTS]
-        long_first, long_total, long_bytes = first_byte(LONG_TEXT, "pcm")
+        server.stream("Warm up.")
+        pcm = [statistics.median(server.stream(t, "pcm")[0] for _ in range(REPEATS)) for t in TEXTS]
+        mp3 = [statistics.median(server.stream(t, "mp3")[0] for _ in range(REPEATS)) for t in TEXTS]
+        long_first, long_total, long_bytes = server.stream(LONG_TEXT, "pcm")
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
     audio_seconds = long_bytes / 2 / SAMPLE_RATE
     margin = audio_seconds / (long_total - long_first)
 
