@@ -64,7 +64,6 @@ class Scheduler:
         self._order = itertools.count()
         self._closed = False
         self.calls_done = 0
-        self.wide_calls = 0  # how the load was shared, for metrics and tests
         self.samples_done = 0  # audio samples produced, for metrics
         self._threads = [threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True)
                          for i in range(self._cores)]
@@ -137,7 +136,6 @@ class Scheduler:
             with self._ready:
                 self._free += cores
                 self.calls_done += 1
-                self.wide_calls += session is self._wide
                 self.samples_done += 0 if audio is None else audio.size
                 self._ready.notify_all()
 

