@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.synthesize import Engine
+from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.normalize import normalize
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel
-from kokoro_speech.engine.voices import VoiceRegistry
-from kokoro_speech.engine.weights import resolve_model
-from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
+from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
+from kokoro_speech.model.session import KokoroModel
+from kokoro_speech.model.voices import VoiceRegistry
+from kokoro_speech.model.weights import resolve_model
+from kokoro_speech.text.phonemize import Phonemizers
 
 sys.path.insert(0, str(Path(__file__).parent))
 from server import REPO, VOICES, BenchServer  # noqa: E402
@@ -62,8 +63,8 @@ def main() -> None:
     voice = VoiceRegistry.from_dir(VOICES).resolve(VOICE)
 
     # The floor: the same first piece our server speaks first, on a bare session.
-    from kokoro_speech.engine.synthesize import Engine
-    from kokoro_speech.engine.scheduler import Scheduler
+    from kokoro_speech.pipeline.engine import Engine
+    from kokoro_speech.pipeline.scheduler import Scheduler
 
     model = KokoroModel(model_path)
     engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(model, max_requests=1))

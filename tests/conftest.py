@@ -17,7 +17,7 @@ import uvicorn
 
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.synthesize import Engine
+from kokoro_speech.pipeline.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 VOICES_DIR = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")

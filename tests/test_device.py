@@ -7,8 +7,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from kokoro_speech.engine.model import KokoroModel
 from kokoro_speech.errors import SetupError
+from kokoro_speech.model.session import KokoroModel
 
 HAS_CUDA = "CUDAExecutionProvider" in ort.get_available_providers()
 

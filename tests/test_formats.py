@@ -40,8 +40,9 @@ def test_format_decodes_to_speech_of_the_right_length(server, response_format):
 
 
 def test_mp3_is_96_kbps_mono_cbr(server):
-    import av
     import io
+
+    import av
 
     data = speak(server, response_format="mp3").content
     with av.open(io.BytesIO(data)) as container:

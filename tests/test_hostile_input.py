@@ -4,17 +4,18 @@ server on the real model, and the OpenAPI schema fuzzed with schemathesis on a f
 from __future__ import annotations
 
 import json
-import time
 from functools import partial
 
 import httpx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from kokoro_speech.engine.model import MAX_TOKENS
+from kokoro_speech.kokoro import MAX_TOKENS, vocabulary
 from kokoro_speech.text.normalize import normalize
-from kokoro_speech.text.phonemize import Phonemizers, vocabulary
+from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.split import plan_pieces, split_sentences
 
 PHONEMIZERS = Phonemizers()
@@ -56,15 +57,13 @@ NASTY_BODIES = [
 
 @pytest.mark.parametrize("body", NASTY_BODIES)
 def test_nasty_bodies_get_audio_or_a_400_never_a_500(server, body):
-    started = time.monotonic()
     response = httpx.post(f"{server.url}/v1/audio/speech", content=body.encode(),
-                          headers={"content-type": "application/json"}, timeout=300)
+                          headers={"content-type": "application/json"}, timeout=300)  # a hang fails here
     assert response.status_code in (200, 400), response.text[:300]
     if response.status_code == 400:
         assert response.json()["error"]["param"] in ("input", "voice")
     else:
         assert len(response.content) > 1000
-    assert time.monotonic() - started < 240
 
 
 class StandInModel:
@@ -77,8 +76,8 @@ class StandInModel:
 def test_openapi_schema_fuzzed_with_schemathesis(settings, engine):
     schemathesis = pytest.importorskip("schemathesis")
     from kokoro_speech.api.app import create_app
-    from kokoro_speech.engine.scheduler import Scheduler
-    from kokoro_speech.engine.synthesize import Engine
+    from kokoro_speech.pipeline.engine import Engine
+    from kokoro_speech.pipeline.scheduler import Scheduler
 
     stand_in = StandInModel()
     fast = Engine(stand_in, engine.voices, engine.phonemizers, Scheduler(stand_in, max_requests=64))

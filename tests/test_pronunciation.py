@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from conftest import API_KEY, REPO, decode, word_error_rate
-from kokoro_speech.engine.model import MAX_TOKENS
-from kokoro_speech.engine.synthesize import Engine
 from kokoro_speech.errors import InvalidLexicon, SetupError
+from kokoro_speech.kokoro import MAX_TOKENS
+from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import normalize
 from kokoro_speech.text.split import split_phoneme_sentences

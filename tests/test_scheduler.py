@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from kokoro_speech.engine.scheduler import Scheduler
 from kokoro_speech.errors import Overloaded
+from kokoro_speech.pipeline.scheduler import Scheduler
 
 SILENCE = np.zeros(1, np.float32)
 

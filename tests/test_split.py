@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kokoro_speech.engine.model import MAX_TOKENS
+from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.text.split import FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, cut, plan_pieces, split_sentences
 
 

@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 
 from kokoro_speech.audio.stitch import PAUSE_SECONDS
-from kokoro_speech.engine.model import SAMPLE_RATE
+from kokoro_speech.kokoro import SAMPLE_RATE
 
 TEXT = ("The first words come quickly. Then the sentences grow longer, so that each one is ready before the "
         "last has finished playing. A listener should hear one steady voice, with a natural pause after each "

@@ -9,11 +9,16 @@ import numpy as np
 import pytest
 
 from conftest import VOICES_DIR
-from kokoro_speech.engine.voices import OPENAI_VOICES, VoiceRegistry
-from kokoro_speech.engine.weights import (
-    BUNDLED_MODEL_SHA256, assemble_bundled_model, read_voice, resolve_model, resolve_voices_dir, sha256_of,
-)
 from kokoro_speech.errors import SetupError, UnknownVoice
+from kokoro_speech.model.voices import OPENAI_VOICES, VoiceRegistry
+from kokoro_speech.model.weights import (
+    BUNDLED_MODEL_SHA256,
+    assemble_bundled_model,
+    read_voice,
+    resolve_model,
+    resolve_voices_dir,
+    sha256_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,7 @@ def test_missing_files_give_clear_errors(tmp_path):
 
 
 def test_without_the_bundled_model_the_download_path_fails_clearly_offline(tmp_path, monkeypatch):
-    from kokoro_speech.engine import weights
+    from kokoro_speech.model import weights
 
     monkeypatch.setattr(weights, "bundled_model_parts", lambda: None)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: the real download code must fail fast
@@ -99,7 +104,7 @@ def test_without_the_bundled_model_the_download_path_fails_clearly_offline(tmp_p
 def test_an_export_with_input_ids_works_like_one_with_tokens(tmp_path, engine):
     """Kokoro v1.0 exports name the token input `tokens` or `input_ids`: both load and speak alike."""
     onnx = pytest.importorskip("onnx")
-    from kokoro_speech.engine.model import KokoroModel
+    from kokoro_speech.model.session import KokoroModel
 
     source = engine.model.path
     graph = onnx.load(str(source))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kokoro_speech import __version__
 from kokoro_speech.config import Settings
-from kokoro_speech.errors import ClientError, SetupError
+from kokoro_speech.errors import ApiError, SetupError
 from kokoro_speech.logs import setup_logging
 
 
@@ -48,30 +48,29 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from kokoro_speech.api.app import create_app
-    from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
+    from kokoro_speech.model.voices import load_voices
+    from kokoro_speech.model.weights import resolve_model
 
     if not settings.keys() and not settings.binds_loopback() and not settings.insecure_no_auth:
         _fail(f"no API key is configured and {settings.host} is not a loopback address: set KOKORO_API_KEYS "
               "or --api-key-file, or pass --insecure-no-auth to serve without authentication")
     # Find and verify the files now, so a missing or corrupt one stops start-up with a clear message;
-    # the session itself loads in the background while /health says 503.
-    settings.model = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
-    settings.voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
-    from kokoro_speech.engine.voices import VoiceRegistry
-
-    VoiceRegistry.from_dir(settings.voices_dir)
+    # the session itself loads in the background (from these files and voices) while /health says 503.
+    model = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+    voices = load_voices(settings)
+    app = create_app(settings.model_copy(update={"model": model}), voices=voices)
     # uvicorn drains on SIGTERM/SIGINT, then re-raises the signal to the handler it found: make that one a
     # no-op so a drained server exits 0 (what orchestrators expect), not "killed by signal".
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                 timeout_graceful_shutdown=settings.shutdown_grace, timeout_keep_alive=settings.keep_alive_timeout,
                 log_config=None)  # uvicorn's loggers use our handler
 
 
 def say(settings: Settings, args: argparse.Namespace) -> None:
     from kokoro_speech.audio.encode import FORMATS, Encoder
-    from kokoro_speech.engine.synthesize import Engine
+    from kokoro_speech.pipeline.engine import Engine
 
     if args.file is not None:
         text = Path(args.file).read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
@@ -102,18 +101,16 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
 
     try:
         asyncio.run(run())
-    except ClientError as exc:
+    except ApiError as exc:
         _fail(exc.message)
     finally:
         engine.close()
 
 
 def voices(settings: Settings) -> None:
-    from kokoro_speech.engine.voices import VoiceRegistry
-    from kokoro_speech.engine.weights import resolve_voices_dir
+    from kokoro_speech.model.voices import load_voices
 
-    folder = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
-    for voice in VoiceRegistry.from_dir(folder).describe():
+    for voice in load_voices(settings).describe():
         aliases = ", ".join(voice["openai_aliases"])
         print(f"{voice['id']:<16} {voice['language_name']:<22} {voice['gender']:<7} {aliases}")
 

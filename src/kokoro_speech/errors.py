@@ -1,17 +1,19 @@
 """Typed errors raised where a problem is found.
 
-Client errors carry what OpenAI's error body needs; `api/app.py` maps them to HTTP in one place.
+Each API error carries its HTTP status, headers and what OpenAI's error body needs; `api/app.py` maps them
+to responses in one place.
 """
 
 from __future__ import annotations
 
 
-class ClientError(Exception):
+class ApiError(Exception):
     """A request the server will not serve, and why."""
 
     status = 400
     type = "invalid_request_error"
     code: str | None = None
+    retry_after: int | None = None  # seconds, sent as Retry-After (429, 503)
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -20,33 +22,37 @@ class ClientError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
-class InvalidParameter(ClientError):
+
+class InvalidParameter(ApiError):
     code = "invalid_parameter"
 
 
-class UnknownVoice(ClientError):
+class UnknownVoice(ApiError):
     code = "voice_not_found"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message, param="voice", code=code)
 
 
-class UnsupportedLanguage(ClientError):
+class UnsupportedLanguage(ApiError):
     code = "unsupported_language"
 
     def __init__(self, message: str) -> None:
         super().__init__(message, param="voice")
 
 
-class NothingToSay(ClientError):
+class NothingToSay(ApiError):
     code = "empty_input"
 
     def __init__(self) -> None:
         super().__init__("input contains no speakable text", param="input")
 
 
-class InvalidLexicon(ClientError):
+class InvalidLexicon(ApiError):
     """A custom pronunciation table that is not a word → phonemes object in Kokoro's symbols."""
 
     code = "invalid_lexicon"
@@ -55,17 +61,27 @@ class InvalidLexicon(ClientError):
         super().__init__(message, param="lexicon")
 
 
-class ModelNotFound(ClientError):
+class ModelNotFound(ApiError):
     status = 404
     code = "model_not_found"
 
 
-class Unauthorized(ClientError):
+class Unauthorized(ApiError):
     status = 401
     code = "invalid_api_key"
 
 
-class Overloaded(ClientError):
+class RequestTimeout(ApiError):
+    status = 408
+    code = "request_timeout"
+
+
+class RequestTooLarge(ApiError):
+    status = 413
+    code = "request_too_large"
+
+
+class Overloaded(ApiError):
     """The server is full; the client should retry after `retry_after` seconds."""
 
     status = 429
@@ -77,7 +93,13 @@ class Overloaded(ClientError):
         self.retry_after = retry_after
 
 
-class NotReady(ClientError):
+class RateLimited(Overloaded):
+    """One API key is over its own limits; other keys are served."""
+
+    code = "rate_limit_exceeded"
+
+
+class NotReady(ApiError):
     status = 503
     type = "server_error"
     code = "model_loading"

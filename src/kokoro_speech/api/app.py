@@ -22,19 +22,20 @@ from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
 from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders, SendTimeout
 from kokoro_speech.api.routes import router, v1
-from kokoro_speech.api.schemas import error_body
+from kokoro_speech.api.schemas import error_body, error_response
+from kokoro_speech.api.state import ServerState
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.synthesize import Engine
-from kokoro_speech.errors import ClientError
+from kokoro_speech.errors import ApiError
+from kokoro_speech.model.voices import VoiceRegistry
+from kokoro_speech.pipeline.engine import Engine
 
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
-def _client_error(_: Request, exc: ClientError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
-    return JSONResponse(error_body(exc.message, exc.type, exc.param, exc.code), exc.status, headers=headers)
+def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc)
 
 
 def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,41 +71,39 @@ def _server_error(request: Request, exc: Exception) -> JSONResponse:
                                    code="internal_error"), 500)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm)."""
+def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRegistry | None = None) -> FastAPI:
+    """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm),
+    from `voices` when the caller has loaded them already."""
+    state = ServerState(keys=KeyChecker(settings.keys()), engine=engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         loader = None
-        if app.state.engine is None:
+        if state.engine is None:
             def load() -> None:
                 try:
-                    app.state.engine = Engine.load(settings)
+                    state.engine = Engine.load(settings, voices=voices)
                     log.info("model loaded and warm")
                 except Exception as exc:  # reported by /health; the process stays up to say why
                     log.exception("the engine failed to load")
-                    app.state.load_error = str(exc)
+                    state.load_error = str(exc)
 
             loader = threading.Thread(target=load, name="engine-loader", daemon=True)
             loader.start()
         yield
         if loader is not None:
             await asyncio.to_thread(loader.join)
-        if app.state.engine is not None and engine is None:
-            app.state.engine.close()
+        if state.engine is not None and engine is None:
+            state.engine.close()
 
     app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="OpenAI-compatible text-to-speech with Kokoro-82M.")
-    app.state.settings = settings
-    app.state.keys = KeyChecker(settings.keys())
-    app.state.engine = engine
-    app.state.load_error = None
-
-    app.state.metrics = Metrics(app.state)
+    app.state.server = state
+    metrics = Metrics(lambda: state.engine)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        body, content_type = app.state.metrics.exposition()
+    async def metrics_page() -> Response:
+        body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
     # The API docs page, with Swagger UI served from this server: self-hosted means no CDN.
@@ -120,17 +119,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("kokoro_speech", "static")]), name="static")
-    app.add_exception_handler(ClientError, _client_error)
+    app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
 
     # The last added is the outermost: CORS wraps everything, so browsers can read even a 413.
     app.add_middleware(SendTimeout, timeout=settings.send_timeout)
-    app.add_middleware(KeyLimits, keys=app.state.keys, concurrent=settings.max_requests_per_key,
+    app.add_middleware(KeyLimits, keys=state.keys, concurrent=settings.max_requests_per_key,
                        per_minute=settings.requests_per_minute_per_key)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout)
-    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ResponseHeaders)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

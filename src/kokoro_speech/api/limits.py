@@ -7,20 +7,20 @@ pass through untouched (the auth check answers them), so unknown keys cannot fil
 from __future__ import annotations
 
 import collections
-import json
 import math
 import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kokoro_speech.api.schemas import error_body
-from kokoro_speech.errors import Unauthorized
+from kokoro_speech.api.auth import KeyChecker
+from kokoro_speech.api.schemas import error_response
+from kokoro_speech.errors import RateLimited, Unauthorized
 
 LIMITED_PATHS = ("/v1/audio/speech",)
 
 
 class KeyLimits:
-    def __init__(self, app: ASGIApp, keys, *, concurrent: int, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyChecker, *, concurrent: int, per_minute: int) -> None:
         self.app = app
         self.keys = keys
         self.concurrent = concurrent
@@ -39,12 +39,7 @@ class KeyLimits:
             return await self.app(scope, receive, send)
         refusal = self._refusal(key)
         if refusal is not None:
-            message, retry_after = refusal
-            body = json.dumps(error_body(message, "rate_limit_error", code="rate_limit_exceeded")).encode()
-            await send({"type": "http.response.start", "status": 429, "headers": [
-                (b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode()),
-                (b"content-length", str(len(body)).encode())]})
-            return await send({"type": "http.response.body", "body": body})
+            return await error_response(refusal)(scope, receive, send)
         self._active[key] += 1
         try:
             await self.app(scope, receive, send)
@@ -53,16 +48,17 @@ class KeyLimits:
             if not self._active[key]:
                 del self._active[key]
 
-    def _refusal(self, key: str) -> tuple[str, int] | None:
+    def _refusal(self, key: str) -> RateLimited | None:
         if self.concurrent and self._active[key] >= self.concurrent:
-            return f"this API key already has {self._active[key]} requests in progress (limit {self.concurrent})", 1
+            return RateLimited(f"this API key already has {self._active[key]} requests in progress "
+                               f"(limit {self.concurrent})", retry_after=1)
         if self.per_minute:
             now = time.monotonic()
             recent = self._recent[key]
             while recent and recent[0] <= now - 60:
                 recent.popleft()
             if len(recent) >= self.per_minute:
-                return (f"this API key made {len(recent)} requests in the last minute (limit {self.per_minute})",
-                        max(1, math.ceil(recent[0] + 60 - now)))
+                return RateLimited(f"this API key made {len(recent)} requests in the last minute "
+                                   f"(limit {self.per_minute})", retry_after=max(1, math.ceil(recent[0] + 60 - now)))
             recent.append(now)
         return None

@@ -11,7 +11,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kokoro_speech.audio.encode import FORMATS
-from kokoro_speech.engine.model import SAMPLE_RATE
+from kokoro_speech.kokoro import SAMPLE_RATE
+from kokoro_speech.pipeline.engine import Engine
 
 _FORMAT_OF = {f.content_type: f.name for f in FORMATS.values()} | {"text/event-stream": "sse"}
 _ROUTES = ("/v1/audio/speech", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
@@ -21,11 +22,11 @@ _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120
 class EngineCollector:
     """Reads the engine's live state at scrape time."""
 
-    def __init__(self, state) -> None:
-        self.state = state
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self.engine = engine
 
     def collect(self):
-        engine = self.state.engine
+        engine = self.engine()
         loaded = GaugeMetricFamily("kokoro_model_loaded", "1 once the model is loaded and warm")
         loaded.add_metric([], 1.0 if engine is not None else 0.0)
         yield loaded
@@ -42,7 +43,7 @@ class EngineCollector:
 
 
 class Metrics:
-    def __init__(self, state) -> None:
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("kokoro_requests", "HTTP requests", ["route", "status", "format"],
                                 registry=self.registry)
@@ -51,7 +52,7 @@ class Metrics:
         self.first_audio = Histogram("kokoro_time_to_first_audio_seconds",
                                      "Time from the request to the first audio byte sent", ["format"],
                                      buckets=_LATENCY_BUCKETS, registry=self.registry)
-        self.registry.register(EngineCollector(state))
+        self.registry.register(EngineCollector(engine))
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
@@ -64,14 +65,14 @@ def route_label(path: str) -> str:
 class MetricsMiddleware:
     """Counts every response, and times its end and (for audio) its first body byte."""
 
-    def __init__(self, app: ASGIApp, metrics: Callable[[], Metrics]) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        metrics = self.metrics()
+        metrics = self.metrics
         started = time.perf_counter()
         route = route_label(scope["path"])
         status, fmt, first_sent = "500", "none", False

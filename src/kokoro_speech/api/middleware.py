@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kokoro_speech.api.schemas import error_body
+from kokoro_speech.api.schemas import error_response
+from kokoro_speech.errors import RequestTimeout, RequestTooLarge
 from kokoro_speech.logs import request_id as current_request_id
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
-
-
-async def _send_json(send: Send, status: int, body: dict) -> None:
-    payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})
 
 
 class BodyLimit:
@@ -36,11 +29,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = error_body(f"request body is larger than {self.max_bytes} bytes", "invalid_request_error",
-                               code="request_too_large")
+        too_large = error_response(RequestTooLarge(f"request body is larger than {self.max_bytes} bytes"))
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await _send_json(send, 413, too_large)
+            return await too_large(scope, receive, send)
         chunks: list[bytes] = []
         size = 0
         deadline = asyncio.get_running_loop().time() + self.read_timeout
@@ -48,15 +40,14 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
             except asyncio.TimeoutError:
-                return await _send_json(send, 408, error_body(
-                    f"the request body was not received within {self.read_timeout:g} s", "invalid_request_error",
-                    code="request_timeout"))
+                timeout = RequestTimeout(f"the request body was not received within {self.read_timeout:g} s")
+                return await error_response(timeout)(scope, receive, send)
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await _send_json(send, 413, too_large)
+                return await too_large(scope, receive, send)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

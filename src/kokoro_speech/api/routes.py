@@ -10,33 +10,26 @@ import time
 from importlib.resources import files
 from typing import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from kokoro_speech.api.schemas import (
-    MODEL_ALIASES, MODEL_ID, ErrorBody, PhonemizeRequest, PhonemizeResponse, SpeechRequest,
+    MODEL_ALIASES,
+    MODEL_ID,
+    ErrorBody,
+    PhonemizeRequest,
+    PhonemizeResponse,
+    SpeechRequest,
 )
+from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
-from kokoro_speech.engine.model import SAMPLE_RATE
-from kokoro_speech.engine.synthesize import Engine, Synthesis
-from kokoro_speech.errors import ModelNotFound, NotReady
+from kokoro_speech.errors import ModelNotFound
+from kokoro_speech.kokoro import SAMPLE_RATE
+from kokoro_speech.pipeline.engine import Synthesis
 
 log = logging.getLogger(__name__)
 
 CREATED = 1735689600  # 2025-01-01, a fixed "created" time for the model list
-
-
-async def require_key(request: Request) -> str | None:
-    return request.app.state.keys.check(request.headers.get("authorization"))
-
-
-def engine_of(request: Request) -> Engine:
-    engine = request.app.state.engine
-    if engine is None:
-        if request.app.state.load_error:
-            raise NotReady(f"the model failed to load: {request.app.state.load_error}", retry_after=60)
-        raise NotReady()
-    return engine
 
 
 router = APIRouter()
@@ -77,9 +70,7 @@ async def sse_events(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[by
 
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
-async def create_speech(body: SpeechRequest, request: Request,
-                        key: str | None = Depends(require_key)) -> StreamingResponse:
-    engine = engine_of(request)
+async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> StreamingResponse:
     fmt = FORMATS[body.response_format]
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
@@ -94,9 +85,8 @@ async def create_speech(body: SpeechRequest, request: Request,
 
 
 @v1.post("/audio/phonemize")
-async def phonemize(body: PhonemizeRequest, request: Request) -> PhonemizeResponse:
+async def phonemize(body: PhonemizeRequest, engine: EngineDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
-    engine = engine_of(request)
     normalized, phonemes, tokens = await asyncio.to_thread(
         engine.phonemize, body.input, body.voice_id(), body.custom_lexicon())
     return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens)
@@ -119,8 +109,8 @@ async def get_model(model_id: str) -> dict:
 
 
 @v1.get("/audio/voices")
-async def list_voices(request: Request) -> dict:
-    return {"voices": engine_of(request).voices.describe()}
+async def list_voices(engine: EngineDep) -> dict:
+    return {"voices": engine.voices.describe()}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -130,8 +120,7 @@ async def playground() -> HTMLResponse:
 
 
 @router.get("/health")
-async def health(request: Request) -> JSONResponse:
-    state = request.app.state
+async def health(state: StateDep) -> JSONResponse:
     if state.engine is not None:
         return JSONResponse({"status": "ok"})
     status = "failed" if state.load_error else "loading"

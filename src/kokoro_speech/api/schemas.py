@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
-from kokoro_speech.errors import InvalidLexicon
+from kokoro_speech.errors import ApiError, InvalidLexicon
 from kokoro_speech.text.lexicon import Lexicon
 
 MODEL_ID = "kokoro-82m"
@@ -104,3 +105,8 @@ class ErrorBody(BaseModel):
 
 def error_body(message: str, type: str, param: str | None = None, code: str | None = None) -> dict:
     return ErrorBody(error=ErrorDetail(message=message, type=type, param=param, code=code)).model_dump()
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    """The HTTP response for a typed error: its status, headers and OpenAI's error body."""
+    return JSONResponse(error_body(exc.message, exc.type, exc.param, exc.code), exc.status, headers=exc.headers)

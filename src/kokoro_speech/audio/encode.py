@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from kokoro_speech.engine.model import SAMPLE_RATE
+from kokoro_speech.kokoro import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kokoro_speech.engine.model import SAMPLE_RATE
+from kokoro_speech.kokoro import SAMPLE_RATE
 
 PAUSE_SECONDS = {"sentence": 0.30, "clause": 0.12, "word": 0.02}
 _THRESHOLD_DB = -42.0  # relative to the piece's peak: well under quiet consonants such as /f/ and /θ/

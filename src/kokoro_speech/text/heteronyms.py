@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from kokoro_speech.text.phonemize import MARKUP
+from kokoro_speech.text.markup import outside_markup
 
 _HABITUAL = re.compile(
     r"\b(?:every|each|usually|always|often|sometimes|daily|nightly|weekly|nowadays|normally|generally|rarely|"
@@ -77,12 +77,7 @@ def _mark(rule: Rule, british: bool) -> Callable[[re.Match[str]], str]:
 
 def _apply(rule: Rule, text: str, british: bool) -> str:
     mark = _mark(rule, british)
-    parts, start = [], 0
-    for markup in MARKUP.finditer(text):  # words already marked keep their phonemes
-        parts += [rule.pattern.sub(mark, text[start : markup.start()]), markup.group()]
-        start = markup.end()
-    parts.append(rule.pattern.sub(mark, text[start:]))
-    return "".join(parts)
+    return outside_markup(text, lambda stretch: rule.pattern.sub(mark, stretch))  # marked words keep theirs
 
 
 def disambiguate(sentence: str, british: bool = False) -> str:

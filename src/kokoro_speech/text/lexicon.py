@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Mapping
 
 from kokoro_speech.errors import InvalidLexicon, SetupError
+from kokoro_speech.kokoro import vocabulary
+from kokoro_speech.text.markup import outside_markup
 from kokoro_speech.text.normalize import clean, normalize
-from kokoro_speech.text.phonemize import MARKUP, vocabulary
 
 MAX_ENTRIES = 10_000
 MAX_KEY_CHARACTERS = 100
@@ -101,9 +102,4 @@ class Lexicon:
         def mark(match: re.Match[str]) -> str:
             return f"[{match.group()}](/{spoken[' '.join(match.group().split()).lower()]}/)"
 
-        parts, start = [], 0
-        for markup in MARKUP.finditer(text):
-            parts += [pattern.sub(mark, text[start : markup.start()]), markup.group()]
-            start = markup.end()
-        parts.append(pattern.sub(mark, text[start:]))
-        return "".join(parts)
+        return outside_markup(text, lambda stretch: pattern.sub(mark, stretch))

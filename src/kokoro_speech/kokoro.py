@@ -1,0 +1,54 @@
+"""The facts of Kokoro-82M v1.0 that every stage needs: audio rate, frame size, token window, vocabulary,
+languages. A leaf: it imports nothing of the package, and any module may import it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+SAMPLE_RATE = 24_000
+SAMPLES_PER_FRAME = 600  # the decoder writes 600 samples (25 ms) per predicted duration frame
+MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
+STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
+
+
+@dataclass(frozen=True)
+class Language:
+    """A reading language: the letter voice ids start with, its tag and name, and which G2P reads it."""
+
+    letter: str
+    tag: str
+    name: str
+    g2p: str  # "misaki-en" (misaki's English), "espeak" (espeak-ng through misaki), "misaki-ja", "misaki-zh"
+    espeak_voice: str | None = None
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.letter: lang
+    for lang in (
+        Language("a", "en-us", "American English", "misaki-en"),
+        Language("b", "en-gb", "British English", "misaki-en"),
+        Language("e", "es", "Spanish", "espeak", "es"),
+        Language("f", "fr-fr", "French", "espeak", "fr-fr"),
+        Language("h", "hi", "Hindi", "espeak", "hi"),
+        Language("i", "it", "Italian", "espeak", "it"),
+        Language("j", "ja", "Japanese", "misaki-ja"),
+        Language("p", "pt-br", "Brazilian Portuguese", "espeak", "pt-br"),
+        Language("z", "cmn", "Mandarin Chinese", "misaki-zh"),
+    )
+}
+ENGLISH = frozenset({"a", "b"})
+
+
+@cache
+def vocabulary() -> dict[str, int]:
+    """Kokoro v1.0's phoneme → token id table."""
+    return json.loads(files("kokoro_speech").joinpath("data/vocab.json").read_text(encoding="utf-8"))["vocab"]
+
+
+def to_token_ids(phonemes: str) -> list[int]:
+    """Token ids of a phoneme string; symbols outside the vocabulary are dropped."""
+    vocab = vocabulary()
+    return [vocab[p] for p in phonemes if p in vocab]
