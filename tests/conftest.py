@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import socket
 import threading
 import time
@@ -20,7 +19,6 @@ from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
-VOICES_DIR = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
 API_KEY = "sk-test-0123456789"
 
 
@@ -32,9 +30,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    if not VOICES_DIR.is_dir():
-        pytest.fail(f"voice packs not found in {VOICES_DIR}: set KOKORO_VOICES_DIR")
-    return Settings(voices_dir=VOICES_DIR, offline=True, _env_file=None)
+    """Default settings, offline: the bundled model and the embedded voices."""
+    return Settings(offline=True, _env_file=None)
 
 
 @pytest.fixture(scope="session")

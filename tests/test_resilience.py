@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from conftest import API_KEY, VOICES_DIR, LiveServer, decode, free_port
+from conftest import API_KEY, LiveServer, decode, free_port
 from kokoro_speech.api.app import create_app
 from kokoro_speech.api.middleware import SendTimeout
 
@@ -121,7 +121,7 @@ def test_sigterm_drains_in_flight_audio_then_exits_0():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
     server = subprocess.Popen([sys.executable, "-m", "kokoro_speech", "serve", "--port", str(port),
-                               "--voices-dir", str(VOICES_DIR), "--log-level", "warning"], env=env,
+                               "--log-level", "warning"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:

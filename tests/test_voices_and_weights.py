@@ -8,7 +8,6 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import VOICES_DIR
 from kokoro_speech.errors import SetupError, UnknownVoice
 from kokoro_speech.model.voices import OPENAI_VOICES, VoiceRegistry
 from kokoro_speech.model.weights import (
@@ -16,26 +15,27 @@ from kokoro_speech.model.weights import (
     assemble_bundled_model,
     read_voice,
     resolve_model,
-    resolve_voices_dir,
+    embedded_voices_dir,
+    voice_folders,
     sha256_of,
 )
 
 
 @pytest.fixture(scope="module")
 def registry() -> VoiceRegistry:
-    return VoiceRegistry.from_dir(VOICES_DIR)
+    return VoiceRegistry.from_dir(embedded_voices_dir())
 
 
 def test_all_54_official_voices_load_without_unpickling(registry):
     assert len(registry.ids()) == 54
-    heart = read_voice(VOICES_DIR / "af_heart.pt")
+    heart = read_voice(embedded_voices_dir() / "af_heart.pt")
     assert heart.shape == (510, 256) and heart.dtype == np.float32
-    raw = zipfile.ZipFile(VOICES_DIR / "af_heart.pt").read("af_heart/data/0")
+    raw = zipfile.ZipFile(embedded_voices_dir() / "af_heart.pt").read("af_heart/data/0")
     assert np.array_equal(heart.reshape(-1), np.frombuffer(raw, "<f4"))
 
 
 def test_bin_and_npy_voices_read_the_same(tmp_path):
-    heart = read_voice(VOICES_DIR / "af_heart.pt")
+    heart = read_voice(embedded_voices_dir() / "af_heart.pt")
     heart.tofile(tmp_path / "x.bin")
     np.save(tmp_path / "y.npy", heart)
     assert np.array_equal(read_voice(tmp_path / "x.bin"), heart)
@@ -59,7 +59,8 @@ def test_aliases_and_blends(registry):
     for alias, target in OPENAI_VOICES.items():
         assert registry.resolve(alias).name == target
     blend = registry.resolve("af_heart(3)+bf_emma(1)")
-    expected = 0.75 * read_voice(VOICES_DIR / "af_heart.pt") + 0.25 * read_voice(VOICES_DIR / "bf_emma.pt")
+    packs = embedded_voices_dir()
+    expected = 0.75 * read_voice(packs / "af_heart.pt") + 0.25 * read_voice(packs / "bf_emma.pt")
     assert np.allclose(blend.styles, expected, atol=1e-6)
     assert blend.language == "a"
     for bad in ("af_heart+nobody", "af_heart(x)", "af_heart(-1)", "+", "af_heart+ef_dora"):
@@ -83,7 +84,7 @@ def test_missing_files_give_clear_errors(tmp_path):
     with pytest.raises(SetupError, match="nope.onnx"):
         resolve_model(tmp_path / "nope.onnx", tmp_path, offline=True)
     with pytest.raises(SetupError, match="--voices-dir"):
-        resolve_voices_dir(None, tmp_path, offline=True)
+        voice_folders(tmp_path / "missing", tmp_path, download=False, offline=True)
     with pytest.raises(SetupError, match="holds no"):
         VoiceRegistry.from_dir(tmp_path)
 
@@ -97,8 +98,10 @@ def test_without_the_bundled_model_the_download_path_fails_clearly_offline(tmp_p
         resolve_model(None, tmp_path, offline=False)
     with pytest.raises(SetupError, match="offline"):
         resolve_model(None, tmp_path, offline=True)
-    with pytest.raises(SetupError, match="--voices-dir"):
-        resolve_voices_dir(None, tmp_path, offline=False)
+    with pytest.raises(SetupError, match="--download-voices"):
+        voice_folders(None, tmp_path, download=True, offline=False)
+    with pytest.raises(SetupError, match="offline"):
+        voice_folders(None, tmp_path, download=True, offline=True)
 
 
 def test_an_export_with_input_ids_works_like_one_with_tokens(tmp_path, engine):
@@ -116,7 +119,7 @@ def test_an_export_with_input_ids_works_like_one_with_tokens(tmp_path, engine):
     renamed = tmp_path / "input_ids.onnx"
     onnx.save(graph, str(renamed))
     other = KokoroModel(renamed, threads=1)
-    heart = read_voice(VOICES_DIR / "af_heart.pt")
+    heart = read_voice(embedded_voices_dir() / "af_heart.pt")
     tokens = [50, 83, 156, 54, 156, 57, 135]
     expected = engine.model(tokens, heart[len(tokens) - 1], 1.0)
     assert np.allclose(other(tokens, heart[len(tokens) - 1], 1.0), expected, atol=1e-4)

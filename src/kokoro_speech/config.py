@@ -36,7 +36,11 @@ class Settings(BaseSettings):
         "packages, else a download from Hugging Face.",
     )
     voices_dir: Path | None = Field(
-        None, description="Folder of voice packs (.pt, .bin or .npy). Default: download from Hugging Face."
+        None, description="A folder of your own voice packs (.pt, .bin or .npy), added to the 54 embedded ones; "
+        "a pack named like an embedded voice replaces it.",
+    )
+    download_voices: bool = Field(
+        False, description="Also download the newest official voice packs from Hugging Face (needs internet)."
     )
     lexicon: Path | None = Field(
         None, description="JSON file of custom pronunciations: words to phonemes in Kokoro/misaki notation."

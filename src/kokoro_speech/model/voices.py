@@ -14,7 +14,7 @@ import numpy as np
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import SetupError, UnknownVoice
 from kokoro_speech.kokoro import ENGLISH, LANGUAGES
-from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice, resolve_voices_dir
+from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice, voice_folders
 
 GENDERS = {"f": "female", "m": "male"}
 
@@ -60,13 +60,18 @@ class VoiceRegistry:
 
     @classmethod
     def from_dir(cls, folder: Path) -> VoiceRegistry:
-        packs = {
-            path.stem: read_voice(path)
-            for path in sorted(folder.iterdir())
-            if path.suffix in VOICE_SUFFIXES and path.is_file()
-        }
-        if not packs:
-            raise SetupError(f"voices folder {folder} holds no .pt, .bin or .npy voice packs")
+        return cls.from_dirs([folder])
+
+    @classmethod
+    def from_dirs(cls, folders: list[Path]) -> VoiceRegistry:
+        """Every pack in `folders`; a pack in a later folder replaces one of the same name before it."""
+        packs = {}
+        for folder in folders:
+            found = {path.stem: read_voice(path) for path in sorted(folder.iterdir())
+                     if path.suffix in VOICE_SUFFIXES and path.is_file()}
+            if not found:
+                raise SetupError(f"voices folder {folder} holds no .pt, .bin or .npy voice packs")
+            packs.update(found)
         return cls(packs)
 
     def ids(self) -> list[str]:
@@ -122,5 +127,6 @@ class VoiceRegistry:
 
 
 def load_voices(settings: Settings) -> VoiceRegistry:
-    """The voice packs the settings point to."""
-    return VoiceRegistry.from_dir(resolve_voices_dir(settings.voices_dir, settings.cache_dir, offline=settings.offline))
+    """The embedded voice packs, with those the settings add (a download, the user's folder) over them."""
+    return VoiceRegistry.from_dirs(voice_folders(settings.voices_dir, settings.cache_dir,
+                                                 download=settings.download_voices, offline=settings.offline))

@@ -31,6 +31,11 @@ VOICE_SHAPE = (510, 256)  # one 256-dim style vector per phoneme-token count
 VOICE_SUFFIXES = (".pt", ".bin", ".npy")
 
 
+def embedded_voices_dir() -> Path:
+    """The 54 official v1.0 voice packs shipped inside the package (Apache-2.0; see their README)."""
+    return Path(str(importlib.resources.files("kokoro_speech") / "data" / "voices"))
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -135,8 +140,8 @@ def download_voices(cache_dir: Path) -> Path:
         root = snapshot_download(HF_VOICES_REPO, allow_patterns=["voices/*.pt"], cache_dir=cache_dir / "hf")
     except Exception as exc:
         raise SetupError(
-            f"could not download the voices from {HF_VOICES_REPO} ({exc}); pass --voices-dir DIR "
-            "(or KOKORO_VOICES_DIR) with the Kokoro v1.0 voice packs"
+            f"could not download the voices from {HF_VOICES_REPO} ({exc}); leave out --download-voices to use "
+            "the embedded voices, or pass --voices-dir DIR with Kokoro v1.0 voice packs"
         ) from exc
     return Path(root) / "voices"
 
@@ -156,14 +161,20 @@ def resolve_model(model: Path | None, cache_dir: Path, *, offline: bool) -> Path
     return download_model(cache_dir)
 
 
-def resolve_voices_dir(voices_dir: Path | None, cache_dir: Path, *, offline: bool) -> Path:
+def voice_folders(voices_dir: Path | None, cache_dir: Path, *, download: bool, offline: bool) -> list[Path]:
+    """Where voice packs come from, later folders overriding earlier ones: the embedded packs, then (with
+    `download`) the newest official set from Hugging Face, then the user's own folder."""
+    folders = [embedded_voices_dir()]
+    if download:
+        if offline:
+            raise SetupError("--download-voices needs the network, but --offline is set: drop one of them")
+        folders.append(download_voices(cache_dir))
     if voices_dir is not None:
         if not voices_dir.is_dir():
-            raise SetupError(f"voices folder {voices_dir} does not exist: pass --voices-dir with the voice packs")
-        return voices_dir
-    if offline:
-        raise SetupError("no voices: pass --voices-dir DIR (or KOKORO_VOICES_DIR) in offline mode")
-    return download_voices(cache_dir)
+            raise SetupError(f"voices folder {voices_dir} does not exist: pass --voices-dir with a folder of "
+                             ".pt, .bin or .npy voice packs, or leave it out to use the embedded voices")
+        folders.append(voices_dir)
+    return folders
 
 
 def read_voice(path: Path) -> np.ndarray:
