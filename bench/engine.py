@@ -10,30 +10,16 @@ Writes docs/benchmarks.md and docs/img/*.png. Run: .venv/bin/python bench/engine
 
 from __future__ import annotations
 
-import asyncio
-import os
-import platform
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
-from kokoro_speech.config import Settings
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
-from kokoro_speech.model.session import KokoroModel
-from kokoro_speech.model.voices import VoiceRegistry
-from kokoro_speech.model.weights import resolve_model
-from kokoro_speech.pipeline.engine import Engine
-from kokoro_speech.pipeline.scheduler import Scheduler
-from kokoro_speech.text.phonemize import Phonemizers
 
-sys.path.insert(0, str(Path(__file__).parent))
-from server import REPO, VOICES, BenchServer  # noqa: E402
-from texts import TEXTS  # noqa: E402
+from harness import REPO, Peer, Server, floor_engine, machine, model_file
+from texts import TEXTS
 
 VOICE = "af_heart"
 PORT = 8892
@@ -66,16 +52,11 @@ def concurrent(n: int, one_request) -> tuple[float, float]:
 
 
 def main() -> None:
-    settings = Settings(voices_dir=VOICES, offline=True, _env_file=None)
-    model_path = resolve_model(None, settings.cache_dir, offline=True)
-    registry = VoiceRegistry.from_dir(VOICES)
-    voice = registry.resolve(VOICE)
     results: dict = {"rtf": {}, "seconds": {}, "ttfa": {}, "concurrency": {}, "machine": machine()}
 
     # the floor: our pieces' token ids straight into ONNX Runtime
-    model = KokoroModel(model_path)
-    engine = Engine(model, registry, Phonemizers(), Scheduler(model, max_requests=1))
-    engine.warm_up()
+    engine = floor_engine()
+    model, voice = engine.model, engine.resolve_voice(VOICE)
     piece_tokens = {name: [to_token_ids(p.phonemes) for p in engine.pieces(text, voice)]
                     for name, text in LENGTHS.items()}
     concurrency_tokens = [to_token_ids(p.phonemes) for p in engine.pieces(CONCURRENCY_TEXT, voice)]
@@ -97,40 +78,18 @@ def main() -> None:
         results["concurrency"].setdefault(n, {})["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
 
     # the peer
-    from kokoro_onnx import Kokoro
-
-    with tempfile.TemporaryDirectory() as tmp:
-        npz = Path(tmp) / "voices.npz"
-        styles = voice.styles.reshape(510, 1, 256)
-        np.savez(npz, **{VOICE: styles})
-        peer = Kokoro(str(model_path), str(npz))
-        peer.create("Warm up the peer.", styles)
-
-        def peer_run(text: str) -> tuple[float, float]:
-            started = time.perf_counter()
-            samples, rate = peer.create(text, styles, speed=1.0, lang="en-us")
-            return time.perf_counter() - started, samples.size / rate
-
+    with Peer(model_file(), VOICE, voice.styles) as peer:
+        peer.create("Warm up the peer.")
         for name, text in LENGTHS.items():
-            seconds, audio = min(peer_run(text) for _ in range(2))
+            seconds, audio = min(peer.create(text) for _ in range(2))
             results["rtf"][name]["peer"] = audio / seconds
             results["seconds"][name]["peer"] = seconds
-
-        async def peer_first_chunk(text: str) -> float:
-            started = time.perf_counter()
-            stream = peer.create_stream(text, styles, speed=1.0, lang="en-us")
-            async for _ in stream:
-                elapsed = time.perf_counter() - started
-                await stream.aclose()
-                return elapsed
-            raise RuntimeError("no audio")
-
-        results["ttfa"]["peer"] = min(asyncio.run(peer_first_chunk(LENGTHS["medium"])) for _ in range(2))
+        results["ttfa"]["peer"] = min(peer.first_chunk(LENGTHS["medium"]) for _ in range(2))
         for n in CLIENTS:
-            results["concurrency"][n]["peer"] = concurrent(n, lambda: peer_run(CONCURRENCY_TEXT)[1])
+            results["concurrency"][n]["peer"] = concurrent(n, lambda: peer.create(CONCURRENCY_TEXT)[1])
 
     # ours, over HTTP
-    server = BenchServer(PORT)
+    server = Server(PORT)
 
     def speak(text: str) -> tuple[float, float, float]:
         first, total, size = server.stream(text)
@@ -144,35 +103,27 @@ def main() -> None:
     results["ttfa"]["ours"] = min(speak(LENGTHS["medium"])[0] for _ in range(3))
     for n in CLIENTS:
         results["concurrency"][n]["ours"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
-    results["peak_rss_mb"] = server.stop()
+    server.stop()
+    results["peak_rss_mb"] = server.peak_rss_mb
 
     # the same server with the per-core pool (a second, single-threaded session): is it worth its memory?
-    server = BenchServer(PORT, "--share-cores")
+    server = Server(PORT, "--share-cores")
     speak("Warm up.")
     for n in CLIENTS:
         results["concurrency"][n]["share_cores"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
     results["ttfa"]["share_cores"] = min(speak(LENGTHS["medium"])[0] for _ in range(3))
-    results["peak_rss_share_cores_mb"] = server.stop()
+    server.stop()
+    results["peak_rss_share_cores_mb"] = server.peak_rss_mb
 
     # cold start: process start to the first /health 200, caches warm (after the first run)
     colds = []
     for _ in range(3):
-        server = BenchServer(PORT)
+        server = Server(PORT)
         colds.append(server.cold_start)
         server.stop()
     results["cold_start"] = statistics.median(colds)
 
     write_report(results)
-
-
-def machine() -> str:
-    import onnxruntime
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return (f"{cpu}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} "
-            f"GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"ONNX Runtime {onnxruntime.__version__}")
 
 
 def write_report(r: dict) -> None:

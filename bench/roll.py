@@ -21,7 +21,6 @@ import csv
 import io
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -30,16 +29,15 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import httpx
-import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import REPO as ROOT
+from harness import Server, ServerError, audio_seconds, percentile
+
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
-SAMPLE_RATE = 24000
 
 TEXTS = [
     "The kettle is on, and the tea will be ready in a minute.",
@@ -64,59 +62,6 @@ class Result:
     seconds: float | None = None
     error: str | None = None
     retried_429: int = 0
-
-
-@dataclass
-class Replica:
-    name: str
-    port: int
-    args: list[str]
-    log: Path
-    proc: subprocess.Popen | None = None
-    peak_rss_mb: float = 0.0
-    exits: list[int] = field(default_factory=list)
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def rss_mb(self) -> float:
-        if self.proc is None or self.proc.poll() is not None:
-            return 0.0
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return 0.0
-        hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
-        return int(hwm.group(1)) / 1024 if hwm else 0.0
-
-
-def decode_seconds(data: bytes, fmt: str) -> float:
-    """Seconds of audio in a whole response; raises if it does not decode."""
-    if fmt == "pcm":
-        if len(data) % 2:
-            raise ValueError("odd number of pcm bytes")
-        return len(data) / 2 / SAMPLE_RATE
-    samples = 0
-    with av.open(io.BytesIO(data), format={"aac": "aac", "opus": "ogg"}.get(fmt)) as container:
-        stream = container.streams.audio[0]
-        for frame in container.decode(stream):
-            samples += frame.samples
-            rate = frame.sample_rate
-    if samples == 0:
-        raise ValueError("no audio frames")
-    return samples / rate
-
-
-def wait_health(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"{url} not healthy in time")
 
 
 def haproxy_status(stats_url: str) -> dict[str, dict[str, str]]:
@@ -162,7 +107,7 @@ def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], l
                     if result.status != 200:
                         result.error = f"HTTP {result.status}: {data[:200]!r}"
                     else:
-                        result.seconds = decode_seconds(data, fmt)
+                        result.seconds = audio_seconds(data, fmt)
                 except Exception as exc:  # a reset, an incomplete chunked body, a decode error: all failures
                     result.error = f"{type(exc).__name__}: {exc}"
                 break
@@ -174,10 +119,6 @@ def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], l
 
 def p50_p95(values) -> str:
     return f"{percentile(values, 50):.2f} s / {percentile(values, 95):.2f} s"
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
 
 
 def main() -> int:
@@ -208,13 +149,12 @@ def main() -> int:
     cfg = cfg.replace("127.0.0.1:8880", f"127.0.0.1:{lb_port}").replace("127.0.0.1:8404", f"127.0.0.1:{stats_port}")
     (work / "haproxy.cfg").write_text(cfg)
 
-    exe = Path(sys.executable).parent / "kokoro-speech"
-    common = ["serve", "--host", "127.0.0.1", "--threads", "1", "--max-queued-requests", "4",
-              "--shutdown-grace", "30", "--voices-dir", str(args.voices_dir), "--offline", "--log-level", "warning"]
+    common = ["--threads", "1", "--max-queued-requests", "4", "--shutdown-grace", "30", "--offline"]
     if args.cache_dir is not None:
         common += ["--cache-dir", str(args.cache_dir)]
-    replicas = [Replica(f"r{i}", port, [str(exe), *common, "--port", str(port)], work / f"r{i}.log")
-                for i, port in enumerate(ports, 1)]
+    replicas = {f"r{i}": Server(port, *common, voices_dir=args.voices_dir, log=work / f"r{i}.log", new_session=True,
+                                start=False) for i, port in enumerate(ports, 1)}
+    exits: dict[str, list[int]] = {name: [] for name in replicas}
     lb_proc = None
     stop = threading.Event()
     results: list[Result] = []
@@ -230,16 +170,16 @@ def main() -> int:
 
     t0 = time.monotonic()
     try:
-        for replica in replicas:
+        for replica in replicas.values():
             replica.start()
-        for replica in replicas:
-            wait_health(f"http://127.0.0.1:{replica.port}/health", deadline)
+        for replica in replicas.values():
+            replica.wait_healthy(deadline - time.monotonic())
         note("3 replicas healthy")
         lb_proc = subprocess.Popen([haproxy, "-db", "-f", str(work / "haproxy.cfg")],
                                    stdout=(work / "haproxy.log").open("wb"), stderr=subprocess.STDOUT,
                                    start_new_session=True)
-        for replica in replicas:
-            wait_lb_up(stats_url, replica.name, deadline)
+        for name in replicas:
+            wait_lb_up(stats_url, name, deadline)
         note("haproxy: all replicas up")
 
         clients = [threading.Thread(target=client_loop, args=(n, lb, stop, results, lock), daemon=True)
@@ -249,19 +189,17 @@ def main() -> int:
         roll["traffic"] = time.monotonic()
         time.sleep(args.warmup)
         roll["start"] = time.monotonic()
-        for replica in replicas:
-            replica.peak_rss_mb = max(replica.peak_rss_mb, replica.rss_mb())
+        for name, replica in replicas.items():
             term = time.monotonic()
-            replica.proc.send_signal(signal.SIGTERM)
-            code = replica.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-            replica.exits.append(code)
-            note(f"{replica.name}: SIGTERM -> exit {code} after {time.monotonic() - term:.1f}s")
+            code = replica.stop(timeout=max(1.0, deadline - time.monotonic()))
+            exits[name].append(code)
+            note(f"{name}: SIGTERM -> exit {code} after {time.monotonic() - term:.1f}s")
             replica.start()
-            wait_health(f"http://127.0.0.1:{replica.port}/health", deadline)
-            note(f"{replica.name}: restarted, /health 200 after {time.monotonic() - term:.1f}s")
-            wait_lb_up(stats_url, replica.name, deadline)
-            note(f"{replica.name}: up in haproxy after {time.monotonic() - term:.1f}s")
-            if replica is not replicas[-1]:
+            replica.wait_healthy(deadline - time.monotonic())
+            note(f"{name}: restarted, /health 200 after {time.monotonic() - term:.1f}s")
+            wait_lb_up(stats_url, name, deadline)
+            note(f"{name}: up in haproxy after {time.monotonic() - term:.1f}s")
+            if name != list(replicas)[-1]:
                 time.sleep(args.settle)
         roll["end"] = time.monotonic()
         time.sleep(args.tail)
@@ -274,17 +212,21 @@ def main() -> int:
             lb_stats = haproxy_status(stats_url)
         except Exception:
             pass
-        for replica in replicas:
-            replica.peak_rss_mb = max(replica.peak_rss_mb, replica.rss_mb())
-        for proc in [lb_proc, *(r.proc for r in replicas)]:
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [lb_proc, *(r.proc for r in replicas)]:
-            if proc is not None:
+        if lb_proc is not None and lb_proc.poll() is None:
+            lb_proc.send_signal(signal.SIGTERM)
+        for replica in replicas.values():
+            replica.terminate()  # all at once: they drain side by side
+        if lb_proc is not None:
+            try:
+                lb_proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                lb_proc.kill()
+        for replica in replicas.values():
+            if replica.process is not None:
                 try:
-                    proc.wait(timeout=40)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                    replica.wait(timeout=40)
+                except ServerError:  # killed
+                    pass
     if "end" not in roll:
         print(f"the roll did not finish; logs in {work}", file=sys.stderr)
         return 1
@@ -339,8 +281,8 @@ def main() -> int:
         f"| latency during the roll, p50 / p95 | {p50_p95(during_lat)} |",
         f"| first byte during the roll, p50 / p95 | {p50_p95(ttfa_during)} |",
         f"| latency over the whole run, p50 / p95 | {p50_p95(ok_lat)} |",
-        f"| replica exit codes after SIGTERM | {', '.join(str(c) for r in replicas for c in r.exits)} |",
-        f"| replica peak RSS | {', '.join(f'{r.peak_rss_mb:.0f} MB' for r in replicas)} |",
+        f"| replica exit codes after SIGTERM | {', '.join(str(c) for codes in exits.values() for c in codes)} |",
+        f"| replica peak RSS | {', '.join(f'{r.peak_rss_mb:.0f} MB' for r in replicas.values())} |",
         "",
         "Timeline:",
         "",
@@ -357,7 +299,7 @@ def main() -> int:
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     shutil.rmtree(work, ignore_errors=True) if not failures else print(f"logs kept in {work}")
-    return 1 if failures or any(c != 0 for r in replicas for c in r.exits) else 0
+    return 1 if failures or any(c != 0 for codes in exits.values() for c in codes) else 0
 
 
 if __name__ == "__main__":

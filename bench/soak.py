@@ -10,11 +10,8 @@ Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,36 +19,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import av
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parent))
-from texts import TEXTS  # noqa: E402
+from harness import REPO, Server, audio_seconds
+from texts import TEXTS
 
-REPO = Path(__file__).resolve().parents[1]
-VOICES_DIR = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
 PORT = 8893
 QUEUE = 12  # admission limit: below the client count, so the 429 path is exercised
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 VOICES = ("af_heart", "bm_george", "nova", "onyx", "bf_emma", "af_heart(2)+bf_emma(1)")
 MAX_REQUESTS = 2000  # a hard bound besides the time limit
-
-
-def process_state(pid: int) -> dict:
-    status = Path(f"/proc/{pid}/status").read_text()
-    field = lambda name: int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))  # noqa: E731
-    return {"rss_mb": field("VmRSS") / 1024, "threads": field("Threads"), "fds": len(os.listdir(f"/proc/{pid}/fd"))}
-
-
-def decodes(data: bytes, fmt: str) -> float:
-    """Seconds of audio in a complete response (raises if it does not decode)."""
-    if fmt == "pcm":
-        if len(data) % 2:
-            raise ValueError("odd pcm length")
-        return len(data) / 2 / 24000
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.audio[0]
-        return sum(frame.samples for frame in container.decode(stream)) / stream.codec_context.sample_rate
 
 
 class Tally:
@@ -98,7 +75,7 @@ def client(seed: int, url: str, deadline: float, tally: Tally) -> None:
                         tally.add("aborted")
                         continue
                     data = response.read()
-                seconds = decodes(data, fmt)
+                seconds = audio_seconds(data, fmt)
                 if seconds < 0.5:
                     raise ValueError(f"only {seconds:.2f} s of audio")
                 tally.add("200", seconds)
@@ -111,23 +88,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=120)
     args = parser.parse_args()
-    log = Path(tempfile.gettempdir()) / "kokoro-soak-server.log"
-    server = subprocess.Popen([sys.executable, "-m", "kokoro_speech", "serve", "--port", str(PORT),
-                               "--voices-dir", str(VOICES_DIR), "--max-queued-requests", str(QUEUE),
-                               "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    url = f"http://127.0.0.1:{PORT}"
+    server = Server(PORT, "--max-queued-requests", str(QUEUE),
+                    log=Path(tempfile.gettempdir()) / "kokoro-soak-server.log")
+    url = server.url
     try:
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         # One long request first: ONNX Runtime's arena grows to the largest piece it has seen (200 tokens)
         # and stays there, so that growth is start-up, not a leak; the 30 s baseline should include it.
         httpx.post(f"{url}/v1/audio/speech", timeout=600,
                    json={"input": " ".join(TEXTS[16:20]), "voice": "af_heart", "response_format": "pcm"})
-        idle = process_state(server.pid)
+        idle = server.state()
         tally = Tally()
         started = time.monotonic()
         deadline = started + args.seconds
@@ -135,16 +104,15 @@ def main() -> None:
         for c in clients:
             c.start()
         time.sleep(min(30, args.seconds / 2))
-        at_30s = process_state(server.pid)
+        at_30s = server.state()
         for c in clients:
             c.join()
         wall = time.monotonic() - started
         time.sleep(3)  # let aborted syntheses finish their current piece
-        at_end = process_state(server.pid)
+        at_end = server.state()
         metrics = httpx.get(f"{url}/metrics").text
     finally:
-        server.terminate()
-        exit_code = server.wait(timeout=60)
+        exit_code = server.stop()
 
     growth = at_end["rss_mb"] / at_30s["rss_mb"] - 1
     five_xx = sum(n for status, n in tally.status.items() if status.startswith("5"))

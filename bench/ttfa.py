@@ -11,28 +11,15 @@ text. Writes docs/ttfa.md. Run: .venv/bin/python bench/ttfa.py  (needs `pip inst
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-import numpy as np
-
-from kokoro_speech.config import Settings
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
-from kokoro_speech.model.session import KokoroModel
-from kokoro_speech.model.voices import VoiceRegistry
-from kokoro_speech.model.weights import resolve_model
-from kokoro_speech.text.phonemize import Phonemizers
 
-sys.path.insert(0, str(Path(__file__).parent))
-from server import REPO, VOICES, BenchServer  # noqa: E402
-from texts import LONG_TEXT, TEXTS  # noqa: E402
+from harness import REPO, Peer, Server, cpu_model, floor_engine, model_file, percentile
+from texts import LONG_TEXT, TEXTS
 
 VOICE = "af_heart"
 PORT = 8891
@@ -40,35 +27,10 @@ REPEATS = 3
 PEER_REPEATS = 1  # the peer's first chunk is a whole batch of up to 510 tokens: slow, and steady
 
 
-def peer_first_chunk(kokoro, style: np.ndarray, text: str) -> float:
-    async def run() -> float:
-        started = time.perf_counter()
-        stream = kokoro.create_stream(text, style, speed=1.0, lang="en-us")
-        async for _samples, _rate in stream:
-            elapsed = time.perf_counter() - started
-            await stream.aclose()
-            return elapsed
-        raise RuntimeError("no audio")
-
-    return asyncio.run(run())
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
-
-
 def main() -> None:
-    settings = Settings(voices_dir=VOICES, offline=True, _env_file=None)
-    model_path = resolve_model(None, settings.cache_dir, offline=True)
-    voice = VoiceRegistry.from_dir(VOICES).resolve(VOICE)
-
     # The floor: the same first piece our server speaks first, on a bare session.
-    from kokoro_speech.pipeline.engine import Engine
-    from kokoro_speech.pipeline.scheduler import Scheduler
-
-    model = KokoroModel(model_path)
-    engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(model, max_requests=1))
-    engine.warm_up()
+    engine = floor_engine()
+    model, voice = engine.model, engine.resolve_voice(VOICE)
     floors, first_tokens = [], []
     for text in TEXTS:
         piece = next(engine.pieces(text, voice))
@@ -84,19 +46,12 @@ def main() -> None:
     del engine, model
 
     # The peer: kokoro-onnx's streaming API on the same file and voice.
-    from kokoro_onnx import Kokoro
-
-    with tempfile.TemporaryDirectory() as tmp:
-        voices_npz = Path(tmp) / "voices.npz"
-        np.savez(voices_npz, **{VOICE: voice.styles.reshape(510, 1, 256)})
-        peer = Kokoro(str(model_path), str(voices_npz))
-        peer_first_chunk(peer, voice.styles.reshape(510, 1, 256), "Warm up the session.")
-        peers = [statistics.median(peer_first_chunk(peer, voice.styles.reshape(510, 1, 256), t)
-                                   for _ in range(PEER_REPEATS)) for t in TEXTS]
-        del peer
+    with Peer(model_file(), VOICE, voice.styles) as peer:
+        peer.first_chunk("Warm up the session.")
+        peers = [statistics.median(peer.first_chunk(t) for _ in range(PEER_REPEATS)) for t in TEXTS]
 
     # Ours, over HTTP, in a separate server process.
-    server = BenchServer(PORT)
+    server = Server(PORT)
     try:
         server.stream("Warm up.")
         pcm = [statistics.median(server.stream(t, "pcm")[0] for _ in range(REPEATS)) for t in TEXTS]
@@ -120,13 +75,11 @@ def write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, 
     rows = "\n".join(
         f"| {i + 1} | {len(t)} | {n} | {f:.2f} | {p:.2f} | {m:.2f} | {q:.2f} | {p / f:.2f} | {p / q:.2f} |"
         for i, (t, n, f, p, m, q) in enumerate(zip(TEXTS, first_tokens, floors, pcm, mp3, peers, strict=True)))
-    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
-                         capture_output=True, text=True).stdout.strip()
     import onnxruntime
 
     report = f"""# Time to first audio
 
-Measured by `bench/ttfa.py` on {platform.machine()} ({cpu}, {os.cpu_count()} cores), Python
+Measured by `bench/ttfa.py` on {platform.machine()} ({cpu_model()}, {os.cpu_count()} cores), Python
 {platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, voice `{VOICE}`, the int8 Kokoro-82M v1.0
 model, {REPEATS} runs per text (median; the peer {PEER_REPEATS}), all in one run. Seconds.
 
