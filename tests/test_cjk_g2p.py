@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kokoro_speech.text import cjk
-from kokoro_speech.text.phonemize import vocabulary
+from kokoro_speech.kokoro import vocabulary
 
 JA_MISSING = cjk.missing_packages("j")
 ZH_MISSING = cjk.missing_packages("z")

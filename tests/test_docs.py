@@ -34,7 +34,7 @@ def test_the_two_quick_start_commands_come_first():
     first_block = code_blocks("bash")[0].strip().splitlines()
     assert first_block[0].startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")
     assert first_block[0].endswith(".venv/bin/kokoro-speech serve")  # no flags, no path outside the clone
-    assert "shared" not in (REPO / "README.md").read_text(), "nothing may depend on a folder beside the clone"
+    assert "../shared" not in (REPO / "README.md").read_text(), "nothing may depend on a folder beside the clone"
     ci = (REPO / ".ci" / "run").read_text()
     assert first_block[1] in ci, ".ci/run must run exactly the README's test command"
 

@@ -20,6 +20,12 @@ def test_sentences_do_not_split_after_abbreviations_or_initials():
     ]
 
 
+def test_japanese_and_chinese_sentences_end_at_full_width_marks_without_spaces():
+    assert split_sentences("今日は晴れです。明日は雨！本当？「はい。」そうです") == [
+        "今日は晴れです。", "明日は雨！", "本当？", "「はい。」", "そうです"]
+    assert split_sentences("你好，世界。我们走吧！3.5元") == ["你好，世界。", "我们走吧！", "3.5元"]
+
+
 def test_paragraphs_are_boundaries_and_wrapped_lines_join():
     text = "A heading\n\nFirst line of prose\ncontinues here. Next one.\n\n\nLast"
     assert split_sentences(text) == ["A heading", "First line of prose continues here.", "Next one.", "Last"]

@@ -41,8 +41,8 @@ class UnknownVoice(ApiError):
 class UnsupportedLanguage(ApiError):
     code = "unsupported_language"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, param="voice")
+    def __init__(self, message: str, *, param: str = "voice") -> None:
+        super().__init__(message, param=param)
 
 
 class NothingToSay(ApiError):

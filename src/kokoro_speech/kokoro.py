@@ -40,6 +40,17 @@ LANGUAGES: dict[str, Language] = {
     )
 }
 ENGLISH = frozenset({"a", "b"})
+# What a request's `lang_code` may say: the letter, the tag, or a common name (Kokoro's own aliases included)
+LANGUAGE_CODES: dict[str, str] = {
+    **{letter: letter for letter in LANGUAGES},
+    **{lang.tag: lang.letter for lang in LANGUAGES.values()},
+    "en": "a", "fr": "f", "pt": "p", "jp": "j", "zh": "z", "zh-cn": "z", "zh-hans": "z", "cmn-cn": "z",
+}
+
+
+def language_letter(code: str) -> str | None:
+    """The language letter a `lang_code` names (any case, `_` or `-`), or None."""
+    return LANGUAGE_CODES.get(code.strip().lower().replace("_", "-"))
 
 
 @cache

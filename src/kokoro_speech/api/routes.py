@@ -74,7 +74,7 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> 
     fmt = FORMATS[body.response_format]
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
-                                  input_is_phonemes=body.input_is_phonemes)
+                                  input_is_phonemes=body.input_is_phonemes, language=body.language())
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
@@ -88,7 +88,7 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> 
 async def phonemize(body: PhonemizeRequest, engine: EngineDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
     normalized, phonemes, tokens = await asyncio.to_thread(
-        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon())
+        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language())
     return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens)
 
 
@@ -110,7 +110,7 @@ async def get_model(model_id: str) -> dict:
 
 @v1.get("/audio/voices")
 async def list_voices(engine: EngineDep) -> dict:
-    return {"voices": engine.voices.describe()}
+    return {"voices": engine.describe_voices()}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
 from kokoro_speech.errors import ApiError, InvalidLexicon
+from kokoro_speech.kokoro import LANGUAGE_CODES, language_letter
 from kokoro_speech.text.lexicon import Lexicon
 
 MODEL_ID = "kokoro-82m"
@@ -27,6 +28,18 @@ LEXICON_DESCRIPTION = (
     "Custom pronunciations for this request: words (matched whole, any case) to phonemes in Kokoro/misaki "
     'notation, e.g. {"Kokoro": "kˈOkəɹO"}. They take precedence over the server\'s lexicon.'
 )
+
+
+LANG_CODE_DESCRIPTION = (
+    "The reading language, independent of the voice (as Kokoro-FastAPI's lang_code): a Kokoro language letter "
+    "(a b e f h i j p z) or a tag such as en-us, en-gb, es, fr-fr, hi, it, ja, pt-br, cmn. Default: the voice's."
+)
+
+
+def _valid_lang_code(value: str | None) -> str | None:
+    if value is not None and language_letter(value) is None:
+        raise ValueError(f"unknown language '{value}'; use one of {', '.join(sorted(LANGUAGE_CODES))}")
+    return value
 
 
 def _valid_lexicon(value: dict[str, str] | None) -> dict[str, str] | None:
@@ -55,8 +68,10 @@ class SpeechRequest(BaseModel):
     input_is_phonemes: StrictBool = Field(
         False, description="Read `input` as Kokoro phonemes (as /v1/audio/phonemize returns them), not text."
     )
+    lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION)
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
+    _lang_code = field_validator("lang_code")(_valid_lang_code)
 
     @field_validator("model")
     @classmethod
@@ -71,6 +86,10 @@ class SpeechRequest(BaseModel):
     def custom_lexicon(self) -> Lexicon | None:
         return Lexicon.parse(self.lexicon) if self.lexicon else None
 
+    def language(self) -> str | None:
+        """The reading language's letter, when the request chose one."""
+        return language_letter(self.lang_code) if self.lang_code is not None else None
+
 
 class PhonemizeRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -80,10 +99,13 @@ class PhonemizeRequest(BaseModel):
         "af_heart", description="The voice whose language picks the reading (American, British or other)."
     )
     lexicon: dict[StrictStr, StrictStr] | None = Field(None, description=LEXICON_DESCRIPTION)
+    lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION)
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
+    _lang_code = field_validator("lang_code")(_valid_lang_code)
     voice_id = SpeechRequest.voice_id
     custom_lexicon = SpeechRequest.custom_lexicon
+    language = SpeechRequest.language
 
 
 class PhonemizeResponse(BaseModel):

@@ -38,6 +38,12 @@ OPENAI_VOICES: dict[str, str] = {
 _BLEND_PART = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
 
 
+def language_of(voice_id: str) -> str:
+    """A voice's language letter from its id (`af_heart`: American English); a pack named otherwise (a user's
+    own) reads American English unless a request says which language."""
+    return voice_id[0] if len(voice_id) > 3 and voice_id[0] in LANGUAGES and voice_id[2] == "_" else "a"
+
+
 @dataclass(frozen=True)
 class Voice:
     """A resolved voice: its style table and the language its text is spoken in."""
@@ -84,20 +90,23 @@ class VoiceRegistry:
             aliases.setdefault(target, []).append(alias)
         out = []
         for vid in self.ids():
-            language = LANGUAGES.get(vid[:1])
+            language = LANGUAGES[language_of(vid)]
             out.append(
                 {
                     "id": vid,
-                    "language": language.tag if language else "unknown",
-                    "language_name": language.name if language else "unknown",
+                    "language": language.tag,
+                    "language_name": language.name,
+                    "language_letter": language.letter,
                     "gender": GENDERS.get(vid[1:2], "unknown"),
                     "openai_aliases": aliases.get(vid, []),
                 }
             )
         return out
 
-    def resolve(self, spec: str) -> Voice:
-        """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)`."""
+    def resolve(self, spec: str, language: str | None = None) -> Voice:
+        """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)`, reading `language` (a
+        letter of LANGUAGES; default: the voice's own). A blend of voices of several languages needs it,
+        except for American with British English (read as the first voice's)."""
         parts = spec.split("+")
         weighted: list[tuple[str, float]] = []
         for part in parts:
@@ -113,17 +122,18 @@ class VoiceRegistry:
             if weight <= 0:
                 raise UnknownVoice(f"voice '{spec}': the weight of '{name}' must be positive")
             weighted.append((name, weight))
+        languages = {language_of(n) for n, _ in weighted}
+        if language is None and len(languages) > 1 and not languages <= ENGLISH:
+            raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language, "
+                               "or say which language to read with lang_code", code="invalid_blend")
+        language = language or language_of(weighted[0][0])
         if len(weighted) == 1:
             name = weighted[0][0]
-            return Voice(name=name, styles=self._packs[name], language=name[:1])
+            return Voice(name=name, styles=self._packs[name], language=language)
         total = sum(w for _, w in weighted)
         styles = sum(self._packs[n] * (w / total) for n, w in weighted).astype(np.float32)
-        languages = {n[:1] for n, _ in weighted}
-        if len(languages) > 1 and not languages <= ENGLISH:
-            raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language",
-                               code="invalid_blend")
         name = "+".join(f"{n}({w:g})" for n, w in weighted)
-        return Voice(name=name, styles=styles, language=weighted[0][0][:1])
+        return Voice(name=name, styles=styles, language=language)
 
 
 def load_voices(settings: Settings) -> VoiceRegistry:

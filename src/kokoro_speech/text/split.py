@@ -23,7 +23,8 @@ _ABBREVIATIONS = {
     "approx", "dept", "est", "gen", "gov", "lt", "col", "capt", "sgt", "rev", "hon", "ave", "rd", "blvd",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "u.s",
 }
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# Japanese and Chinese end sentences with full-width marks and no space after them
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？]+[」』”’）)\]]*\s*")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _PUNCTUATION = set(';:,.!?—…"()“” ¡¿«»-–')
 
