@@ -33,7 +33,8 @@ UNICODE = (
     Rule("tag", re.compile(r"</?[A-Za-z][\w:.-]*(?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>"),
          " ", needs="<"),
     # no ASCII character composes with its neighbours, so a non-ASCII run with the character before it is closed
-    Rule("NFC", re.compile(r"[\s\S]?[^\x00-\x7f]+"), lambda m: unicodedata.normalize("NFC", m.group())),
+    Rule("NFC", re.compile(r"[\s\S]?[^\x00-\x7f]+"), lambda m: unicodedata.normalize("NFC", m.group()),
+         needs=lambda text: not text.isascii()),
     Rule("unusual character", re.compile(r"[^\x20-\x7e\n\t]"), _unusual),
 )
 

@@ -10,7 +10,7 @@ from kokoro_speech.text.normalize.rules import Rule, alternation, dialects, next
 from kokoro_speech.text.normalize.tables import MONTH_NUMBERS, MONTHS
 
 _MONTH_NAMES = alternation(MONTH_NUMBERS)
-_MONTH_GATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_MONTH_NAMED = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)").search
 
 
 def two_digit_year(y: str, british: bool) -> str:
@@ -87,12 +87,12 @@ DATES = (
              _numeric_date, needs="/.-"),
     dialects("month day", re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
                                      rf"(?!:\d|[.,]\d|\s*(?:%|[ap]\.?m\b))(?:,?\s+(\d{{4}})\b(?![.,:]\d))?"),
-             _month_day, needs=_MONTH_GATE),
+             _month_day, needs=_MONTH_NAMED),
     dialects("day month", re.compile(rf"(?<![\w.,])(?:(the)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
                                      rf"({_MONTH_NAMES})\b\.?(?:,?\s+(\d{{4}})\b(?![.,:]\d))?"),
-             _day_month, needs=_MONTH_GATE),
+             _day_month, needs=_MONTH_NAMED),
     dialects("month year", re.compile(rf"\b({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b(?![.,:]\d)"), _month_year,
-             needs=_MONTH_GATE),
+             needs=_MONTH_NAMED),
 )
 
 MONTH_ALONE = Rule(

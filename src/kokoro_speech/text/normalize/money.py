@@ -66,12 +66,12 @@ MONEY = (
     dialects("currency symbol", re.compile(
         rf"(?<![\w$£€¥₹])(?P<neg>[-−])?(?P<cur>{_SYMBOL})\s?(?P<a>{NUM})"
         rf"(?:\s?(?:-|–|—|to)\s?(?:(?P=cur))?(?P<b>{NUM}))?(?:\s?(?P<scale>{_SCALE})\b)?"),
-             _money, needs=re.compile(_SYMBOL)),
+             _money, needs=tuple(CURRENCY_SYMBOLS)),
     dialects("currency code first", re.compile(rf"\b(?P<code>{_CODE})\s?(?P<a>{NUM})(?:\s?(?P<scale>{_SCALE})\b)?"),
-             _money_code, needs=re.compile(_CODE)),
+             _money_code, needs=tuple(CURRENCY_CODES)),
     dialects("currency code after", re.compile(
         rf"(?<![\w.])(?P<a>{NUM})(?:\s?(?P<scale>{_SCALE})\b)?\s?(?P<code>{_CODE})\b"), _money_code,
-             needs=re.compile(_CODE)),
+             needs=tuple(CURRENCY_CODES)),
     dialects("cents", re.compile(r"(?<![\w.])(\d+)\s?¢"), _cents, needs="¢"),
     dialects("pence", re.compile(r"(?<![\w.£$€])(\d{1,3})p\b"), _pence, needs="p"),
 )

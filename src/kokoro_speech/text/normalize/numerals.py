@@ -21,6 +21,7 @@ _SCORE_CONTEXT = re.compile(r"(?i)\b(won|lost|beat|beats|win|loss|score|scored|d
                             r"[^.\n]{0,12}$")
 _ERA = re.compile(r"\s*(BC|BCE|AD|CE)\b")
 _YEAR = r"1[1-9]\d\d|20\d\d"
+_DECADE_GATE = ("0s", "0’s", "0's")
 
 
 def _feet_inches(match: re.Match[str], british: bool) -> str:
@@ -61,10 +62,10 @@ FORMS = (
     dialects("era year", re.compile(r"(?<![\w.,])(?:(\d{1,4})\s?(BC|BCE|AD|CE|B\.C\.|A\.D\.)|(AD|A\.D\.)\s?(\d{1,4}))"
                                     r"(?!\w|[.,]\d)"), _era_year, needs="CD"),
     # the gate is part of the behaviour: "5s-6" becomes "5s to 6" only in a text that names a decade
-    Rule("decade range", re.compile(r"(?<=\ds)\s?[-–—]\s?(?=[’']?\d)"), " to ", needs=re.compile("0[’']?s")),
-    dialects("decade", re.compile(r"(?<![\w.,])(?:(1\d|20)(\d)0|[’'](\d)0)[’']?s\b"), _decade, needs="s"),
+    Rule("decade range", re.compile(r"(?<=\ds)\s?[-–—]\s?(?=[’']?\d)"), " to ", needs=_DECADE_GATE),
+    dialects("decade", re.compile(r"(?<![\w.,])(?:(1\d|20)(\d)0|[’'](\d)0)[’']?s\b"), _decade, needs=_DECADE_GATE),
     Rule("short decade", re.compile(r"(?<![\w.,'’])([2-9])0s\b"), lambda m: _DECADE_NAMES[int(m.group(1))],
-         needs="s"),
+         needs=_DECADE_GATE),
     dialects("dimensions", re.compile(r"(?<![\w.])(\d+)\s?[x×]\s?(\d+)(?![\w.]|\.\d)"), _dimensions, needs="x×"),
 )
 

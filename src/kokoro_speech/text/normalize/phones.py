@@ -10,7 +10,7 @@ from kokoro_speech.text.normalize.rules import Rule
 
 _PHONE_CONTEXT = re.compile(r"(?i)\b(call|phone|tel|telephone|fax|dial|text|mobile|cell|number|contact|reach)\b"
                             r"[^.\n]{0,20}$")
-_PHONE_GATE = re.compile(r"\d[\s.)-]{1,2}\d\d")
+_PHONE_LIKE = re.compile(r"\d[\s.)-]{1,2}\d\d").search  # digits in groups
 
 
 def _phone(match: re.Match[str]) -> str:
@@ -26,15 +26,15 @@ def _short_phone(match: re.Match[str]) -> str:
 
 PHONES = (
     Rule("emergency number", re.compile(r"(?i)\b(call|dial|ring|phone|text)(\s+)(911|999|112)\b"),
-         lambda m: m.group(1) + m.group(2) + digits(m.group(3)), needs=re.compile("911|999|112")),
+         lambda m: m.group(1) + m.group(2) + digits(m.group(3)), needs=("911", "999", "112")),
     Rule("international phone number", re.compile(
         r"(?<![\w+])(\+\d{1,3})[\s.-]?(\(?\d{1,4}\)?(?:[\s.-]\d{2,4}){1,4})(?![\w-]|[.,]\d)"), _phone,
-         needs=_PHONE_GATE),
+         needs=_PHONE_LIKE),
     Rule("North American phone number", re.compile(
         r"(?<![\w(])(\(\d{3}\)\s?\d{3}[\s.-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}|1-\d{3}-\d{3}-\d{4})(?![\w-]|[.,]\d)"),
-         _phone, needs=_PHONE_GATE),
-    Rule("phone number with trunk prefix", re.compile(r"(?<![\w.,-])(0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4})(?![\w-]|[.,]\d)"),
-         _phone, needs=_PHONE_GATE),
+         _phone, needs=_PHONE_LIKE),
+    Rule("phone number with trunk prefix",
+         re.compile(r"(?<![\w.,-])(0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4})(?![\w-]|[.,]\d)"), _phone, needs=_PHONE_LIKE),
     Rule("seven-digit phone number", re.compile(r"(?<![\w.,-])(\d{3})-(\d{4})(?![\w-]|[.,]\d)"), _short_phone,
-         needs=_PHONE_GATE),
+         needs=_PHONE_LIKE),
 )

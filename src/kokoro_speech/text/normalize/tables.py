@@ -54,7 +54,8 @@ UNITS: dict[str, tuple[str, str]] = {
     "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
     "MB/s": ("megabyte per second", "megabytes per second"), "GB/s": ("gigabyte per second", "gigabytes per second"),
     "px": ("pixel", "pixels"), "fps": ("frame per second", "frames per second"),
-    "rpm": ("revolution per minute", "revolutions per minute"), "RPM": ("revolution per minute", "revolutions per minute"),
+    "rpm": ("revolution per minute", "revolutions per minute"),
+    "RPM": ("revolution per minute", "revolutions per minute"),
     # temperature and angles
     "°C": ("degree Celsius", "degrees Celsius"), "℃": ("degree Celsius", "degrees Celsius"),
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "℉": ("degree Fahrenheit", "degrees Fahrenheit"),
@@ -135,8 +136,8 @@ WORD_ACRONYMS = {
     "GUID": "goo-id", "UUID": "U U I D", "NaN": "not a number", "CAPTCHA": "captcha", "SCSI": "scuzzy",
     "WAV": "wave", "JPG": "Jay-peg", "JPEG": "Jay-peg", "GIF": "gif", "DAO": "dow", "OPEX": "Opex",
     "CAPEX": "Capex", "MOOC": "mooc", "NIMBY": "nimby", "SARS": "Sars", "MERS": "Murs", "GIS": "G I S",
-    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D", "NASA": "Nasa",
-    "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
+    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D",
+    "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
 }
 
 # names whose Roman numeral is a regnal ordinal ("Henry VIII" → "Henry the Eighth")
@@ -171,7 +172,8 @@ since during as than then there here when where while which who whom whose that 
 is are was were be been being am has had have having do does did will would shall should can could may might
 must it its he she they we i you his her their our my your him them us me up down out off through about
 against between among via per versus vs also too only just even still again already ever never not no
-began begun ended came become became brought marked saw see seen said says remains remained alone onwards onward ago itself
+began begun ended came become became brought marked saw see seen said says remains remained alone onwards onward
+ago itself
 """.split())
 # words before a number that make it a count even when it looks like a year
 COUNT_CONTEXT = frozenset("""

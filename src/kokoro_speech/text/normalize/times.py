@@ -44,11 +44,11 @@ TIMES = (
          needs=":"),
     Rule("dotted clock time", re.compile(
         rf"(?<![\w.:])(?P<h>1[0-2]|0?\d)\.(?P<m>[0-5]\d)(?P<s>)\s?{_MERIDIEM}(?P<zone>)(?!\w)"), _clock,
-         needs=re.compile(r"\.\d\d\s?[aApP]")),
+         needs=re.compile(r"\.\d\d\s?[aApP]").search),
     Rule("clock time", re.compile(rf"(?<![\w.:])(?P<h>[01]?\d|2[0-4]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?![\d:]|\.\d)"
                                   rf"(?:\s?{_MERIDIEM})?(?:\s?(?P<zone>[A-Z]{{2,4}}T|UTC|GMT)\b)?"), _clock, needs=":"),
     Rule("hour with AM or PM", re.compile(rf"(?<![\w.:])(?P<h>1[0-2]|0?\d)\s?{_MERIDIEM}(?!\w)"),
          lambda m: f"{cardinal(int(m.group('h')))} {_meridiem(m)}", needs="mM"),
-    Rule("o'clock", re.compile(r"(?<![\w.:])(\d{1,2})\s?o[’']clock\b"), lambda m: f"{cardinal(int(m.group(1)))} o'clock",
-         needs=re.compile("clock")),
+    Rule("o'clock", re.compile(r"(?<![\w.:])(\d{1,2})\s?o[’']clock\b"),
+         lambda m: f"{cardinal(int(m.group(1)))} o'clock", needs=("clock",)),
 )

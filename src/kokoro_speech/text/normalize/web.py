@@ -75,15 +75,16 @@ WEB = (
     Rule("e-mail", re.compile(r"(?<![\w.+-])([A-Za-z0-9][\w.+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email,
          needs="@"),
     Rule("URL", re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+", re.IGNORECASE), _url,
-         needs=re.compile(r"://|www\.", re.IGNORECASE)),
+         needs=lambda text: "://" in text or "www." in text.lower()),
     Rule("bare domain", re.compile(
         rf"(?<![\w@./-])((?:[A-Za-z0-9-]+\.)+(?:{_TLDS}))(/[^\s<>\"'`]*)?(?![\w@-]|\.[A-Za-z0-9])", re.IGNORECASE),
-         _bare_domain, needs=re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE)),
+         _bare_domain, needs=re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE).search),
     Rule("file name", re.compile(
         r"(?<![\w.@/])([A-Za-z_][\w-]*)\.(json|jsonl|yaml|yml|toml|py|js|ts|md|txt|csv|pdf|html|css|png|jpe?g|gif|"
         r"mp3|mp4|wav|zip|exe|sh|xml|sql|log|ini|cfg|rs|rb|cpp|docx|xlsx|pptx|svg|webp|gz|onnx|bin|pt)\b(?!\.\w)"),
-         # the gate is part of the behaviour: "x.mp3" alone stays, read as a file only beside a letters-only extension
-         lambda m: f"{m.group(1).replace('_', ' ')} dot {_EXTENSIONS[m.group(2)]}", needs=re.compile(r"\.[a-z]{1,5}\b")),
+         lambda m: f"{m.group(1).replace('_', ' ')} dot {_EXTENSIONS[m.group(2)]}",
+         # the gate is part of the behaviour: "x.mp3" is read as a file only beside a letters-only extension
+         needs=re.compile(r"\.[a-z]{1,5}\b").search),
     Rule("hashtag", re.compile(r"(?<![\w&#/])#([A-Za-z][A-Za-z0-9_]*)"),
          lambda m: "hashtag " + " ".join(_CAMEL.sub(" ", m.group(1).replace("_", " ")).split()), needs="#"),
     Rule("handle", re.compile(r"(?<![\w.@/])@([A-Za-z0-9_]{1,30})\b"),
