@@ -26,8 +26,7 @@ from kokoro_speech.text.normalize.money import MONEY
 from kokoro_speech.text.normalize.number_words import VULGAR_FRACTIONS
 from kokoro_speech.text.normalize.numerals import FORMS, NUMBERS
 from kokoro_speech.text.normalize.phones import PHONES
-from kokoro_speech.text.normalize.placeholders import hiding_markup
-from kokoro_speech.text.normalize.rules import Stage, apply, run
+from kokoro_speech.text.normalize.rules import Stage, apply, hiding_markup, run
 from kokoro_speech.text.normalize.symbols import SYMBOLS
 from kokoro_speech.text.normalize.times import TIMES
 from kokoro_speech.text.normalize.units import BARE_UNIT, UNIT_RULES

@@ -58,7 +58,7 @@ ABBREVIATIONS = (
     Rule("Dr", re.compile(r"(?<![\w.])Dr\b\.?"), _street_or_title("Doctor", "Drive"), needs=("Dr",)),
     Rule("St", re.compile(r"(?<![\w.])St\b\.?"), _street_or_title("Saint", "Street"), needs=("St",)),
     Rule("Ft", re.compile(r"(?<![\w.])Ft\.?(?=\s+[A-Z])"), "Fort", needs=("Ft",)),
-    # the gate is part of the behaviour: a "v" after a line break is read only where " v" occurs elsewhere
+    # the " v" test is part of the behaviour: "Smith\nv. Jones" is read only where a word elsewhere starts with "v"
     Rule("versus", re.compile(r"(?<=[A-Za-z])\s+v\.?\s+(?=[A-Z])"), " versus ", needs=(" v",)),
     Rule("with", re.compile(r"(?<!\w)w/(?=\s)"), "with", needs="/"),
     Rule("dotted abbreviation",
@@ -74,11 +74,9 @@ _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000
 
 
 def _roman_value(numeral: str) -> int:
-    total = 0
-    for i, ch in enumerate(numeral):
-        value = _ROMAN_VALUES[ch]
-        total += -value if i + 1 < len(numeral) and _ROMAN_VALUES[numeral[i + 1]] > value else value
-    return total
+    values = [_ROMAN_VALUES[ch] for ch in numeral]
+    pairs = zip(values, values[1:] + [0], strict=True)
+    return sum(-value if value < following else value for value, following in pairs)  # "IV": 5 - 1
 
 
 def _roman(match: re.Match[str]) -> str:

@@ -10,6 +10,7 @@ from kokoro_speech.text.normalize.rules import Rule, alternation, dialects, next
 from kokoro_speech.text.normalize.tables import MONTH_NUMBERS, MONTHS
 
 _MONTH_NAMES = alternation(MONTH_NUMBERS)
+_MONTH = {name: MONTHS[n - 1] for name, n in MONTH_NUMBERS.items()}  # "Sept" → "September"
 _MONTH_NAMED = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)").search
 
 
@@ -64,7 +65,7 @@ def _month_day(match: re.Match[str], british: bool) -> str:
         return match.group()
     if month_text == "May" and not y and re.match(r"\s+\d+\s+[a-z]", match.string[match.end(1):match.end() + 20]):
         return match.group()  # "May 3 people come?": the verb
-    words = f"{MONTHS[MONTH_NUMBERS[month_text] - 1]} {ordinal(int(day), british)}"
+    words = f"{_MONTH[month_text]} {ordinal(int(day), british)}"
     return f"{words}, {year(int(y), british)}" if y else words
 
 
@@ -72,12 +73,8 @@ def _day_month(match: re.Match[str], british: bool) -> str:
     the, day, month_text, y = match.groups()
     if not 1 <= int(day) <= 31 or (month_text == "May" and not match.group().endswith("May")):
         return match.group()
-    words = f"the {ordinal(int(day), british)} of {MONTHS[MONTH_NUMBERS[month_text] - 1]}"
+    words = f"the {ordinal(int(day), british)} of {_MONTH[month_text]}"
     return f"{words} {year(int(y), british)}" if y else words
-
-
-def _month_year(match: re.Match[str], british: bool) -> str:
-    return f"{MONTHS[MONTH_NUMBERS[match.group(1)] - 1]} {year(int(match.group(2)), british)}"
 
 
 DATES = (
@@ -91,10 +88,10 @@ DATES = (
     dialects("day month", re.compile(rf"(?<![\w.,])(?:(the)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
                                      rf"({_MONTH_NAMES})\b\.?(?:,?\s+(\d{{4}})\b(?![.,:]\d))?"),
              _day_month, needs=_MONTH_NAMED),
-    dialects("month year", re.compile(rf"\b({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b(?![.,:]\d)"), _month_year,
-             needs=_MONTH_NAMED),
+    dialects("month year", re.compile(rf"\b({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b(?![.,:]\d)"),
+             lambda m, british: f"{_MONTH[m.group(1)]} {year(int(m.group(2)), british)}", needs=_MONTH_NAMED),
 )
 
 MONTH_ALONE = Rule(
     "month abbreviation", re.compile(r"(?<![\w.])(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.(?=\s|$|[,;:)])"),
-    lambda m: MONTHS[MONTH_NUMBERS[m.group(1)] - 1] + ("." if next_sentence(m.string, m.end()) else ""))
+    lambda m: _MONTH[m.group(1)] + ("." if next_sentence(m.string, m.end()) else ""))

@@ -54,12 +54,8 @@ def _money_code(match: re.Match[str], british: bool) -> str:
     return f"{number(a, british)} {unit if is_one(a) else units}"
 
 
-def _cents(match: re.Match[str], british: bool) -> str:
-    return f"{cardinal(match.group(1), british)} {'cent' if match.group(1) == '1' else 'cents'}"
-
-
-def _pence(match: re.Match[str], british: bool) -> str:
-    return f"{cardinal(match.group(1), british)} {'penny' if match.group(1) == '1' else 'pence'}"
+def _coins(one: str, many: str):
+    return lambda m, british: f"{cardinal(m.group(1), british)} {one if m.group(1) == '1' else many}"
 
 
 MONEY = (
@@ -72,6 +68,6 @@ MONEY = (
     dialects("currency code after", re.compile(
         rf"(?<![\w.])(?P<a>{NUM})(?:\s?(?P<scale>{_SCALE})\b)?\s?(?P<code>{_CODE})\b"), _money_code,
              needs=tuple(CURRENCY_CODES)),
-    dialects("cents", re.compile(r"(?<![\w.])(\d+)\s?¢"), _cents, needs="¢"),
-    dialects("pence", re.compile(r"(?<![\w.£$€])(\d{1,3})p\b"), _pence, needs="p"),
+    dialects("cents", re.compile(r"(?<![\w.])(\d+)\s?¢"), _coins("cent", "cents"), needs="¢"),
+    dialects("pence", re.compile(r"(?<![\w.£$€])(\d{1,3})p\b"), _coins("penny", "pence"), needs="p"),
 )

@@ -45,10 +45,6 @@ def _decade(match: re.Match[str], british: bool) -> str:
     return f"{cardinal(int(century))} {_DECADE_NAMES[int(tens)]}"
 
 
-def _dimensions(match: re.Match[str], british: bool) -> str:
-    return f"{cardinal(match.group(1), british)} by {cardinal(match.group(2), british)}"
-
-
 FORMS = (
     Rule("thousands with spaces", re.compile(r"(?<![\d.,+])(?<![\d+] )\d{1,3}(?: \d{3}){2,}(?! ?\d|[.,]\d)"),
          lambda m: m.group().replace(" ", ""), needs=" "),
@@ -61,12 +57,13 @@ FORMS = (
              _feet_inches, needs="'′’"),
     dialects("era year", re.compile(r"(?<![\w.,])(?:(\d{1,4})\s?(BC|BCE|AD|CE|B\.C\.|A\.D\.)|(AD|A\.D\.)\s?(\d{1,4}))"
                                     r"(?!\w|[.,]\d)"), _era_year, needs="CD"),
-    # the gate is part of the behaviour: "5s-6" becomes "5s to 6" only in a text that names a decade
+    # the "0s" test is part of the behaviour: "5s-6" becomes "5s to 6" only in a sentence that names a decade
     Rule("decade range", re.compile(r"(?<=\ds)\s?[-–—]\s?(?=[’']?\d)"), " to ", needs=_DECADE_GATE),
     dialects("decade", re.compile(r"(?<![\w.,])(?:(1\d|20)(\d)0|[’'](\d)0)[’']?s\b"), _decade, needs=_DECADE_GATE),
     Rule("short decade", re.compile(r"(?<![\w.,'’])([2-9])0s\b"), lambda m: _DECADE_NAMES[int(m.group(1))],
          needs=_DECADE_GATE),
-    dialects("dimensions", re.compile(r"(?<![\w.])(\d+)\s?[x×]\s?(\d+)(?![\w.]|\.\d)"), _dimensions, needs="x×"),
+    dialects("dimensions", re.compile(r"(?<![\w.])(\d+)\s?[x×]\s?(\d+)(?![\w.]|\.\d)"),
+             lambda m, british: f"{cardinal(m.group(1), british)} by {cardinal(m.group(2), british)}", needs="x×"),
 )
 
 

@@ -1,5 +1,5 @@
-"""The rule machinery: a rule is a name, a pattern and a replacement; a stage is an ordered table of rules.
-Also the look-around helpers that several tables' replacements share."""
+"""The rule machinery: a rule is a name, a pattern and a replacement; a stage is an ordered table of rules;
+misaki's "[word](/phonemes/)" markup is hidden from them. Also the look-around helpers the tables share."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from kokoro_speech.text.normalize.tables import FUNCTION_WORDS
 
 NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # "1,234.5" or "1234.5", for the tables' patterns
 Replacement = str | Callable[[re.Match[str]], str]
-
-
-def _always(text: str) -> bool:
-    return True
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,7 @@ class Rule:
 
     def __post_init__(self) -> None:
         needs = self.needs
-        wanted = needs if callable(needs) else (lambda text: any(map(text.__contains__, needs))) if needs else _always
+        wanted = needs if callable(needs) else lambda text: not needs or any(map(text.__contains__, needs))
         object.__setattr__(self, "wanted", wanted)
 
 
@@ -60,6 +56,35 @@ def run(stages: Iterable[Stage], text: str, british: bool = False) -> str:
                        for piece in pieces[::2]]
         text = "".join(pieces)
     return text
+
+
+# misaki's custom pronunciations: hidden behind private-use placeholders while the rules run, then put back
+_PHONEME_MARKUP = re.compile(r"\[[^\[\]\n]+\]\(/[^()\n]*/\)")
+# U+E000, the index in base 0xE00 as U+E100..U+EFFF, U+E001: no word characters, so rules pass over it.
+# Clients cannot forge one: the Unicode clean-up drops private-use characters before this runs.
+_PLACEHOLDER = re.compile("\ue000([\ue100-\uefff]+)\ue001")
+
+
+def hiding_markup(text: str, rules: Callable[[str], str]) -> str:
+    """`rules(text)` with the markup hidden from it."""
+    kept: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        kept.append(match.group())
+        index, code = len(kept) - 1, ""
+        while True:
+            code = chr(0xE100 + index % 0xE00) + code
+            index //= 0xE00
+            if not index:
+                return f" \ue000{code}\ue001 "
+
+    def restore(match: re.Match[str]) -> str:
+        index = 0
+        for ch in match.group(1):
+            index = index * 0xE00 + ord(ch) - 0xE100
+        return kept[index] if index < len(kept) else ""
+
+    return _PLACEHOLDER.sub(restore, rules(_PHONEME_MARKUP.sub(hide, text)))
 
 
 def dialects(name: str, pattern: re.Pattern[str], read: Callable[..., str], needs: str | tuple | Callable = "") -> Rule:

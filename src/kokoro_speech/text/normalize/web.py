@@ -44,23 +44,16 @@ def _path_words(path: str) -> str:
     return " slash ".join(s for s in segments if s)
 
 
+def _address(host: str, path: str) -> str:
+    path_words = _path_words(path)
+    return _domain_words(host) + (f" slash {path_words}" if path_words else "")
+
+
 def _url(match: re.Match[str]) -> str:
-    url = match.group()
-    trailing = ""
-    while url and url[-1] in ".,;:!?)]}'\"":
-        trailing = url[-1] + trailing
-        url = url[:-1]
+    url, trailing = re.fullmatch(r"(.*?)([.,;:!?)\]}'\"]*)", match.group()).groups()  # sentence punctuation
     host, _, path = re.sub(r"^[a-z]+://", "", url, flags=re.IGNORECASE).partition("/")
-    words = _domain_words(host.split("@")[-1].split(":")[0])
-    if path_words := _path_words(path):
-        words += " slash " + path_words
+    words = _address(host.split("@")[-1].split(":")[0], path)
     return f" {words} {trailing}" if trailing else f" {words} "
-
-
-def _bare_domain(match: re.Match[str]) -> str:
-    words = _domain_words(match.group(1))
-    path_words = _path_words(match.group(2) or "")
-    return f"{words} slash {path_words}" if path_words else words
 
 
 def _email(match: re.Match[str]) -> str:
@@ -78,12 +71,12 @@ WEB = (
          needs=lambda text: "://" in text or "www." in text.lower()),
     Rule("bare domain", re.compile(
         rf"(?<![\w@./-])((?:[A-Za-z0-9-]+\.)+(?:{_TLDS}))(/[^\s<>\"'`]*)?(?![\w@-]|\.[A-Za-z0-9])", re.IGNORECASE),
-         _bare_domain, needs=re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE).search),
+         lambda m: _address(m.group(1), m.group(2) or ""), needs=re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE).search),
     Rule("file name", re.compile(
         r"(?<![\w.@/])([A-Za-z_][\w-]*)\.(json|jsonl|yaml|yml|toml|py|js|ts|md|txt|csv|pdf|html|css|png|jpe?g|gif|"
         r"mp3|mp4|wav|zip|exe|sh|xml|sql|log|ini|cfg|rs|rb|cpp|docx|xlsx|pptx|svg|webp|gz|onnx|bin|pt)\b(?!\.\w)"),
          lambda m: f"{m.group(1).replace('_', ' ')} dot {_EXTENSIONS[m.group(2)]}",
-         # the gate is part of the behaviour: "x.mp3" is read as a file only beside a letters-only extension
+         # the test is part of the behaviour: "x.mp3" is read as a file only beside a letters-only extension
          needs=re.compile(r"\.[a-z]{1,5}\b").search),
     Rule("hashtag", re.compile(r"(?<![\w&#/])#([A-Za-z][A-Za-z0-9_]*)"),
          lambda m: "hashtag " + " ".join(_CAMEL.sub(" ", m.group(1).replace("_", " ")).split()), needs="#"),
