@@ -1,18 +1,5 @@
-"""Real-world text → the words a careful reader would say; this module holds the order of the rule tables.
-
-Runs before misaki's G2P, which reads plain words well but not the rest: it would read "3/14/2024" as
-"three fourteen twenty twenty four", keep the colon of "10:30am", spell "JSON" and read "kHz" as "K H Z".
-So this stage cleans Unicode and Markdown, drops emoji, and writes out numbers (cardinals, ordinals,
-decimals, fractions, ranges, percentages, money, dates, times, years, phone numbers, units), common
-abbreviations, word-like acronyms, URLs, e-mail addresses, hashtags, handles, Roman numerals and symbols
-as words. Spelled acronyms ("API") stay in capitals: misaki spells those itself. misaki's own markup for
-custom pronunciations, "[word](/phonemes/)", is left untouched.
-
-Each topic module holds a table of rules (a name, a regular expression, a replacement); every rule runs over
-the whole text and sees the output of the ones before, so the order below matters, and 4 kB take a few
-milliseconds. `british=True` reads numeric dates day first, keeps the "and" in numbers ("one hundred and
-five"), and spells metre and litre.
-"""
+"""Real-world text → the words a careful reader would say, before misaki's G2P; `british=True` reads dates day
+first, keeps the "and" of "one hundred and five" and spells metre and litre. Owns the order of the rule tables."""
 
 from __future__ import annotations
 
@@ -31,6 +18,10 @@ from kokoro_speech.text.normalize.symbols import SYMBOLS
 from kokoro_speech.text.normalize.times import TIMES
 from kokoro_speech.text.normalize.units import BARE_UNIT, UNIT_RULES
 from kokoro_speech.text.normalize.web import WEB
+
+# misaki reads plain words well but not the rest: it would read "3/14/2024" as "three fourteen twenty twenty four",
+# keep the colon of "10:30am", spell "JSON" and read "kHz" as "K H Z". Spelled acronyms ("API") stay in capitals:
+# misaki spells those itself. Each rule sees the output of the ones before, so the order below is the behaviour.
 
 _MARKDOWN = Stage("markdown", MARKDOWN, when=MARKDOWN_HINT)
 # numbers are read one sentence at a time, so that no rule's look-around reaches into the next sentence
