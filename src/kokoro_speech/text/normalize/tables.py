@@ -1,4 +1,5 @@
-"""Word lists for text normalization: units, abbreviations, acronyms, months, names that take numerals."""
+"""Word lists for the rules: units, currencies, abbreviations, acronyms, months, names that take numerals,
+and the words around a number that make it a year or a count."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ UNITS: dict[str, tuple[str, str]] = {
     "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
     "MB/s": ("megabyte per second", "megabytes per second"), "GB/s": ("gigabyte per second", "gigabytes per second"),
     "px": ("pixel", "pixels"), "fps": ("frame per second", "frames per second"),
-    "rpm": ("revolution per minute", "revolutions per minute"), "RPM": ("revolution per minute", "revolutions per minute"),
+    "rpm": ("revolution per minute", "revolutions per minute"),
+    "RPM": ("revolution per minute", "revolutions per minute"),
     # temperature and angles
     "°C": ("degree Celsius", "degrees Celsius"), "℃": ("degree Celsius", "degrees Celsius"),
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "℉": ("degree Fahrenheit", "degrees Fahrenheit"),
@@ -67,8 +69,8 @@ UNITS: dict[str, tuple[str, str]] = {
 # unit symbols read without a number in front of them (unambiguous mixed case)
 BARE_UNITS = ("kHz", "MHz", "GHz", "km/h", "kWh", "mAh", "Mbps", "Gbps", "kbps", "°C", "°F", "℃", "℉", "MB/s", "GB/s")
 
-# only after a number written with a space or not; "K" (kelvin) and "A" (amp) and "B" need a space and a digit
-UNITS_NEED_SPACE = {"K", "A", "B", "l", "L", "m", "s", "h", "g", "V", "W"}
+# capitals that are units only when spaced from the number and with no period after: "5 V", not "5V" or "Plan B."
+UNITS_NEED_SPACE = {"K", "A", "B", "V", "W"}
 
 CURRENCY_SYMBOLS: dict[str, tuple[str, str, str, str]] = {
     # symbol → (unit, units, sub-unit, sub-units)
@@ -134,8 +136,8 @@ WORD_ACRONYMS = {
     "GUID": "goo-id", "UUID": "U U I D", "NaN": "not a number", "CAPTCHA": "captcha", "SCSI": "scuzzy",
     "WAV": "wave", "JPG": "Jay-peg", "JPEG": "Jay-peg", "GIF": "gif", "DAO": "dow", "OPEX": "Opex",
     "CAPEX": "Capex", "MOOC": "mooc", "NIMBY": "nimby", "SARS": "Sars", "MERS": "Murs", "GIS": "G I S",
-    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D", "NASA": "Nasa",
-    "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
+    "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D",
+    "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
 }
 
 # names whose Roman numeral is a regnal ordinal ("Henry VIII" → "Henry the Eighth")
@@ -145,9 +147,9 @@ Benedict Gregory Innocent Clement Urban Boniface Alexander Nicholas Ivan Frederi
 Victor Emmanuel Umberto Ferdinand Isabella Mary Anne Catherine Alfonso Juan Carlos Felipe Carl Gustaf Gustav
 Christian Frederik Haakon Olav Harald Rama Napoleon Ramesses Ramses Amenhotep Thutmose Ptolemy Cleopatra
 Constantine Justinian Darius Xerxes Artaxerxes Antiochus Sixtus Julius Francis Stephen David Robert
-Duncan Kenneth Alfonso Sancho Pedro Manuel Afonso Ludwig Maximilian Rudolf Leopold Joseph Franz Karl
+Duncan Kenneth Sancho Pedro Manuel Afonso Ludwig Maximilian Rudolf Leopold Joseph Franz Karl
 Sigismund Casimir Sobieski Vladislaus Wladyslaw Boleslaw Bela Andrew Ladislaus Matthias Alexios Basil Michael
-Romanos Leo Nikephoros Theodosius Valentinian Honorius Dom Sebastian Adolf Albert Baudouin Willem Beatrix
+Romanos Nikephoros Theodosius Valentinian Honorius Dom Sebastian Adolf Albert Baudouin Willem Beatrix
 Juliana Wilhelmina Harold Canute Cnut Ethelred Aethelred Edmund Athelstan Henri Jean Jacques Hugh
 """.split()) | {"Ford", "Rockefeller", "Vanderbilt", "Gates", "Bush", "Griffey", "Jr"}
 
@@ -155,7 +157,7 @@ Juliana Wilhelmina Harold Canute Cnut Ethelred Aethelred Edmund Athelstan Henri 
 ROMAN_CARDINAL_CONTEXT = frozenset("""
 War Chapter Part Volume Vol Act Book Phase Type Class Title Section Round Level Episode Bowl Appendix Article
 Stage Season Grade Step Scene Unit Mark Mk Series Schedule Division Tier Category Cat Game Super Star Vatican
-Apollo Gemini Mercury Model Track Figure Plate Canto Psalm Rocky Saw Part Wars Creed Civilization Final
+Apollo Gemini Mercury Model Track Figure Plate Canto Psalm Rocky Saw Wars Creed Civilization Final
 """.split())
 
 # words before a four-digit number that make it a year
@@ -170,10 +172,11 @@ since during as than then there here when where while which who whom whose that 
 is are was were be been being am has had have having do does did will would shall should can could may might
 must it its he she they we i you his her their our my your him them us me up down out off through about
 against between among via per versus vs also too only just even still again already ever never not no
-began begun ended came become became brought marked saw see seen said says remains remained alone onwards onward ago already itself
+began begun ended came become became brought marked saw see seen said says remains remained alone onwards onward
+ago itself
 """.split())
 # words before a number that make it a count even when it looks like a year
 COUNT_CONTEXT = frozenset("""
-about over under than only approximately nearly almost exactly total just some all number numbers page pages
-room rooms flight route bus model around roughly least most costs cost paid pay pays weighs
-""".split()) - {"around", "about", "model"}
+over under than only approximately nearly almost exactly total just some all number numbers page pages
+room rooms flight route bus roughly least most costs cost paid pay pays weighs
+""".split())

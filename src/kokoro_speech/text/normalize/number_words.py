@@ -1,8 +1,5 @@
-"""Numbers → words: cardinals, ordinals, years, decimals, fractions and digit strings.
-
-American readers drop the "and" inside numbers ("one hundred five"); British readers keep it
-("one hundred and five").
-"""
+"""Numbers → words: cardinals, ordinals, years, decimals, fractions and digit strings. American readers drop
+the "and" inside numbers ("one hundred five"); British readers keep it ("one hundred and five")."""
 
 from __future__ import annotations
 
@@ -85,13 +82,10 @@ _FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
 def fraction(numerator: int, denominator: int, british: bool = False) -> str:
     """ "3/4" → "three quarters", "1/2" → "one half", "5/8" → "five eighths"."""
-    if denominator in _FRACTION_NAMES:
-        one, many = _FRACTION_NAMES[denominator]
-    elif denominator == 1:
+    if denominator == 1:
         return cardinal(numerator, british)
-    else:
-        one = ordinal(denominator, british)
-        many = one + "s"
+    one = ordinal(denominator, british)
+    one, many = _FRACTION_NAMES.get(denominator, (one, one + "s"))
     return f"{cardinal(numerator, british)} {one if numerator == 1 else many}"
 
 
@@ -104,9 +98,6 @@ VULGAR_FRACTIONS = {
 
 def mixed_fraction(whole: int, numerator: int, denominator: int, british: bool = False) -> str:
     """ "1 1/2" → "one and a half", "2 3/4" → "two and three quarters"."""
-    part = fraction(numerator, denominator, british)
-    if numerator == 1 and denominator == 2:
-        part = "a half"
-    elif numerator == 1 and denominator == 4:
-        part = "a quarter"
+    part = "a " + _FRACTION_NAMES[denominator][0] if numerator == 1 and denominator in _FRACTION_NAMES \
+        else fraction(numerator, denominator, british)
     return f"{cardinal(whole, british)} and {part}"

@@ -1,0 +1,55 @@
+"""Characters and spaces: HTML-like tags, Unicode NFC, control characters and emoji out; spaces collapsed.
+Language-neutral, so `clean` uses these too."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from kokoro_speech.text.normalize.rules import Rule
+
+_KEEP_SYMBOLS = set("°©®™℃℉€£¥₹₩₽₿$¢§¶№")
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+
+
+def _unusual(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch == "\r":
+        return " "
+    category = unicodedata.category(ch)
+    if category in ("Zl", "Zp"):
+        return "\n"
+    if category[0] == "C":  # control, format (zero-width, bidi), surrogate, private use, unassigned
+        return ""
+    if category == "So" and ch not in _KEEP_SYMBOLS:  # emoji and pictographs: skipped silently
+        return ""
+    if 0xFE00 <= ord(ch) <= 0xFE0F or ch == "\u20e3" or ord(ch) in _SKIN_TONES:  # variation selectors, keycaps
+        return ""
+    return ch
+
+
+UNICODE = (
+    # HTML/SSML/XML-like tags are markup, not words: <speak>, </b>, <break time="1s"/>
+    Rule("tag", re.compile(r"</?[A-Za-z][\w:.-]*(?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>"),
+         " ", needs="<"),
+    # no ASCII character composes with its neighbours, so a non-ASCII run with the character before it is closed
+    Rule("NFC", re.compile(r"[\s\S]?[^\x00-\x7f]+"), lambda m: unicodedata.normalize("NFC", m.group()),
+         needs=lambda text: not text.isascii()),
+    Rule("unusual character", re.compile(r"[^\x20-\x7e\n\t]"), _unusual),
+)
+
+SPACES = Rule("spaces", re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+"), " ")
+
+TIDY = (
+    SPACES,
+    Rule("space before punctuation", re.compile(r" +([,.;:!?])"), r"\1", needs=",.;:!?"),
+    Rule("space at a line's edge", re.compile(r"^ +| +$", re.MULTILINE), ""),
+    Rule("blank lines", re.compile(r"\n{3,}"), "\n\n", needs="\n"),
+)
+
+SPACING = (
+    # "1 000 000" with no-break or thin spaces: joined before those become plain spaces
+    Rule("thousands with thin spaces", re.compile(r"(?<![\d.,])\d{1,3}(?:[\u00a0\u2009\u202f]\d{3})+(?!\d)"),
+         lambda m: re.sub(r"\D", "", m.group()), needs="\u00a0\u2009\u202f"),
+    SPACES,
+)

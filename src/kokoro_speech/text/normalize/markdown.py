@@ -1,0 +1,53 @@
+"""Markdown → plain text: fences, rules and table separators go, table rows become lists, links their text,
+headings and list items end with a pause, emphasis marks go."""
+
+from __future__ import annotations
+
+import re
+
+from kokoro_speech.text.normalize.rules import Rule
+
+# run only where Markdown is likely: it would also drop a lone "--" line or the brackets of "<http://...>"
+MARKDOWN_HINT = re.compile(r"^[ \t]*(?:#|>|[-+•] |\d+[.)] |\|)|---|[*_`~\[]", re.MULTILINE)
+
+_HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
+_ENDS_SENTENCE = re.compile(r"[.!?:;…,]['\"”’)\]]*\s*$")
+
+
+def _block_line(match: re.Match[str]) -> str:
+    heading, bullet, numbered, content = match.groups()
+    if heading:
+        content = _HEADING_CLOSE.sub("", content)
+    content = content.rstrip()
+    if (heading or bullet or numbered) and content and not _ENDS_SENTENCE.search(content):
+        content += "."  # headings and list items get a pause
+    return content
+
+
+def _table_row(match: re.Match[str]) -> str:
+    line = ", ".join(c.strip() for c in match.group(1).split("|") if c.strip())
+    return line + "." if line and not _ENDS_SENTENCE.search(line) else line
+
+
+_EMPHASIS = re.compile(r"(\*\*|\*|~~|`)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+
+
+def _emphasis(match: re.Match[str]) -> str:
+    return match.group(2) if match.group(2) is not None else match.group(4)
+
+
+MARKDOWN = (
+    Rule("fence", re.compile(r"^[ \t]{0,3}(?:```|~~~).*(?:\n|$)", re.MULTILINE), ""),
+    Rule("table separator", re.compile(
+        r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*(?:\n|$)", re.MULTILINE), ""),
+    Rule("horizontal rule", re.compile(r"^[ \t]{0,3}(?:[-*_][ \t]*){3,}(?:\n|$)", re.MULTILINE), ""),
+    Rule("table row", re.compile(r"^[ \t]*\|(.*)\|[ \t]*$", re.MULTILINE), _table_row),
+    Rule("autolink", re.compile(r"<((?:https?|ftp)://[^>\s]+|[^>\s@]+@[^>\s@]+)>"), r"\1"),
+    # [text](url) → text; misaki's [word](/phonemes/) is hidden by then, and its (/ excluded anyway
+    Rule("link", re.compile(r"!?\[([^\]]*)\]\((?!/)[^)]*\)"), r"\1"),
+    Rule("block line", re.compile(
+        r"^[ \t]{0,3}(?:(#{1,6})[ \t]+|>[ \t]?|([-*+•])[ \t]+(?=\S)|(\d+)[.)][ \t]+(?=\S))(.*)$", re.MULTILINE),
+         _block_line),
+    Rule("emphasis", _EMPHASIS, _emphasis),
+    Rule("nested emphasis", _EMPHASIS, _emphasis),  # ***bold italic***, **_both_**
+)
