@@ -44,8 +44,8 @@ def assert_error(response: httpx.Response, status: int, param: str | None, type_
         ({"voice": {"name": "alloy"}}, "voice"),
         ({"voice": "af_heart+"}, "voice"),
         ({"voice": "af_heart(0)+bf_emma"}, "voice"),
-        ({"voice": "jf_alpha"}, "voice"),  # Japanese: not phonemized here, a clear 400 instead of garble
-        ({"voice": "zm_yunxi"}, "voice"),
+        ({"voice": "af_heart+jf_alpha"}, "voice"),  # languages mixed, and no lang_code to say which to read
+        ({"lang_code": "xx"}, "lang_code"),
         ({"instructions": 5}, "instructions"),
         ({"stream_format": "chunks"}, "stream_format"),
         ({"input": "🙂 🙂 … !!!"}, "input"),  # nothing speakable

@@ -1,5 +1,5 @@
-"""Sharing the model: first pieces jump the queue, lone calls get every core and concurrent ones one core
-each, admission is bounded, cancelled calls never run (plumbing, with stand-in sessions)."""
+"""Sharing the model: first pieces jump the queue, requests take turns, lone calls get every core and
+concurrent ones one core each, cancelled calls never run (plumbing, with stand-in sessions)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import time
 
 import numpy as np
 import pytest
-
-from kokoro_speech.errors import Overloaded
 from kokoro_speech.pipeline.scheduler import Scheduler
 
 SILENCE = np.zeros(1, np.float32)
@@ -83,17 +81,32 @@ def test_a_lone_call_gets_every_core_and_concurrent_calls_one_each():
     assert peak == 2
 
 
-def test_admission_is_bounded_and_released():
-    scheduler = Scheduler(WIDE, max_requests=2)
-    with scheduler.admit(), scheduler.admit():
-        with pytest.raises(Overloaded) as refused:
-            with scheduler.admit():
-                pass
-        assert refused.value.retry_after >= 1 and refused.value.status == 429
-    with scheduler.admit():
-        assert scheduler.active_requests == 1
-    assert scheduler.active_requests == 0
+def test_requests_take_turns_piece_by_piece():
+    """A request asks for its next piece when the last is done, so after the first pieces (which go ahead)
+    later pieces alternate between requests, whatever their length or format: none holds the others back."""
+    scheduler = Scheduler(WIDE, max_requests=8)
+    order: list[str] = []
+
+    def call(name: str):
+        def run(_session) -> np.ndarray:
+            time.sleep(0.02)
+            order.append(name)
+            return SILENCE
+        return run
+
+    async def request(name: str, pieces: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for i in range(pieces):
+            await scheduler.run(call(f"{name}{i}"), first=i == 0)
+
+    async def main() -> None:
+        # a long request (a slow 4,096-character one, say) arrives first; two short ones just after
+        await asyncio.gather(request("L", 8, 0), request("a", 3, 0.005), request("b", 3, 0.01))
+
+    asyncio.run(main())
     scheduler.close()
+    assert order[:9] == ["L0", "a0", "b0", "L1", "a1", "b1", "L2", "a2", "b2"], order
+    assert order[9:] == [f"L{i}" for i in range(3, 8)]
 
 
 def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():

@@ -96,7 +96,8 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
                 f.write(encoder.encode(samples))
                 progress.update(stats.characters_done - progress.n)
                 progress.set_postfix(audio=f"{stats.audio_seconds:.1f}s")
-            f.write(encoder.finish())
+            for tail in encoder.finish():
+                f.write(tail)
             progress.update(stats.input_characters - progress.n)
 
     try:

@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
     )
+    max_first_audio_seconds: float = Field(
+        10.0, gt=0, description="Refuse a request (429) whose first audio could not start within this many seconds."
+    )
+    max_request_seconds: float = Field(
+        60.0, gt=0, description="Refuse a request (429) when it, or one already admitted, could not finish within "
+        "this many seconds (or 1.5 times its own synthesis time, for one too long to fit alone).",
+    )
+    max_piece_frames: int = Field(
+        470, ge=40, description="Most audio frames (25 ms) one model call may make: bounds the model's memory "
+        "(about 0.57 MB a frame); slow speeds get shorter pieces.",
+    )
     max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: none).")
     requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: none).")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")

@@ -10,6 +10,7 @@ from importlib.resources import files
 
 SAMPLE_RATE = 24_000
 SAMPLES_PER_FRAME = 600  # the decoder writes 600 samples (25 ms) per predicted duration frame
+FRAMES_PER_TOKEN = 2.35  # at speed 1, English prose (measured: 469 frames for 200 tokens); ÷ speed otherwise
 MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
 
@@ -23,6 +24,7 @@ class Language:
     name: str
     g2p: str  # "misaki-en" (misaki's English), "espeak" (espeak-ng through misaki), "misaki-ja", "misaki-zh"
     espeak_voice: str | None = None
+    tokens_per_character: float = 1.2  # phoneme tokens per character of text, to estimate work before reading it
 
 
 LANGUAGES: dict[str, Language] = {
@@ -34,9 +36,9 @@ LANGUAGES: dict[str, Language] = {
         Language("f", "fr-fr", "French", "espeak", "fr-fr"),
         Language("h", "hi", "Hindi", "espeak", "hi"),
         Language("i", "it", "Italian", "espeak", "it"),
-        Language("j", "ja", "Japanese", "misaki-ja"),
+        Language("j", "ja", "Japanese", "misaki-ja", tokens_per_character=2.3),
         Language("p", "pt-br", "Brazilian Portuguese", "espeak", "pt-br"),
-        Language("z", "cmn", "Mandarin Chinese", "misaki-zh"),
+        Language("z", "cmn", "Mandarin Chinese", "misaki-zh", tokens_per_character=4.0),
     )
 }
 ENGLISH = frozenset({"a", "b"})

@@ -45,9 +45,9 @@ async def encoded(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes
             data = encoder.encode(samples)
             if data:
                 yield data
-        tail = encoder.finish()
-        if tail:
-            yield tail
+        for tail in encoder.finish():
+            if tail:
+                yield tail
     finally:
         encoder.close()
         await synthesis.aclose()

@@ -1,13 +1,15 @@
 """Float32 audio → the bytes of each response format, incrementally, with PyAV (FFmpeg's codecs).
 
 mp3, aac, opus and pcm come out chunk by chunk as audio is fed in; concatenated, the chunks form one valid
-file. wav and flac are written whole, so their headers carry the real length.
+file. wav and flac are written whole, so their headers carry the real length: into a file that spills to
+disk past a few MB, so that a long request's audio never sits in memory whole.
 """
 
 from __future__ import annotations
 
-import io
+import tempfile
 from dataclasses import dataclass
+from typing import Iterator
 
 import av
 import numpy as np
@@ -37,6 +39,10 @@ FORMATS: dict[str, AudioFormat] = {
 }
 
 
+SPOOL_BYTES = 4 << 20  # whole-file formats are kept in memory up to this size, then on disk
+READ_BYTES = 1 << 20  # and sent in chunks of this size
+
+
 def to_s16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
 
@@ -62,9 +68,10 @@ class Encoder:
     def __init__(self, fmt: AudioFormat) -> None:
         self.format = fmt
         self._container = None
+        self._sink: _StreamSink | tempfile.SpooledTemporaryFile | None = None
         if fmt.container is None:
             return
-        self._sink: io.BytesIO | _StreamSink = _StreamSink() if fmt.streams else io.BytesIO()
+        self._sink = _StreamSink() if fmt.streams else tempfile.SpooledTemporaryFile(SPOOL_BYTES)
         self._container = av.open(self._sink, mode="w", format=fmt.container, options=dict(fmt.options))
         self._stream = self._container.add_stream(fmt.codec, rate=SAMPLE_RATE, layout="mono")
         if fmt.bit_rate:
@@ -88,21 +95,29 @@ class Encoder:
             self._container.mux(packet)
         return self._take()
 
-    def finish(self) -> bytes:
+    def finish(self) -> Iterator[bytes]:
+        """The rest of the file: the encoder's tail, or the whole file for wav and flac, in chunks."""
         if self._container is None:
-            return b""
+            return
         for packet in self._stream.encode(None):
             self._container.mux(packet)
         self._container.close()
-        if isinstance(self._sink, io.BytesIO):
-            return self._sink.getvalue()
-        return self._take()
+        self._container = None
+        if isinstance(self._sink, _StreamSink):
+            yield self._take()
+            return
+        with self._sink as whole:
+            whole.seek(0)
+            while chunk := whole.read(READ_BYTES):
+                yield chunk
 
     def close(self) -> None:
-        """Release FFmpeg's resources without finishing (the client went away)."""
+        """Release FFmpeg's resources without finishing (the client went away), and the spooled file."""
         if self._container is not None:
             try:
                 self._container.close()
             except Exception:
                 pass
             self._container = None
+        if self._sink is not None and not isinstance(self._sink, _StreamSink):
+            self._sink.close()

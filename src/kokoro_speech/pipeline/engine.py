@@ -21,15 +21,18 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause, trim
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
-from kokoro_speech.kokoro import ENGLISH, LANGUAGES, SAMPLE_RATE, to_token_ids
+from kokoro_speech.kokoro import ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, to_token_ids
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
 from kokoro_speech.model.weights import resolve_model
-from kokoro_speech.pipeline.scheduler import Admission, Scheduler, Session
+from kokoro_speech.pipeline.admission import Admission, Ticket
+from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.split import Piece, plan_pieces, split_phoneme_sentences, split_sentences
+from kokoro_speech.text.split import (
+    MAX_PIECE_FRAMES, Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +87,13 @@ class SynthesisTimeout(Exception):
 class Synthesis:
     """One request's audio: iterate it for float32 chunks at 24 kHz; `stats` fills in as it goes.
 
-    It holds a request slot until it ends, is closed, or is dropped unstarted (a client gone before the
-    first byte), so no path leaks a slot.
+    It holds its admission ticket until it ends, is closed, or is dropped unstarted (a client gone before
+    the first byte), so no path leaks one.
     """
 
-    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, admission: Admission) -> None:
+    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, ticket: Ticket) -> None:
         self._chunks = chunks
-        self._admission = admission
+        self._ticket = ticket
         self.stats = stats
 
     def __aiter__(self) -> AsyncIterator[np.ndarray]:
@@ -100,21 +103,23 @@ class Synthesis:
         try:
             await self._chunks.aclose()  # type: ignore[attr-defined]
         finally:
-            self._admission.release()
+            self._ticket.release()
 
     def __del__(self) -> None:
-        self._admission.release()
+        self._ticket.release()
 
 
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
-                 scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0) -> None:
+                 scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0,
+                 max_piece_frames: int = MAX_PIECE_FRAMES) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
         self.scheduler = scheduler
         self.lexicon = lexicon or Lexicon()  # the server's custom pronunciations (--lexicon)
         self.max_seconds = max_seconds  # the longest one request may synthesize
+        self.max_piece_frames = max_piece_frames  # bounds the model's memory per call
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -133,9 +138,14 @@ class Engine:
             phonemizers = Phonemizers()
             phonemizers.warm_up(WARM_UP_TEXT)
             model, narrow, cores = sessions.result()
-        scheduler = Scheduler(model, max_requests=settings.max_queued_requests, narrow=narrow, cores=cores)
+        admission = Admission(max_requests=settings.max_queued_requests,
+                              first_audio_seconds=settings.max_first_audio_seconds,
+                              finish_seconds=settings.max_request_seconds)
+        scheduler = Scheduler(model, max_requests=settings.max_queued_requests, narrow=narrow, cores=cores,
+                              admission=admission)
         log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
-        return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds)
+        return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds,
+                   max_piece_frames=settings.max_piece_frames)
 
     def warm_up(self) -> None:
         """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
@@ -184,15 +194,18 @@ class Engine:
         return self.lexicon.apply(words, british)
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
-               lexicon: Lexicon | None = None, input_is_phonemes: bool = False) -> Iterator[Piece]:
-        """The pieces the model will speak, in order; `stats.characters_done` follows the progress.
+               lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
+               words: str | None = None) -> Iterator[Piece]:
+        """The pieces the model will speak, in order, each within the frame budget at `speed`;
+        `stats.characters_done` follows the progress.
 
         With `input_is_phonemes`, `text` is already Kokoro phonemes: only cut into pieces, never read.
         """
         if input_is_phonemes:
             sentences_of, phonemize = split_phoneme_sentences(text), str
         else:
-            sentences_of, phonemize = split_sentences(self.words(text, voice, lexicon)), self._g2p(voice)
+            words = self.words(text, voice, lexicon) if words is None else words
+            sentences_of, phonemize = split_sentences(words), self._g2p(voice)
 
         def sentences() -> Iterator[str]:
             for sentence in sentences_of:
@@ -200,7 +213,15 @@ class Engine:
                 if stats is not None:
                     stats.characters_done += len(sentence) + 1
 
-        return plan_pieces(sentences(), phonemize)
+        first_budget, max_budget = budgets(speed, self.max_piece_frames)
+        return plan_pieces(sentences(), phonemize, first_budget=first_budget, max_budget=max_budget)
+
+    def estimate_frames(self, words: str, language: str, speed: float, *, phonemes: bool) -> tuple[float, float]:
+        """The audio frames a request will make in all and in its first piece, before any of it is read."""
+        tokens = len(words) * (1.0 if phonemes else LANGUAGES[language].tokens_per_character)
+        first_budget, _ = budgets(speed, self.max_piece_frames)
+        per_token = FRAMES_PER_TOKEN / speed
+        return tokens * per_token, min(tokens, first_budget * 3 / 2) * per_token
 
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
                   language: str | None = None) -> tuple[str, str, int]:
@@ -214,24 +235,27 @@ class Engine:
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None) -> Synthesis:
-        """Validate the request and prepare its first piece; raises an ApiError before any audio.
+        """Validate the request, admit it by the work it brings, and prepare its first piece; raises an
+        ApiError before any audio.
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
         voice = self.resolve_voice(voice_spec, language)
-        admission = self.scheduler.admit()
+        words = text if input_is_phonemes else self.words(text, voice, lexicon)
+        frames, first_frames = self.estimate_frames(words, voice.language, speed, phonemes=input_is_phonemes)
+        ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
-            pieces = self.pieces(text, voice, stats, lexicon=lexicon, input_is_phonemes=input_is_phonemes)
+            pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed, words=words)
             first = await asyncio.to_thread(next, pieces, None)
             if first is None:
                 raise NothingToSay()
         except BaseException:
-            admission.release()
+            ticket.release()
             raise
-        return Synthesis(self._stream(first, pieces, voice, speed, admission, stats), stats, admission)
+        return Synthesis(self._stream(first, pieces, voice, speed, ticket, stats), stats, ticket)
 
     async def _stream(self, piece: Piece | None, pieces: Iterator[Piece], voice: Voice, speed: float,
-                      admission: Admission, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
+                      ticket: Ticket, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
                 if time.perf_counter() - stats.started > self.max_seconds:
@@ -241,7 +265,9 @@ class Engine:
                 tokens = to_token_ids(piece.phonemes)
                 call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=speed)
                 try:
-                    audio = trim(await self.scheduler.run(call, first=stats.pieces == 0))
+                    spoken = await self.scheduler.run(call, first=stats.pieces == 0)
+                    ticket.progress(spoken.size / SAMPLES_PER_FRAME)
+                    audio = trim(spoken)
                 except BaseException:
                     upcoming.add_done_callback(lambda f: f.cancelled() or f.exception())
                     raise
@@ -258,4 +284,4 @@ class Engine:
                     yield gap
                 piece = following
         finally:
-            admission.release()
+            ticket.release()

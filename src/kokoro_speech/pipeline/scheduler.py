@@ -1,7 +1,10 @@
 """Sharing the model and the CPU cores between requests.
 
 Model calls run in priority order: a request's first piece goes ahead of later pieces of running requests
-(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival.
+(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival. A
+request asks for its next piece only when the last one is done, so requests take turns piece by piece
+whatever their format: a long slow request cannot hold the others behind it, and since pieces are sized
+by the audio they make (text/split.py), each turn costs about the same.
 
 How the cores are used depends on the load. Intra-op parallelism scales poorly (two threads give ~1.55x
 one), so a call that runs alone gets a session using every core (`wide`), while calls that arrive together
@@ -9,7 +12,8 @@ each get one core on a single-threaded session (`narrow`, whose runs proceed in 
 keeps its speed, and concurrent ones get the better aggregate throughput. Without a narrow session every
 call runs on the wide one, one at a time.
 
-Admission is bounded: past `max_requests` a new request is refused at once with Overloaded.
+Admission is by work (pipeline/admission.py): each model call's measured cost teaches it the machine's
+speed, and a request that could not be served in time is refused at once with Overloaded.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 from typing import Callable
 
 import numpy as np
 
-from kokoro_speech.errors import Overloaded
+from kokoro_speech.kokoro import SAMPLES_PER_FRAME
+from kokoro_speech.pipeline.admission import Admission
 
 log = logging.getLogger(__name__)
 
@@ -32,32 +38,14 @@ Session = Callable[..., np.ndarray]  # KokoroModel: (tokens, style, speed) → a
 ModelCall = Callable[[Session], np.ndarray]
 
 
-class Admission:
-    """A held request slot; `release` is idempotent so every exit path may call it."""
-
-    def __init__(self, leave: Callable[[], None]) -> None:
-        self._leave: Callable[[], None] | None = leave
-
-    def release(self) -> None:
-        leave, self._leave = self._leave, None
-        if leave is not None:
-            leave()
-
-    def __enter__(self) -> Admission:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
 class Scheduler:
-    def __init__(self, wide: Session, *, max_requests: int, narrow: Session | None = None, cores: int = 1) -> None:
-        self.max_requests = max_requests
+    def __init__(self, wide: Session, *, max_requests: int, narrow: Session | None = None, cores: int = 1,
+                 admission: Admission | None = None) -> None:
+        self.admission = admission or Admission(max_requests=max_requests)
         self._wide = wide
         self._narrow = narrow
         self._cores = cores if narrow is not None else 1  # without a narrow session: one call at a time
         self._free = self._cores
-        self._active = 0
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: list[tuple[int, int, concurrent.futures.Future, ModelCall]] = []
@@ -76,23 +64,19 @@ class Scheduler:
 
     @property
     def active_requests(self) -> int:
-        return self._active
+        return self.admission.active
+
+    @property
+    def max_requests(self) -> int:
+        return self.admission.max_requests
+
+    @max_requests.setter
+    def max_requests(self, value: int) -> None:
+        self.admission.max_requests = value
 
     @property
     def queued_calls(self) -> int:
         return len(self._queue)
-
-    def admit(self) -> Admission:
-        """Take one of the `max_requests` request slots, or raise Overloaded at once."""
-        with self._lock:
-            if self._active >= self.max_requests:
-                raise Overloaded(f"the server is busy with {self._active} requests; retry shortly", retry_after=1)
-            self._active += 1
-        return Admission(self._leave)
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._active -= 1
 
     async def run(self, call: ModelCall, *, first: bool) -> np.ndarray:
         """Run one model call on a worker; cancelling the await drops it if it has not started."""
@@ -127,12 +111,16 @@ class Scheduler:
             if taken is None:
                 return
             future, call, session, cores = taken
+            started = time.perf_counter()
             try:
                 audio = call(session)
                 future.set_result(audio)
             except BaseException as exc:  # handed to the awaiting request, never kills the worker
                 future.set_exception(exc)
                 audio = None
+            if audio is not None:  # what a frame costs this machine: wall time × the share of the cores used
+                machine_seconds = (time.perf_counter() - started) * cores / self._cores
+                self.admission.observe(audio.size / SAMPLES_PER_FRAME, machine_seconds)
             with self._ready:
                 self._free += cores
                 self.calls_done += 1

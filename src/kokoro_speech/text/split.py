@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
 
-from kokoro_speech.kokoro import MAX_TOKENS, vocabulary
+from kokoro_speech.kokoro import FRAMES_PER_TOKEN, MAX_TOKENS, vocabulary
 
 FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
+# The model's memory grows with the audio frames a call makes (~0.57 MB each), not with its tokens: pieces
+# are sized by frames, so a slow request gets fewer tokens per piece. 470 frames = 200 tokens at speed 1.
+MAX_PIECE_FRAMES = round(MAX_PIECE_TOKENS * FRAMES_PER_TOKEN)
+MIN_PIECE_TOKENS = 8  # a word or two: below this the cuts would fall inside words
 
 Boundary = Literal["sentence", "clause", "word"]
 
@@ -85,6 +89,15 @@ def cut(phonemes: str, budget: int) -> tuple[str, str, Boundary]:
         if ends:
             return phonemes[: ends[-1]].rstrip(), phonemes[ends[-1] :].lstrip(), boundary
     return phonemes[:budget], phonemes[budget:], "word"  # one unbroken "word" longer than the budget
+
+
+def budgets(speed: float, max_frames: int = MAX_PIECE_FRAMES) -> tuple[int, int]:
+    """Token budgets (first piece, later pieces) whose audio at `speed` stays within `max_frames` frames; the
+    first piece makes as much audio as at speed 1, so a slow request starts speaking as soon."""
+    frames_per_token = FRAMES_PER_TOKEN / speed
+    most = max(MIN_PIECE_TOKENS, min(MAX_PIECE_TOKENS, int(max_frames / frames_per_token)))
+    first = max(MIN_PIECE_TOKENS, min(FIRST_PIECE_TOKENS, round(FIRST_PIECE_TOKENS * speed), most))
+    return first, most
 
 
 def _boundary_of(phonemes: str) -> Boundary:
