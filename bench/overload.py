@@ -1,0 +1,266 @@
+"""Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload,
+how long served requests take, and how many are refused and how fast. Writes docs/overload.md.
+
+Each configuration runs in a fresh server process on loopback; its resident memory (VmRSS) is sampled every
+0.2 s and its peak read from VmHWM. The reference in the same run is the server with the old piece sizing
+(`--max-piece-frames 1880`: 200 tokens whatever the speed, as before pieces were sized by frames).
+
+Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import openai
+
+from harness import REPO, Server, audio_seconds, machine, percentile
+from texts import LONG_TEXT, TEXTS
+
+PORT = 8894
+PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
+FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
+SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
+OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
+
+
+@dataclass
+class Sampler:
+    """Samples a server's resident memory in a thread until stopped."""
+
+    server: Server
+    every: float = 0.2
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MB)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.samples.append((time.monotonic() - self._started, self.server.state()["rss_mb"]))
+            except OSError:
+                return
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
+def single(args: tuple[str, ...], text: str, speed: float, pieces: int) -> dict:
+    """Peak memory of a fresh server for one pcm request at `speed`, read for `pieces` chunks (the peak is
+    reached by then: every piece has at most the configured frames), then abandoned."""
+    server = Server(PORT, *args)
+    try:
+        idle = server.state()["rss_mb"]
+        body = {"input": text, "voice": "af_heart", "response_format": "pcm", "speed": speed}
+        got, started = 0, time.monotonic()
+        with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=600) as response:
+            response.raise_for_status()
+            for _ in response.iter_bytes():
+                got += 1
+                if got >= pieces:
+                    break
+        seconds = time.monotonic() - started
+        peak = server.sample_peak()
+    finally:
+        server.stop()
+    return {"idle": idle, "peak": peak, "seconds": seconds}
+
+
+@dataclass
+class Outcome:
+    status: str
+    seconds: float  # to the end of the response, or to the refusal
+    audio: float = 0.0
+    speed: float = 1.0
+    fmt: str = ""
+    retry_after: int = 0
+
+
+def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: threading.Lock) -> None:
+    rng = random.Random(seed)
+    with httpx.Client(timeout=120) as http:
+        while time.monotonic() < deadline:
+            fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
+            text = rng.choice(TEXTS[12:] if rng.random() < 0.5 else TEXTS[:12])
+            body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "speed": speed}
+            abort = fmt == "pcm" and rng.random() < 0.3
+            started = time.monotonic()
+            try:
+                with http.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
+                    if response.status_code == 429:
+                        response.read()
+                        wait = int(response.headers.get("retry-after", "1"))
+                        outcome = Outcome("429", time.monotonic() - started, speed=speed, fmt=fmt, retry_after=wait)
+                        with lock:
+                            outcomes.append(outcome)
+                        time.sleep(min(wait, 5))
+                        continue
+                    if response.status_code != 200:
+                        response.read()
+                        outcome = Outcome(str(response.status_code), time.monotonic() - started, speed=speed, fmt=fmt)
+                    elif abort:
+                        next(response.iter_raw())
+                        outcome = Outcome("aborted", time.monotonic() - started, speed=speed, fmt=fmt)
+                    else:
+                        data = response.read()
+                        outcome = Outcome("200", time.monotonic() - started, audio_seconds(data, fmt), speed, fmt)
+            except Exception as exc:  # a read timeout or a broken stream
+                outcome = Outcome(type(exc).__name__, time.monotonic() - started, speed=speed, fmt=fmt)
+            with lock:
+                outcomes.append(outcome)
+
+
+def sdk_client(url: str, results: list[str]) -> None:
+    """The official SDK with its default settings (2 retries that honour Retry-After) during the burst."""
+    sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused")
+    try:
+        response = sdk.audio.speech.create(model="tts-1", voice="alloy", input=TEXTS[8], response_format="wav")
+        results.append(f"{audio_seconds(response.content, 'wav'):.1f} s of audio")
+    except openai.APIError as exc:
+        results.append(f"failed: {type(exc).__name__}: {exc}")
+
+
+def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
+    server = Server(PORT, *args)
+    try:
+        warm = server.state()["rss_mb"]
+        sampler = Sampler(server)
+        outcomes: list[Outcome] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + seconds
+        threads = [threading.Thread(target=client, args=(i, server.url, deadline, outcomes, lock))
+                   for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        time.sleep(min(20.0, seconds / 4))
+        sdk: list[str] = []
+        sdk_thread = threading.Thread(target=sdk_client, args=(server.url, sdk))
+        sdk_thread.start()
+        for thread in [*threads, sdk_thread]:
+            thread.join()
+        samples = sampler.stop()
+        exit_code = server.stop()
+    except BaseException:
+        server.stop()
+        raise
+    half = [mb for t, mb in samples if t > seconds / 2]
+    served = [o for o in outcomes if o.status == "200"]
+    refused = [o for o in outcomes if o.status == "429"]
+    return {"warm": warm, "peak": server.peak_rss_mb, "steady": statistics.median(half) if half else 0.0,
+            "first_half_max": max((mb for t, mb in samples if t <= seconds / 2), default=0.0),
+            "second_half_max": max(half, default=0.0), "outcomes": outcomes, "served": served, "refused": refused,
+            "exit": exit_code, "sdk": sdk[0] if sdk else "no answer"}
+
+
+def distribution(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (f"median {percentile(values, 50):.1f} s, p90 {percentile(values, 90):.1f} s, "
+            f"max {max(values):.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each single-request case (median)")
+    args = parser.parse_args()
+
+    singles = {}
+    for label, config, text, speed, pieces in [
+        ("461 chars, speed 0.25", (), PARAGRAPH, 0.25, 6),
+        ("461 chars, speed 0.25, old sizing", OLD_PIECES, PARAGRAPH, 0.25, 3),
+        ("4,096 chars, speed 0.25", (), LONG_TEXT[:4096], 0.25, 6),
+        ("461 chars, speed 1.0", (), PARAGRAPH, 1.0, 3),
+    ]:
+        runs = [single(config, text, speed, pieces) for _ in range(args.repeats)]
+        singles[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        singles[label]["spread"] = max(r["peak"] for r in runs) - min(r["peak"] for r in runs)
+        print(label, singles[label], flush=True)
+
+    load = mixed((), args.clients, args.seconds)
+    served, refused, outcomes = load["served"], load["refused"], load["outcomes"]
+    five_xx = [o for o in outcomes if o.status.startswith("5")]
+    errors = [o for o in outcomes if o.status not in ("200", "429", "aborted") and not o.status.startswith("5")]
+    late = [o for o in served if o.seconds > 60]
+    checks = {
+        "one slow request (speed 0.25, 4,096 chars) peaks at or under 1,000 MB":
+            singles["4,096 chars, speed 0.25"]["peak"] <= 1000,
+        "peak under the mixed load at or under 1,000 MB": load["peak"] <= 1000,
+        "no growth after warm-up (second half's highest within 5% of the first half's)":
+            load["second_half_max"] <= load["first_half_max"] * 1.05,
+        "every served request within 60 s": not late,
+        "refusals answered in under 100 ms (p99)": not refused or percentile([o.seconds for o in refused], 99) < 0.1,
+        "no 5xx, no timeouts or broken streams": not five_xx and not errors,
+        "the OpenAI SDK with default settings gets its audio": load["sdk"].endswith("of audio"),
+        "SIGTERM exits 0": load["exit"] == 0,
+    }
+    counts = (f"{len(outcomes)}: {len(served)} served, {len(refused)} refused (429), "
+              f"{sum(o.status == 'aborted' for o in outcomes)} abandoned by their client, {len(five_xx)} 5xx, "
+              f"{len(errors)} other errors")
+    memory = f"{load['warm']:.0f} / {load['steady']:.0f} / {load['peak']:.0f} MB"
+    rows = "\n".join(f"| {label} | {r['idle']:.0f} | {r['peak']:.0f} | {r['spread']:.0f} |"
+                     for label, r in singles.items())
+    ratio = singles["461 chars, speed 0.25, old sizing"]["peak"] / singles["461 chars, speed 0.25"]["peak"]
+    report = f"""# Bounded memory and honest overload
+
+Written by `bench/overload.py` on {machine()}. Every configuration runs in a fresh server process on loopback
+with default settings unless named; resident memory is sampled every 0.2 s and the peak is the kernel's
+VmHWM. Figures vary from run to run by the spread shown (memory) and by the machine's other load (times).
+
+## One slow request
+
+A pcm request read for several chunks (every piece is at most `--max-piece-frames`, so the peak is reached by
+then), median of {args.repeats} fresh servers. The reference is the same server with the old sizing
+(`--max-piece-frames 1880`, i.e. 200 tokens whatever the speed).
+
+| request | idle MB | peak MB | spread of the peak, MB |
+|---|---|---|---|
+{rows}
+
+Old sizing ÷ frame sizing, peak memory for the same slow request: **{ratio:.2f}×**.
+
+## Mixed overload: {args.clients} clients for {args.seconds:.0f} s
+
+Each client loops without pause: a random format ({', '.join(FORMATS)}), speed ({', '.join(map(str, SPEEDS))})
+and text (one sentence to a long paragraph), 30% of pcm streams abandoned after the first chunk, a 120 s read
+timeout; a refused client waits its Retry-After (at most 5 s) and tries again. One official OpenAI SDK client
+with default settings joins after {min(20.0, args.seconds / 4):.0f} s.
+
+| figure | value |
+|---|---|
+| requests | {counts} |
+| share refused | {len(refused) / max(1, len(outcomes)):.0%} |
+| time to a refusal | {distribution([o.seconds * 1000 for o in refused]).replace(' s', ' ms')} |
+| Retry-After given | {distribution([float(o.retry_after) for o in refused])} |
+| time to serve (whole response) | {distribution([o.seconds for o in served])} |
+| served slower than 60 s | {len(late)} |
+| audio served | {sum(o.audio for o in served):.0f} s |
+| memory warm / steady (median, second half) / peak | {memory} |
+| highest memory, first half / second half | {load['first_half_max']:.0f} / {load['second_half_max']:.0f} MB |
+| the OpenAI SDK client | {load['sdk']} |
+| exit code after SIGTERM | {load['exit']} |
+
+| check | result |
+|---|---|
+""" + "\n".join(f"| {name} | {'pass' if ok else '**FAIL**'} |" for name, ok in checks.items()) + "\n"
+    (REPO / "docs" / "overload.md").write_text(report)
+    print(report)
+    sys.exit(0 if all(checks.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()
