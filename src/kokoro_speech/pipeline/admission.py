@@ -139,9 +139,10 @@ class Admission:
 
     def _problem(self, jobs: list[_Job], new: _Job, now: float) -> str | None:
         """Why `new` cannot be admitted beside `jobs` at `now`, or None."""
-        # its first piece waits for the first pieces queued before it and for the one call running now
+        # its first piece waits for the first pieces queued before it and for the rest of the call running now
+        # (on average half a piece)
         waiting = sum(job.first for job in jobs if not job.started)
-        running = max((min(job.remaining, job.piece) for job in jobs if job.started), default=0.0)
+        running = max((min(job.remaining, job.piece) / 2 for job in jobs if job.started), default=0.0)
         first_audio = waiting + running + new.first
         if first_audio > self.first_audio_seconds:
             return f"its first audio could start only in about {first_audio:.0f} s"
