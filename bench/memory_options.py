@@ -173,7 +173,7 @@ def child(spec: dict) -> dict:
     for label, n, speed in spec["calls"]:
         if spec.get("concurrent", 1) > 1:  # the same call from k threads at once on this one session
             done: list = []
-            workers = [threading.Thread(target=lambda: done.append(call(n, speed)))
+            workers = [threading.Thread(target=lambda n=n, speed=speed, done=done: done.append(call(n, speed)))
                        for _ in range(spec["concurrent"])]
             for w in workers:
                 w.start()
@@ -292,7 +292,7 @@ def phase_timing(base: dict, results: dict, names: list[str]) -> None:
         if "error" in r:
             print(f"timing {name}: {r['error']}", flush=True)
             continue
-        ratios = [o / d for o, d in zip(r["option"], r["default"])]
+        ratios = [o / d for o, d in zip(r["option"], r["default"], strict=True)]
         print(f"timing {name:28s} default {statistics.median(r['default']):5.2f} s  option "
               f"{statistics.median(r['option']):5.2f} s  ratio (median of pairs) {statistics.median(ratios):.2f}",
               flush=True)
@@ -324,7 +324,7 @@ def write_page(results: dict) -> None:
         lines += ["## 1. Peak memory against tokens × speed (default options)", "",
                   "| tokens | speed | frames | audio s | load MB | peak MB | Δ peak MB | after MB | call s |",
                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for key, r in grid.items():
+        for r in grid.values():
             if "error" in r:
                 continue
             c = r["calls"][0]
@@ -391,14 +391,15 @@ def write_page(results: dict) -> None:
             if "error" in r:
                 lines.append(f"| {name} | error: {r['error'][:80]} | | |")
                 continue
-            ratios = [o / d for o, d in zip(r["option"], r["default"])]
+            ratios = [o / d for o, d in zip(r["option"], r["default"], strict=True)]
             lines.append(f"| {name} | {statistics.median(r['default']):.2f} | {statistics.median(r['option']):.2f} | "
                          f"{statistics.median(ratios):.2f}× |")
         lines.append("")
     concur = results.get("concur", {})
     if concur:
         lines += ["## 5. Concurrent calls on one single-threaded session (the server's narrow session)", "",
-                  "| case | frames each | load | peak | Δ peak | after | wall s |", "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| case | frames each | load | peak | Δ peak | after | wall s |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for key, r in concur.items():
             if "error" in r:
                 continue
