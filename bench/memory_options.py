@@ -301,7 +301,7 @@ def phase_timing(base: dict, results: dict, names: list[str]) -> None:
 # ---------------------------------------------------------------- the page
 def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
     """Least squares y = a + b x."""
-    xs, ys = zip(*points)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     b = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs)
     return my - b * mx, b
