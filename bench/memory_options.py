@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "docs" / "bench" / "memory-options.json"
 PAGE = REPO / "docs" / "bench" / "memory-options.md"
 VOICE = "af_heart"
-VOICES = Path(os.environ.get("KOKORO_VOICES", "/work/shared/kokoro-voices/v1_0"))
+VOICES = REPO / "src" / "kokoro_speech" / "data" / "voices"  # the embedded packs
 THREADS = 2
 FRAME = 600  # samples per frame: 24 kHz / 40
 TYPICAL = (200, 1.0)
@@ -116,7 +116,7 @@ def timing_child(spec: dict) -> dict:
 
     import numpy as np
 
-    from kokoro_speech.engine.weights import read_voice
+    from kokoro_speech.model.weights import read_voice
 
     libc = ctypes.CDLL("libc.so.6")
     voice = read_voice(VOICES / f"{VOICE}.pt")
@@ -144,7 +144,7 @@ def child(spec: dict) -> dict:
 
     import numpy as np
 
-    from kokoro_speech.engine.weights import read_voice
+    from kokoro_speech.model.weights import read_voice
 
     settings = spec["settings"]
     session, run_options = make_session(spec["model"], settings, spec.get("threads", THREADS))
@@ -198,7 +198,8 @@ def run_child(spec: dict, env_extra: dict) -> dict:
 
 
 def token_ids() -> list[int]:
-    from kokoro_speech.text.phonemize import Phonemizers, to_token_ids
+    from kokoro_speech.kokoro import to_token_ids
+    from kokoro_speech.text.phonemize import Phonemizers
 
     text = " ".join((REPO / "tests" / "long_text.txt").read_text().split("\n\n")[:3])
     ids = to_token_ids(Phonemizers().phonemize(text, "a"))
@@ -208,7 +209,7 @@ def token_ids() -> list[int]:
 
 def model_path() -> str:
     from kokoro_speech.config import Settings
-    from kokoro_speech.engine.weights import resolve_model
+    from kokoro_speech.model.weights import resolve_model
 
     return str(resolve_model(None, Settings(_env_file=None).cache_dir, offline=True))
 

@@ -63,8 +63,8 @@ class Settings(BaseSettings):
         "this many seconds (or 1.5 times its own synthesis time, for one too long to fit alone).",
     )
     max_piece_frames: int = Field(
-        470, ge=40, description="Most audio frames (25 ms) one model call may make: bounds the model's memory "
-        "(about 0.57 MB a frame); slow speeds get shorter pieces.",
+        500, ge=40, description="Most audio frames (25 ms) one model call may make: bounds the model's memory "
+        "(about 0.6 MB a frame); slow speeds get shorter pieces. With --share-cores two calls run at once: use 340.",
     )
     max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: none).")
     requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: none).")

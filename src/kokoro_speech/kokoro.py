@@ -10,7 +10,8 @@ from importlib.resources import files
 
 SAMPLE_RATE = 24_000
 SAMPLES_PER_FRAME = 600  # the decoder writes 600 samples (25 ms) per predicted duration frame
-FRAMES_PER_TOKEN = 2.35  # at speed 1, English prose (measured: 469 frames for 200 tokens); ÷ speed otherwise
+FRAMES_PER_TOKEN = 2.37  # at speed 1 on average (measured over 50-510 token pieces); ÷ speed otherwise
+MOST_FRAMES_PER_TOKEN = 2.7  # the highest ratio measured (short pieces): what bounds a piece's frames
 MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
 

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
 
-from kokoro_speech.kokoro import FRAMES_PER_TOKEN, MAX_TOKENS, vocabulary
+from kokoro_speech.kokoro import MAX_TOKENS, MOST_FRAMES_PER_TOKEN, vocabulary
 
 FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
-# The model's memory grows with the audio frames a call makes (~0.57 MB each), not with its tokens: pieces
-# are sized by frames, so a slow request gets fewer tokens per piece. 470 frames = 200 tokens at speed 1.
-MAX_PIECE_FRAMES = round(MAX_PIECE_TOKENS * FRAMES_PER_TOKEN)
+# The model's memory grows with the audio frames a call makes (~0.6 MB each), not with its tokens: pieces
+# are sized by frames, so a slow request gets fewer tokens per piece (docs/bench/memory-options.md).
+MAX_PIECE_FRAMES = 500  # ~185 tokens at speed 1, 46 at speed 0.25: about +300 MB for the call
 MIN_PIECE_TOKENS = 8  # a word or two: below this the cuts would fall inside words
 
 Boundary = Literal["sentence", "clause", "word"]
@@ -94,7 +94,7 @@ def cut(phonemes: str, budget: int) -> tuple[str, str, Boundary]:
 def budgets(speed: float, max_frames: int = MAX_PIECE_FRAMES) -> tuple[int, int]:
     """Token budgets (first piece, later pieces) whose audio at `speed` stays within `max_frames` frames; the
     first piece makes as much audio as at speed 1, so a slow request starts speaking as soon."""
-    frames_per_token = FRAMES_PER_TOKEN / speed
+    frames_per_token = MOST_FRAMES_PER_TOKEN / speed
     most = max(MIN_PIECE_TOKENS, min(MAX_PIECE_TOKENS, int(max_frames / frames_per_token)))
     first = max(MIN_PIECE_TOKENS, min(FIRST_PIECE_TOKENS, round(FIRST_PIECE_TOKENS * speed), most))
     return first, most
