@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     max_request_seconds: float = Field(
         60.0, gt=0, description="Refuse a request (429) when it, or one already admitted, could not finish within "
-        "this many seconds (or 1.5 times its own synthesis time, for one too long to fit alone).",
+        "this many seconds (one too long for that alone: within its own synthesis time and 10 s).",
     )
     max_piece_frames: int = Field(
         500, ge=40, description="Most audio frames (25 ms) one model call may make: bounds the model's memory "

@@ -124,8 +124,8 @@ class Admission:
             if len(self._tickets) >= self.max_requests:
                 self._refuse(f"the server is busy with {len(self._tickets)} requests", 1.0)
             own = frames * spf
-            # a request alone may take as long as it needs; shared, each keeps to its deadline
-            deadline = now + max(self.finish_seconds, 1.5 * own + self.first_audio_seconds)
+            # each must finish within the bound, or, one too long for it, about as soon as it could alone
+            deadline = now + max(self.finish_seconds, own + self.first_audio_seconds)
             ticket = Ticket(frames, first_frames, piece_frames or first_frames, deadline)
             jobs = [_Job(t.remaining_frames * spf, t.first_frames * spf, t.piece_frames * spf, t.started, t.deadline)
                     for t in self._tickets]
