@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -62,6 +66,42 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+class ServerProcess:
+    """`python -m kokoro_speech serve` in a process of its own on a free port, with no KOKORO_* settings from
+    this environment; entering waits for /health 200 (failing at once if the process exits), leaving kills
+    whatever still runs."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")} | (env or {})
+        self.command = [sys.executable, "-m", "kokoro_speech", "serve", "--port", str(self.port),
+                        "--log-level", "warning", *args]
+        self.cwd = cwd
+
+    def __enter__(self) -> ServerProcess:
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while True:
+            assert self.process.poll() is None, self.process.stderr.read()
+            assert time.monotonic() < deadline, "the server did not become healthy"
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 @pytest.fixture(scope="session")

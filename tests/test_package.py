@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import REPO, decode, free_port
+from conftest import REPO, ServerProcess, decode
 
 VOICE_COUNT = 54
 
@@ -43,32 +42,14 @@ def test_the_installed_wheel_serves_offline_with_no_flags(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(wheel)], check=True, timeout=300)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
-    env |= {"PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1"}
+    env = {"PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1"}
     where = subprocess.run([sys.executable, "-c", "import kokoro_speech; print(kokoro_speech.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+                           cwd=tmp_path, env=os.environ | env, capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(target)), where  # the wheel's copy, not the source tree
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "kokoro_speech", "serve", "--port", str(port)], cwd=tmp_path,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, server.stderr.read()
-            assert time.monotonic() < deadline, "the server did not become healthy"
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        voices = httpx.get(f"{url}/v1/audio/voices", timeout=10).json()["voices"]
+    with ServerProcess(env=env, cwd=tmp_path) as server:
+        voices = httpx.get(f"{server.url}/v1/audio/voices", timeout=10).json()["voices"]
         assert len(voices) == VOICE_COUNT
-        speech = httpx.post(f"{url}/v1/audio/speech", timeout=120, json={
+        speech = httpx.post(f"{server.url}/v1/audio/speech", timeout=120, json={
             "input": "Installed from the wheel.", "voice": "bm_george", "response_format": "wav"})
         assert speech.status_code == 200 and decode(speech.content, "wav").duration > 1.0
-        assert httpx.get(f"{url}/", timeout=10).status_code == 200  # the playground's static files
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        assert httpx.get(f"{server.url}/", timeout=10).status_code == 200  # the playground's static files

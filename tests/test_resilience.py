@@ -4,18 +4,15 @@ next to healthy ones, and a graceful SIGTERM that lets in-flight audio finish.""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from conftest import API_KEY, LiveServer, decode, free_port
+from conftest import API_KEY, LiveServer, ServerProcess, decode
 from kokoro_speech.api.app import create_app
 from kokoro_speech.api.middleware import SendTimeout
 
@@ -118,28 +115,13 @@ def test_an_error_in_one_request_leaves_the_others_alone(server, engine, monkeyp
 
 
 def test_sigterm_drains_in_flight_audio_then_exits_0():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
-    server = subprocess.Popen([sys.executable, "-m", "kokoro_speech", "serve", "--port", str(port),
-                               "--log-level", "warning"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.2)
+    with ServerProcess() as server:
         received = bytearray()
         first = threading.Event()
 
         def listen() -> None:
             body = {"input": STORY, "voice": "am_adam", "response_format": "pcm"}
-            with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=120) as response:
+            with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=120) as response:
                 for chunk in response.iter_bytes():
                     received.extend(chunk)
                     first.set()
@@ -147,17 +129,14 @@ def test_sigterm_drains_in_flight_audio_then_exits_0():
         client = threading.Thread(target=listen)
         client.start()
         assert first.wait(60)
-        server.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         with pytest.raises(httpx.ConnectError):  # no longer accepting
-            httpx.get(f"{url}/health", timeout=2)
+            httpx.get(f"{server.url}/health", timeout=2)
         client.join(120)
-        assert server.wait(60) == 0
+        assert server.process.wait(60) == 0
         audio = decode(bytes(received), "pcm")
         assert audio.duration > 8, "the in-flight response was finished, not cut"
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_a_request_past_its_synthesis_time_limit_is_cut_off(server, engine):

@@ -240,7 +240,8 @@ class Engine:
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
         voice = self.resolve_voice(voice_spec, language)
-        words = text if input_is_phonemes else self.words(text, voice, lexicon)
+        # normalizing 4 kB takes milliseconds: off the event loop
+        words = text if input_is_phonemes else await asyncio.to_thread(self.words, text, voice, lexicon)
         frames, first_frames = self.estimate_frames(words, voice.language, speed, phonemes=input_is_phonemes)
         ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
