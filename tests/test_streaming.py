@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -63,6 +64,10 @@ def test_full_server_answers_429_with_retry_after(server, engine):
         assert refused.status_code == 429
         assert int(refused.headers["retry-after"]) >= 1
         assert refused.json()["error"]["type"] == "rate_limit_error"
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+        refusals = re.search(r"^kokoro_refused_total (\S+)", metrics, re.M)
+        assert refusals and float(refusals.group(1)) >= 1, metrics
+        assert re.search(r"^kokoro_backlog_seconds [1-9]", metrics, re.M), "the long request's work is counted"
     finally:
         engine.scheduler.max_requests = limit
     wait_idle(engine)

@@ -34,12 +34,19 @@ class EngineCollector:
         queued = GaugeMetricFamily("kokoro_queue_depth", "Model calls waiting for a worker")
         limit = GaugeMetricFamily("kokoro_max_requests", "Synthesis requests admitted at once before 429")
         audio = CounterMetricFamily("kokoro_audio_seconds", "Seconds of audio synthesized")
+        backlog = GaugeMetricFamily("kokoro_backlog_seconds", "Machine-seconds of admitted work not yet done")
+        refused = CounterMetricFamily("kokoro_refused", "Speech requests refused with 429 by admission")
+        speed = GaugeMetricFamily("kokoro_seconds_per_frame", "Machine-seconds one 25 ms frame costs (learned)")
         if engine is not None:
+            admission = engine.scheduler.admission
             active.add_metric([], engine.scheduler.active_requests)
             queued.add_metric([], engine.scheduler.queued_calls)
             limit.add_metric([], engine.scheduler.max_requests)
             audio.add_metric([], engine.scheduler.samples_done / SAMPLE_RATE)
-        yield from (active, queued, limit, audio)
+            backlog.add_metric([], admission.backlog_seconds())
+            refused.add_metric([], admission.refused)
+            speed.add_metric([], admission.seconds_per_frame)
+        yield from (active, queued, limit, audio, backlog, refused, speed)
 
 
 class Metrics:

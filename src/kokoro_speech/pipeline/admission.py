@@ -3,7 +3,8 @@ itself included, can still finish in time; otherwise it is refused at once with 
 
 Work is counted in seconds of the whole machine ("machine-seconds"), learned from the model calls as they
 run. Model calls take turns piece by piece (pipeline/scheduler.py), so the machine is shared like a
-processor-sharing queue: with remaining works r₁ ≤ … ≤ rₙ, the k-th finishes after Σⱼ₍ⱼ₍ₖ₎ rⱼ + (n−k+1)·rₖ.
+processor-sharing queue: with remaining works r₁ ≤ … ≤ rₙ, the k-th finishes after r₁ + … + rₖ₋₁ + (n−k+1)·rₖ.
+A request that finds the server idle is always admitted: there is nothing it could wait for.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ class Admission:
 
     def _problem(self, jobs: list[_Job], new: _Job, now: float) -> str | None:
         """Why `new` cannot be admitted beside `jobs` at `now`, or None."""
+        if not jobs:
+            return None
         # its first piece waits for the first pieces queued before it and for the rest of the call running now
         # (on average half a piece)
         waiting = sum(job.first for job in jobs if not job.started)
@@ -146,8 +149,6 @@ class Admission:
         first_audio = waiting + running + new.first
         if first_audio > self.first_audio_seconds:
             return f"its first audio could start only in about {first_audio:.0f} s"
-        if not jobs:
-            return None
         before = finish_times([job.remaining for job in jobs])
         after = finish_times([job.remaining for job in [*jobs, new]])
         if now + after[-1] > new.deadline:
