@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kokoro_speech.errors import Overloaded
-from kokoro_speech.pipeline.admission import Admission, finish_times
+from kokoro_speech.pipeline.admission import OVERHEAD, Admission, finish_times
 
-SPF = 0.01  # machine-seconds per frame, fixed for these tests
+SPF = 0.01  # machine-seconds per frame (overhead included), fixed for these tests
 SECOND = 1 / SPF  # frames of work per machine-second
 
 
@@ -22,7 +22,7 @@ class Clock:
 def admission(**kwargs) -> tuple[Admission, Clock]:
     clock = Clock()
     gate = Admission(max_requests=kwargs.pop("max_requests", 32), clock=clock, **kwargs)
-    gate.seconds_per_frame = SPF
+    gate.seconds_per_frame = SPF / OVERHEAD
     return gate, clock
 
 
@@ -107,3 +107,6 @@ def test_the_machine_speed_is_learned_from_model_calls():
     assert gate.seconds_per_frame == pytest.approx(0.03, rel=0.01)
     gate.observe(frames=0, machine_seconds=1.0)  # an empty call teaches nothing
     assert gate.seconds_per_frame == pytest.approx(0.03, rel=0.01)
+    ticket = gate.admit(100, 10)
+    assert gate.backlog_seconds() == pytest.approx(100 * 0.03 * OVERHEAD, rel=0.01)
+    ticket.release()

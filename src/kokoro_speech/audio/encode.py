@@ -39,7 +39,7 @@ FORMATS: dict[str, AudioFormat] = {
 }
 
 
-SPOOL_BYTES = 4 << 20  # whole-file formats are kept in memory up to this size, then on disk
+SPOOL_BYTES = 1 << 20  # whole-file formats are kept in memory up to this size (~20 s of wav), then on disk
 READ_BYTES = 1 << 20  # and sent in chunks of this size
 
 

@@ -20,6 +20,9 @@ from kokoro_speech.errors import Overloaded
 # Priors, replaced by what the model calls measure (exponential moving averages)
 SECONDS_PER_FRAME = 0.010  # machine-seconds per 25 ms frame: the int8 model on 2 cores runs ~2.8x real time
 _SMOOTHING = 0.2
+# The model calls are most of a request's work, not all of it: reading text, trimming and encoding take
+# the rest, on the same cores (measured: a slow request end to end costs ~1.15x its model calls)
+OVERHEAD = 1.2
 LATE_TOLERANCE = 1.0  # seconds a new request may add to one already running late
 MAX_RETRY_AFTER = 60
 
@@ -107,7 +110,7 @@ class Admission:
     def backlog_seconds(self) -> float:
         """Machine-seconds of work admitted and not yet done."""
         with self._lock:
-            return sum(t.remaining_frames for t in self._tickets) * self.seconds_per_frame
+            return sum(t.remaining_frames for t in self._tickets) * self.seconds_per_frame * OVERHEAD
 
     def observe(self, frames: float, machine_seconds: float) -> None:
         """A model call made `frames` in `machine_seconds` (wall time × the share of the cores it had)."""
@@ -119,7 +122,7 @@ class Admission:
         """A ticket for a request expected to make `frames` audio frames, `first_frames` of them in its first
         piece and at most `piece_frames` in any; raises Overloaded (429, Retry-After) when it cannot be
         served in time."""
-        spf = self.seconds_per_frame
+        spf = self.seconds_per_frame * OVERHEAD
         with self._lock:
             now = self.clock()
             if len(self._tickets) >= self.max_requests:
