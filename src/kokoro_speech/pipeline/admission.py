@@ -20,9 +20,9 @@ from kokoro_speech.errors import Overloaded
 # Priors, replaced by what the model calls measure (exponential moving averages)
 SECONDS_PER_FRAME = 0.010  # machine-seconds per 25 ms frame: the int8 model on 2 cores runs ~2.8x real time
 _SMOOTHING = 0.2
-# The model calls are most of a request's work, not all of it: reading text, trimming and encoding take
-# the rest, on the same cores (measured: a slow request end to end costs ~1.15x its model calls)
-OVERHEAD = 1.2
+# The model calls are most of a request's work, not all of it: reading text, trimming, encoding and HTTP take
+# the rest, on the same cores (measured under overload: ~1.3x the model calls' own cost; docs/overload.md)
+OVERHEAD = 1.3
 LATE_TOLERANCE = 1.0  # seconds a new request may add to one already running late
 MAX_RETRY_AFTER = 60
 
@@ -71,6 +71,10 @@ class Ticket:
     def progress(self, frames: float) -> None:
         self.frames_done += frames
         self.started = True
+
+    def revise(self, frames: float) -> None:
+        """A better estimate of the frames in all, once the text has been read (numbers written out, say)."""
+        self.frames = max(frames, self.frames_done)
 
     def release(self) -> None:
         leave, self._leave = self._leave, None

@@ -240,12 +240,15 @@ class Engine:
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
         voice = self.resolve_voice(voice_spec, language)
-        # normalizing 4 kB takes milliseconds: off the event loop
-        words = text if input_is_phonemes else await asyncio.to_thread(self.words, text, voice, lexicon)
-        frames, first_frames = self.estimate_frames(words, voice.language, speed, phonemes=input_is_phonemes)
+        # admitted or refused on the raw text's length first, so that a refusal takes no time at all
+        frames, first_frames = self.estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes)
         ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
+            words = None
+            if not input_is_phonemes:  # normalizing 4 kB takes milliseconds: off the event loop
+                words = await asyncio.to_thread(self.words, text, voice, lexicon)
+                ticket.revise(self.estimate_frames(words, voice.language, speed, phonemes=False)[0])
             pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed, words=words)
             first = await asyncio.to_thread(next, pieces, None)
             if first is None:
