@@ -42,10 +42,12 @@ async def encoded(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes
     encoder = Encoder(fmt)
     try:
         async for samples in synthesis:
-            data = encoder.encode(samples)
+            # FFmpeg's encoders take milliseconds a chunk: off the event loop, which must stay free to answer
+            # (and to refuse) other requests at once
+            data = await asyncio.to_thread(encoder.encode, samples)
             if data:
                 yield data
-        for tail in encoder.finish():
+        for tail in await asyncio.to_thread(list, encoder.finish()):
             if tail:
                 yield tail
     finally:

@@ -23,6 +23,9 @@ _SMOOTHING = 0.2
 # The model calls are most of a request's work, not all of it: reading text, trimming, encoding and HTTP take
 # the rest, on the same cores (measured under overload: ~1.3x the model calls' own cost; docs/overload.md)
 OVERHEAD = 1.3
+# Deadlines are planned with headroom for the estimates' error (a text's tokens, a piece's frames, the
+# order in which first pieces jump the queue): a request must fit in the bound divided by this
+PLANNING_MARGIN = 1.15
 LATE_TOLERANCE = 1.0  # seconds a new request may add to one already running late
 MAX_RETRY_AFTER = 60
 
@@ -133,7 +136,7 @@ class Admission:
                 self._refuse(f"the server is busy with {len(self._tickets)} requests", 1.0)
             own = frames * spf
             # each must finish within the bound, or, one too long for it, about as soon as it could alone
-            deadline = now + max(self.finish_seconds, own + self.first_audio_seconds)
+            deadline = now + max(self.finish_seconds, PLANNING_MARGIN * own + self.first_audio_seconds)
             ticket = Ticket(frames, first_frames, piece_frames or first_frames, deadline)
             jobs = [_Job(t.remaining_frames * spf, t.first_frames * spf, t.piece_frames * spf, t.started, t.deadline)
                     for t in self._tickets]
@@ -156,8 +159,8 @@ class Admission:
         first_audio = waiting + running + new.first
         if first_audio > self.first_audio_seconds:
             return f"its first audio could start only in about {first_audio:.0f} s"
-        before = finish_times([job.remaining for job in jobs])
-        after = finish_times([job.remaining for job in [*jobs, new]])
+        before = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in jobs])]
+        after = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in [*jobs, new]])]
         if now + after[-1] > new.deadline:
             return f"it could not finish within {new.deadline - now:.0f} s beside {len(jobs)} other requests"
         for job, was, will in zip(jobs, before, after, strict=False):
