@@ -90,10 +90,12 @@ class Outcome:
     speed: float = 1.0
     fmt: str = ""
     retry_after: int = 0
+    at: float = 0.0  # when it was sent, in seconds since the load began
 
 
 def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: threading.Lock) -> None:
     rng = random.Random(seed)
+    began = time.monotonic()
     with httpx.Client(timeout=120) as http:
         while time.monotonic() < deadline:
             fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
@@ -106,7 +108,8 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
                     if response.status_code == 429:
                         response.read()
                         wait = int(response.headers.get("retry-after", "1"))
-                        outcome = Outcome("429", time.monotonic() - started, speed=speed, fmt=fmt, retry_after=wait)
+                        outcome = Outcome("429", time.monotonic() - started, speed=speed, fmt=fmt, retry_after=wait,
+                                          at=started - began)
                         with lock:
                             outcomes.append(outcome)
                         time.sleep(min(wait, 5))
@@ -122,6 +125,7 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
                         outcome = Outcome("200", time.monotonic() - started, audio_seconds(data, fmt), speed, fmt)
             except Exception as exc:  # a read timeout or a broken stream
                 outcome = Outcome(type(exc).__name__, time.monotonic() - started, speed=speed, fmt=fmt)
+            outcome.at = started - began
             with lock:
                 outcomes.append(outcome)
 
@@ -252,8 +256,8 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     memory = f"{load['warm']:.0f} / {load['steady']:.0f} / {load['peak']:.0f} MB"
     audio = sum(o.audio for o in served)  # the machine was busy throughout: its whole time went into this
     frame_cost = f"{load.get('seconds_per_frame', 0) * 1000:.1f} / {seconds / max(1.0, audio * 40) * 1000:.1f} ms"
-    over_60_detail = "".join(f"; {o.fmt} at speed {o.speed:g}: {o.audio:.0f} s of audio in {o.seconds:.0f} s"
-                             for o in over_60[:8])
+    over_60_detail = "".join(f"; {o.fmt} at speed {o.speed:g}, sent at {o.at:.0f} s: {o.audio:.0f} s of audio in "
+                             f"{o.seconds:.0f} s" for o in over_60[:8])
     rows = "\n".join(f"| {label} | {r['audio']:.0f} s | {r['seconds']:.0f} s | {r['idle']:.0f} | {r['peak']:.0f} | "
                      f"{r['spread']:.0f} |" for label, r in singles.items())
     ratio = singles["461 chars, speed 0.25, old sizing"]["peak"] / singles["461 chars, speed 0.25"]["peak"]

@@ -67,17 +67,17 @@ def test_first_audio_that_could_not_start_in_time_is_refused_with_the_wait_as_re
 
 def test_retry_after_is_honest_once_that_much_work_is_done():
     gate, clock = admission(finish_seconds=60)
-    running = [gate.admit(25 * SECOND, first_frames=SECOND) for _ in range(2)]
+    running = [gate.admit(20 * SECOND, first_frames=SECOND) for _ in range(2)]
     for ticket in running:
         ticket.progress(SECOND)
     with pytest.raises(Overloaded) as refused:
-        gate.admit(30 * SECOND, first_frames=SECOND)
+        gate.admit(25 * SECOND, first_frames=SECOND)
     wait = refused.value.retry_after
     # the machine works through `wait` seconds, shared by the two running requests
     clock.now += wait
     for ticket in running:
         ticket.progress(wait * SECOND / 2)
-    gate.admit(30 * SECOND, first_frames=SECOND)
+    gate.admit(25 * SECOND, first_frames=SECOND)
 
 
 def test_requests_already_late_do_not_block_everyone_forever_but_are_not_made_later_by_much():
