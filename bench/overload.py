@@ -200,11 +200,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs of each single-request case (median)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from docs/overload.json")
     parser.add_argument("--mixed-only", action="store_true", help="measure the mixed overload again, keep the rest")
+    parser.add_argument("--burst-only", action="store_true", help="measure the burst again, keep the rest")
     args = parser.parse_args()
-    if args.report_only or args.mixed_only:
+    if args.report_only or args.mixed_only or args.burst_only:
         raw = json.loads(RAW.read_text())
         if args.mixed_only:
             raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds}
+        if args.burst_only:
+            raw["sdk"] = burst(8)
             RAW.write_text(json.dumps(raw, indent=1))
         report(**raw)
         return
@@ -266,6 +269,9 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
 Written by `bench/overload.py` on {machine}. Every configuration runs in a fresh server process on loopback
 with default settings unless named; resident memory is sampled every 0.2 s and the peak is the kernel's
 VmHWM. Figures vary from run to run by the spread shown (memory) and by the machine's other load (times).
+Sections may come from separate runs (`--mixed-only`, `--burst-only` keep the others' figures from
+docs/overload.json); the single requests were last measured before admission's planning margins were
+tuned, which touch neither piece sizes nor memory.
 
 ## One slow request
 
