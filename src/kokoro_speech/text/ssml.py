@@ -183,7 +183,7 @@ def say_as(text: str, interpret_as: str, fmt: str) -> str:
         match = _DATE.fullmatch(plain)
         order = fmt.lower()
         if match and order in ("mdy", "dmy", "ymd", "ydm"):
-            fields = dict(zip(order, match.groups()))
+            fields = dict(zip(order, match.groups(), strict=True))
             year = fields["y"] if len(fields["y"]) > 2 else f"20{fields['y']:0>2}"
             return f" {int(year):04d}-{int(fields['m']):02d}-{int(fields['d']):02d} "  # ISO: read unambiguously
         return plain
