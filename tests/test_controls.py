@@ -244,3 +244,19 @@ def test_other_sample_rates_are_a_400(server):
         response = speak(server, sample_rate=rate)
         assert response.status_code == 400
         assert response.json()["error"]["param"] == "sample_rate"
+
+
+@pytest.mark.parametrize(("interpret_as", "fmt", "text", "words"), [
+    ("date", "mdy", "3/14/2024", "March fourteenth, twenty twenty-four"),
+    ("date", "dmy", "14.3.24", "March fourteenth, twenty twenty-four"),
+    ("date", "ymd", "2024-03-14", "March fourteenth, twenty twenty-four"),
+    ("date", "mdy", "13/45/2024", None),  # no such date: read as written, not invented
+    ("cardinal", "", "1,234", "one thousand two hundred thirty-four"),
+    ("ordinal", "", "22nd", "twenty-second"),
+    ("digits", "", "2024", "two zero two four"),
+    ("telephone", "", "(555) 010-2030", "five five five, oh one oh, two oh three oh"),
+])
+def test_say_as_readings(engine, interpret_as, fmt, text, words):
+    ssml = f'<speak><say-as interpret-as="{interpret_as}" format="{fmt}">{text}</say-as></speak>'
+    normalized, *_ = engine.phonemize(ssml, "af_heart")
+    assert normalized == (words if words is not None else engine.words(text, engine.resolve_voice("af_heart")))

@@ -144,8 +144,10 @@ def to_misaki(ph: str, alphabet: str) -> str:
         for ipa, misaki in _IPA_TO_MISAKI:
             ph = ph.replace(ipa, misaki)
         ph = ph.replace(":", "ː")
+    if not ph.strip():
+        raise InvalidSSML("<phoneme ph=\"\">: the pronunciation is empty")
     unknown = sorted({c for c in ph if c not in vocabulary() and not c.isspace()})
-    if unknown or not ph or _MARKUP_UNSAFE.search(ph):
+    if unknown or _MARKUP_UNSAFE.search(ph):
         raise InvalidSSML(f"<phoneme ph=\"{ph}\">: {', '.join(unknown) or 'these'} are not Kokoro phoneme symbols; "
                           "write IPA (alphabet=\"ipa\") or Kokoro's own notation (alphabet=\"x-misaki\")")
     return " ".join(ph.split())
@@ -183,9 +185,10 @@ def say_as(text: str, interpret_as: str, fmt: str) -> str:
         match = _DATE.fullmatch(plain)
         order = fmt.lower()
         if match and order in ("mdy", "dmy", "ymd", "ydm"):
-            fields = dict(zip(order, match.groups(), strict=True))
-            year = fields["y"] if len(fields["y"]) > 2 else f"20{fields['y']:0>2}"
-            return f" {int(year):04d}-{int(fields['m']):02d}-{int(fields['d']):02d} "  # ISO: read unambiguously
+            fields = {k: int(v) for k, v in zip(order, match.groups(), strict=True)}
+            year = fields["y"] if len(match.group(order.index("y") + 1)) > 2 else 2000 + fields["y"]
+            if 1 <= fields["m"] <= 12 and 1 <= fields["d"] <= 31:
+                return f" {year:04d}-{fields['m']:02d}-{fields['d']:02d} "  # ISO: read unambiguously
         return plain
     return plain  # time, and anything else: the normalizer reads it as text
 
