@@ -158,8 +158,10 @@ def _spelled(text: str) -> str:
     for ch in text:
         if ch.lower() in _LETTERS:
             out.append(_marked(ch, _LETTERS[ch.lower()]))
-        elif ch.isdigit():
+        elif ch in "0123456789":
             out.append(f" {DIGITS[int(ch)]} ")
+        elif ch.isalnum():  # a letter beyond a-z (é, ß, я): said as the G2P says it alone
+            out.append(f" {ch} ")
     return "".join(out)
 
 
@@ -170,16 +172,19 @@ def say_as(text: str, interpret_as: str, fmt: str) -> str:
     if interpret_as in ("characters", "spell-out", "verbatim", "letters"):
         return _spelled(plain)
     if interpret_as in ("digits", "number_digit"):
-        return " ".join(DIGITS[int(c)] for c in plain if c.isdigit()) or plain
+        return " ".join(DIGITS[int(c)] for c in plain if c in "0123456789") or plain
     if interpret_as in ("cardinal", "number"):
-        if re.fullmatch(r"-?\d+(?:\.\d+)?", digits_only):
-            return number(digits_only) if "." in digits_only else cardinal(digits_only)
+        if re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", digits_only):
+            if "." in digits_only:
+                return number(digits_only)
+            # leading zeros say nothing in a cardinal ("007" is seven); very long numbers are read digit by digit
+            return cardinal(str(int(digits_only)) if len(digits_only) <= 18 else digits_only)
         return plain
     if interpret_as == "ordinal":
-        match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?\.?", digits_only, re.IGNORECASE)
+        match = re.fullmatch(r"([0-9]+)(?:st|nd|rd|th)?\.?", digits_only, re.IGNORECASE)
         return ordinal(int(match.group(1))) if match and len(match.group(1)) <= 15 else plain
     if interpret_as == "telephone":
-        groups = re.findall(r"\d+", plain)
+        groups = re.findall(r"[0-9]+", plain)
         return ", ".join(" ".join("oh" if c == "0" else DIGITS[int(c)] for c in g) for g in groups) or plain
     if interpret_as == "date":
         match = _DATE.fullmatch(plain)
