@@ -33,9 +33,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    """Default settings, offline: the bundled model and the embedded voices."""
-    return Settings(offline=True, _env_file=None)
+def settings(tmp_path_factory) -> Settings:
+    """Default settings, offline: the bundled model and the embedded voices; saved voices in a temporary folder
+    (never the user's cache)."""
+    return Settings(offline=True, _env_file=None, saved_voices_dir=tmp_path_factory.mktemp("saved-voices"))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from conftest import decode
 from kokoro_speech.model.weights import embedded_voices_dir
@@ -15,6 +16,8 @@ CLI = [sys.executable, "-m", "kokoro_speech"]
 
 def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")} | (env or {})
+    # never the user's own saved voices: they would change what `voices` lists
+    environment.setdefault("KOKORO_SAVED_VOICES_DIR", os.path.join(tempfile.mkdtemp(), "saved-voices"))
     return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=300, env=environment)
 
 
@@ -62,3 +65,22 @@ def test_say_writes_audio_from_an_argument_and_from_stdin(tmp_path):
 def test_say_reports_bad_voice_clearly(tmp_path):
     result = run("say", "Hi.", "-o", str(tmp_path / "x.mp3"), "--voice", "zz_nobody")
     assert result.returncode == 2 and "zz_nobody" in result.stderr
+
+
+def test_say_reads_ssml_at_a_sample_rate_and_volume_with_a_saved_voice(tmp_path):
+    saved = {"KOKORO_SAVED_VOICES_DIR": str(tmp_path / "saved")}
+    result = run("voices", "--save", "cli_voice", "--blend", "bf_emma(1)+bf_alice(1)", env=saved)
+    assert result.returncode == 0 and "saved voice 'cli_voice'" in result.stdout, result.stderr
+    listed = run("voices", env=saved).stdout
+    assert "cli_voice" in listed and "saved: bf_emma(1)+bf_alice(1)" in listed
+    out = tmp_path / "hi.wav"
+    result = run("say", '<speak>Hi <break time="1s"/> there.</speak>', "-o", str(out), "--voice", "cli_voice",
+                 "--sample-rate", "16000", "--volume", "0.5", "-q", env=saved)
+    assert result.returncode == 0, result.stderr
+    audio = decode(out.read_bytes(), "wav")
+    assert audio.sample_rate == 16000 and 1.5 < audio.duration < 3.5
+    assert int((abs(audio.samples) < 1 / 32768).sum()) > 16000 * 0.95  # the second of silence, at 16 kHz
+    refused = run("say", "Hi.", "-o", str(out), "--sample-rate", "11025")
+    assert refused.returncode == 2 and "--sample-rate" in refused.stderr
+    assert run("voices", "--delete", "cli_voice", env=saved).returncode == 0
+    assert "cli_voice" not in run("voices", env=saved).stdout

@@ -1,5 +1,6 @@
 """The memory bound on the real model: a slow request's pieces are sized by the audio they make, so one request
-at speed 0.25 keeps a fresh server under 1,000 MB (bench/overload.py measures it under load too)."""
+at speed 0.25 (or an SSML span slowed to it, resampled to 48 kHz) keeps a fresh server under 1,000 MB
+(bench/overload.py measures it under load too)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,26 @@ def peak_mb(pid: int) -> float:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
 
 
+SLOW_SSML = (f'<speak><prosody rate="x-slow">{PARAGRAPH}</prosody><break time="10s"/>'
+             f'<prosody rate="50%">{PARAGRAPH[:300]}</prosody></speak>')
+BODIES = {
+    "speed": {"input": PARAGRAPH, "speed": 0.25},
+    # x-slow (0.5) at speed 0.5: the same slowest pieces, chosen by a span; louder, and at twice the rate
+    "ssml": {"input": SLOW_SSML, "speed": 0.5, "volume_multiplier": 4.0, "sample_rate": 48_000},
+}
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
-def test_one_slow_request_keeps_a_fresh_server_under_the_bound():
+@pytest.mark.parametrize("kind", list(BODIES))
+def test_one_slow_request_keeps_a_fresh_server_under_the_bound(kind):
     with ServerProcess() as server:
-        body = {"input": PARAGRAPH, "voice": "af_heart", "response_format": "pcm", "speed": 0.25}
+        body = {"voice": "af_heart", "response_format": "pcm", **BODIES[kind]}
+        per_sample = 24_000 / body.get("sample_rate", 24_000)  # counted in 24 kHz samples
         samples = 0
         with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=300) as response:
             assert response.status_code == 200
             for chunk in response.iter_bytes():
-                samples += len(chunk) // 2
+                samples += len(chunk) // 2 * per_sample
                 # the piece budgets double up to their cap within the first few pieces: the peak is reached
                 if samples > 6 * MAX_PIECE_FRAMES * SAMPLES_PER_FRAME:
                     break

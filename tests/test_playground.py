@@ -126,3 +126,42 @@ def test_download_saves_the_chosen_format(keyed_server, page, tmp_path):
     download.save_as(saved)
     data = saved.read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 44 + 2 * 2400
+
+
+def test_controls_reach_the_request_and_the_stream_plays_at_the_chosen_rate(keyed_server, page):
+    open_with_key(page, keyed_server)
+    page.click("#example-pause")
+    assert "[pause:1.5s]" in page.input_value("#input")
+    page.click("#example-ssml")
+    assert page.input_value("#input").startswith("<speak>")
+    page.fill("#input", "One. [pause:1s] Two.")
+    page.fill("#volume", "0.5")
+    page.dispatch_event("#volume", "input")
+    expect(page.locator("#volume-value")).to_have_text("0.5×")
+    page.select_option("#sample-rate", "16000")
+    with page.expect_request("**/v1/audio/speech") as sent:
+        page.click("#play")
+    body = sent.value.post_data_json
+    assert (body["volume_multiplier"], body["sample_rate"], body["response_format"]) == (0.5, 16000, "pcm")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "done", timeout=90_000)
+    expect(page.locator("#error")).to_be_hidden()
+    assert status.get_attribute("data-sample-rate") == "16000"
+    seconds = int(status.get_attribute("data-samples")) / 16000
+    assert 1.5 < seconds < 4.0, seconds  # two words and a second of silence, counted at 16 kHz
+
+
+def test_save_this_blend_adds_a_voice_and_selects_it(keyed_server, page):
+    open_with_key(page, keyed_server)
+    page.fill("#blend", "af_heart(2)+bm_george(1)")
+    page.fill("#voice-name", "playground_blend")
+    page.click("#save-voice")
+    expect(page.locator("#notice")).to_contain_text("Saved “playground_blend”")
+    saved = page.locator('#voice optgroup[label="Your saved voices"] option[value=playground_blend]')
+    expect(saved).to_have_count(1)
+    assert page.locator("#voice").input_value() == "playground_blend"
+    assert page.input_value("#blend") == ""
+    page.click("#save-voice")  # the same name again: the API's 409 is shown
+    expect(page.locator("#error")).to_contain_text("exists")
+    page.evaluate("""key => fetch('/v1/audio/voices/playground_blend',
+                     {method: 'DELETE', headers: {Authorization: `Bearer ${key}`}})""", API_KEY)

@@ -70,6 +70,8 @@ def serve(settings: Settings) -> None:
 
 def say(settings: Settings, args: argparse.Namespace) -> None:
     from kokoro_speech.audio.encode import FORMATS, Encoder
+    from kokoro_speech.audio.resample import SAMPLE_RATES
+    from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
     from kokoro_speech.pipeline.engine import Engine
 
     if args.file is not None:
@@ -83,13 +85,17 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
     if format_name not in FORMATS:
         _fail(f"unknown output format '{format_name}': use --format with one of {', '.join(FORMATS)}")
     fmt = FORMATS[format_name]
+    if args.sample_rate is not None and args.sample_rate not in SAMPLE_RATES:
+        _fail(f"--sample-rate {args.sample_rate} is not offered: use one of {', '.join(map(str, SAMPLE_RATES))}")
+    if not MIN_VOLUME <= args.volume <= MAX_VOLUME:
+        _fail(f"--volume must be between {MIN_VOLUME:g} and {MAX_VOLUME:g}")
     engine = Engine.load(settings)
 
     async def run() -> None:
         from tqdm import tqdm
 
         synthesis = await engine.open(text, args.voice, args.speed)
-        encoder = Encoder(fmt)
+        encoder = Encoder(fmt, sample_rate=args.sample_rate, volume=args.volume)
         stats = synthesis.stats
         with out.open("wb") as f, tqdm(total=stats.input_characters, unit="char", disable=args.quiet) as progress:
             async for samples in synthesis:
@@ -108,12 +114,27 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
         engine.close()
 
 
-def voices(settings: Settings) -> None:
+def voices(settings: Settings, args: argparse.Namespace) -> None:
     from kokoro_speech.model.voices import load_voices
 
-    for voice in load_voices(settings).describe():
+    registry = load_voices(settings)
+    try:
+        if args.save is not None:
+            if args.blend is None:
+                _fail("--save NAME needs --blend VOICE, e.g. --blend 'af_heart(2)+bm_george(1)'")
+            info = registry.save(args.save, args.blend)
+            print(f"saved voice '{info['name']}' ({info['voice']}) in {settings.saved_voices_folder()}")
+            return
+        if args.delete is not None:
+            registry.delete(args.delete)
+            print(f"deleted voice '{args.delete}'")
+            return
+    except ApiError as exc:
+        _fail(exc.message)
+    for voice in registry.describe():
         aliases = ", ".join(voice["openai_aliases"])
-        print(f"{voice['id']:<16} {voice['language_name']:<22} {voice['gender']:<7} {aliases}")
+        extra = f"saved: {voice['blend']}" if voice["saved"] else aliases
+        print(f"{voice['id']:<16} {voice['language_name']:<22} {voice['gender']:<7} {extra}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,9 +148,16 @@ def main(argv: list[str] | None = None) -> None:
     say_parser.add_argument("-o", "--output", default="speech.mp3", help="output file (default: speech.mp3)")
     say_parser.add_argument("--voice", default="af_heart", help="voice id, OpenAI name or blend")
     say_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
-    say_parser.add_argument("--format", help="mp3, wav, aac, opus, flac or pcm (default: from the file name)")
+    say_parser.add_argument("--format", help="mp3, wav, aac, opus, flac, pcm, ulaw or alaw (default: from the file "
+                            "name)")
+    say_parser.add_argument("--volume", type=float, default=1.0, help="volume multiplier, 0.1 to 4.0 (soft-limited)")
+    say_parser.add_argument("--sample-rate", type=int, help="8000, 16000, 22050, 24000 (default), 32000, 44100 or "
+                            "48000")
     say_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    voices_parser = commands.add_parser("voices", help="list the voices")
+    voices_parser = commands.add_parser("voices", help="list the voices, or save or delete one of your own")
+    voices_parser.add_argument("--save", metavar="NAME", help="save --blend under this name (a voice id from then on)")
+    voices_parser.add_argument("--blend", metavar="VOICE", help="the voice or blend to save: af_heart(2)+bm_george(1)")
+    voices_parser.add_argument("--delete", metavar="NAME", help="delete a saved voice")
     for sub in (serve_parser, say_parser, voices_parser):
         _add_settings_flags(sub)
     args = parser.parse_args(argv)
@@ -141,6 +169,6 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "say":
             say(settings, args)
         else:
-            voices(settings)
+            voices(settings, args)
     except SetupError as exc:
         _fail(str(exc))

@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     download_voices: bool = Field(
         False, description="Also download the newest official voice packs from Hugging Face (needs internet)."
     )
+    voices_rescan_seconds: float = Field(
+        2.0, ge=0, description="How often --voices-dir and the saved voices are re-read for packs added, changed or "
+        "removed (at most once in this many seconds, when a voice is looked up); a corrupt file is logged and skipped.",
+    )
+    saved_voices_dir: Path | None = Field(
+        None, description="Where voices saved with POST /v1/audio/voices are kept, one voice pack each. Default: "
+        "saved-voices in the cache dir.",
+    )
+    max_saved_voices: int = Field(
+        100, ge=0, description="Most saved voices (each holds 0.5 MB in memory); 0 turns saving off.",
+    )
+    max_pause_seconds: float = Field(
+        10.0, gt=0, le=300, description="Longest single pause ([pause:2s], SSML <break>) a request may ask for (400 "
+        "beyond).",
+    )
     lexicon: Path | None = Field(
         None, description="JSON file of custom pronunciations: words to phonemes in Kokoro/misaki notation."
     )
@@ -81,6 +96,9 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (off when empty).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field("text", description="Log lines as plain text or JSON objects.")
+
+    def saved_voices_folder(self) -> Path:
+        return self.saved_voices_dir if self.saved_voices_dir is not None else self.cache_dir / "saved-voices"
 
     def keys(self) -> list[str]:
         """All configured API keys, from KOKORO_API_KEYS and the key file."""

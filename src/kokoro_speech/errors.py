@@ -61,6 +61,37 @@ class InvalidLexicon(ApiError):
         super().__init__(message, param="lexicon")
 
 
+class InvalidSSML(ApiError):
+    """SSML that is not well-formed, declares a DTD or entities, or goes past the reader's limits."""
+
+    code = "invalid_ssml"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="input")
+
+
+class CloningUnsupported(ApiError):
+    """OpenAI's voice-creation form (an audio sample to clone, or a text prompt): this model cannot do it."""
+
+    code = "voice_cloning_unsupported"
+
+
+class VoiceNotFound(ApiError):
+    status = 404
+    code = "voice_not_found"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="voice_id")
+
+
+class VoiceExists(ApiError):
+    status = 409
+    code = "voice_exists"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="name")
+
+
 class ModelNotFound(ApiError):
     status = 404
     code = "model_not_found"

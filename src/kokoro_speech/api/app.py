@@ -133,7 +133,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.add_middleware(ResponseHeaders)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["X-Request-ID", "X-Sample-Rate"])
     return app

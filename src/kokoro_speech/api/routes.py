@@ -10,7 +10,7 @@ import time
 from importlib.resources import files
 from typing import AsyncIterator
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from kokoro_speech.api.schemas import (
@@ -19,11 +19,13 @@ from kokoro_speech.api.schemas import (
     ErrorBody,
     PhonemizeRequest,
     PhonemizeResponse,
+    SaveVoiceRequest,
     SpeechRequest,
 )
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
-from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
-from kokoro_speech.errors import ModelNotFound
+from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder, output_rate
+from kokoro_speech.errors import CloningUnsupported, ModelNotFound
+from kokoro_speech.kokoro import LANGUAGES
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Synthesis
 
@@ -37,9 +39,10 @@ v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses={
     400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
 
-async def encoded(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes]:
+async def encoded(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
+                  volume: float = 1.0) -> AsyncIterator[bytes]:
     """The synthesis as bytes of `fmt`, chunk by chunk; stops the synthesis when the client leaves."""
-    encoder = Encoder(fmt)
+    encoder = Encoder(fmt, sample_rate=sample_rate, volume=volume)
     try:
         async for samples in synthesis:
             # FFmpeg's encoders take milliseconds a chunk: off the event loop, which must stay free to answer
@@ -59,9 +62,10 @@ def _sse(event: dict) -> bytes:
     return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
 
 
-async def sse_events(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[bytes]:
+async def sse_events(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
+                     volume: float = 1.0) -> AsyncIterator[bytes]:
     """OpenAI's `stream_format: sse`: speech.audio.delta events, then speech.audio.done with usage."""
-    async for data in encoded(synthesis, fmt):
+    async for data in encoded(synthesis, fmt, sample_rate=sample_rate, volume=volume):
         yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
     stats = synthesis.stats
     output_tokens = stats.audio_samples // (SAMPLE_RATE // 50)  # one token per 20 ms of audio
@@ -79,19 +83,21 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> 
                                   input_is_phonemes=body.input_is_phonemes, language=body.language())
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
-    headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
+    headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}
+    output = {"sample_rate": body.sample_rate, "volume": body.volume_multiplier}
     if body.stream_format == "sse":
-        return StreamingResponse(sse_events(synthesis, fmt), media_type="text/event-stream", headers=headers)
+        return StreamingResponse(sse_events(synthesis, fmt, **output), media_type="text/event-stream",
+                                 headers=headers)
     headers["Content-Disposition"] = f'inline; filename="speech.{fmt.name}"'
-    return StreamingResponse(encoded(synthesis, fmt), media_type=fmt.content_type, headers=headers)
+    return StreamingResponse(encoded(synthesis, fmt, **output), media_type=fmt.content_type, headers=headers)
 
 
 @v1.post("/audio/phonemize")
 async def phonemize(body: PhonemizeRequest, engine: EngineDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
-    normalized, phonemes, tokens = await asyncio.to_thread(
+    normalized, phonemes, tokens, segments = await asyncio.to_thread(
         engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language())
-    return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens)
+    return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens, segments=segments)
 
 
 def _model_entry(model_id: str) -> dict:
@@ -113,6 +119,37 @@ async def get_model(model_id: str) -> dict:
 @v1.get("/audio/voices")
 async def list_voices(engine: EngineDep) -> dict:
     return {"voices": engine.describe_voices()}
+
+
+_CLONING = ("Kokoro cannot make a voice from an audio sample or a prompt (OpenAI's form of this route); save a "
+            'blend of its voices instead, with a JSON body such as {"name": "narrator", "voice": '
+            '"af_heart(2)+bm_george(1)"}')
+
+
+async def _no_cloning(request: Request) -> None:
+    """OpenAI's voice-creation form is multipart (an audio sample to clone): refused, saying what works."""
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        raise CloningUnsupported(_CLONING, param="audio_sample")
+
+
+@v1.post("/audio/voices", status_code=201, dependencies=[Depends(_no_cloning)])
+async def save_voice(body: SaveVoiceRequest, engine: EngineDep, key: KeyDep) -> dict:
+    """Save a blend under a name: from then on (and after restarts) it is a voice id like any other."""
+    extra = set(body.model_extra or {}) & {"audio_sample", "prompt", "consent"}
+    if extra:
+        raise CloningUnsupported(_CLONING, param=sorted(extra)[0])
+    info = await asyncio.to_thread(engine.voices.save, body.name, body.voice_id(), body.language())
+    log.info("voice '%s' saved (%s), %s", body.name, info["voice"], key or "no key")
+    return {"object": "audio.voice", "id": info["name"], "name": info["name"], "created_at": info["created_at"],
+            "type": "blend", "voice": info["voice"], "language": LANGUAGES[info["language"]].tag}
+
+
+@v1.delete("/audio/voices/{voice_id}")
+async def delete_voice(voice_id: str, engine: EngineDep, key: KeyDep) -> dict:
+    await asyncio.to_thread(engine.voices.delete, voice_id)
+    log.info("voice '%s' deleted, %s", voice_id, key or "no key")
+    return {"object": "audio.voice.deleted", "id": voice_id, "deleted": True}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -7,6 +7,8 @@ from typing import Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from kokoro_speech.audio.resample import SAMPLE_RATES
+from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
 from kokoro_speech.errors import ApiError, InvalidLexicon
 from kokoro_speech.kokoro import LANGUAGE_CODES, language_letter
 from kokoro_speech.text.lexicon import Lexicon
@@ -15,7 +17,7 @@ MODEL_ID = "kokoro-82m"
 MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
 MAX_INPUT_CHARACTERS = 4096
 
-ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ulaw", "alaw"]
 
 
 class VoiceReference(BaseModel):
@@ -42,6 +44,18 @@ def _valid_lang_code(value: str | None) -> str | None:
     return value
 
 
+INPUT_DESCRIPTION = (
+    "The text to speak. `[pause:1.5s]` (or `500ms`) inserts exact silence; input starting with `<speak>` is read "
+    "as SSML (break, say-as, sub, phoneme, prosody rate, p, s, emphasis)."
+)
+
+
+def _valid_sample_rate(value: int | None) -> int | None:
+    if value is not None and value not in SAMPLE_RATES:
+        raise ValueError(f"{value} Hz is not offered; use one of {', '.join(map(str, SAMPLE_RATES))}")
+    return value
+
+
 def _valid_lexicon(value: dict[str, str] | None) -> dict[str, str] | None:
     if value is not None:
         try:
@@ -56,7 +70,7 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: StrictStr = Field(MODEL_ID, description=f"'{MODEL_ID}', or an OpenAI alias: {', '.join(MODEL_ALIASES)}.")
-    input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description="The text to speak.")
+    input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
     voice: StrictStr | VoiceReference = Field(
         description="A Kokoro voice id (af_heart), an OpenAI voice name (alloy), or a blend (af_heart(2)+bf_emma(1))."
     )
@@ -69,9 +83,16 @@ class SpeechRequest(BaseModel):
         False, description="Read `input` as Kokoro phonemes (as /v1/audio/phonemize returns them), not text."
     )
     lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION)
+    volume_multiplier: float = Field(1.0, ge=MIN_VOLUME, le=MAX_VOLUME, description=(
+        "Loudness, as Kokoro-FastAPI's volume_multiplier: the samples are scaled by it, peaks soft-limited "
+        "below full scale (never clipped or wrapped)."))
+    sample_rate: int | None = Field(None, description=(
+        f"Output sample rate in Hz: {', '.join(map(str, SAMPLE_RATES))}. Default 24000 (8000 for ulaw and alaw). "
+        "Opus always decodes at 48 kHz; X-Sample-Rate says the rate sent."))
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)
+    _sample_rate = field_validator("sample_rate")(_valid_sample_rate)
 
     @field_validator("model")
     @classmethod
@@ -94,7 +115,7 @@ class SpeechRequest(BaseModel):
 class PhonemizeRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description="The text to read.")
+    input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
     voice: StrictStr | VoiceReference = Field(
         "af_heart", description="The voice whose language picks the reading (American, British or other)."
     )
@@ -112,6 +133,26 @@ class PhonemizeResponse(BaseModel):
     normalized: str = Field(description="The text the G2P reads: normalized, custom pronunciations marked.")
     phonemes: str = Field(description="The phonemes the model would get; usable as input with input_is_phonemes.")
     tokens: int = Field(description="How many phoneme tokens that is.")
+    segments: list[dict] = Field(default_factory=list, description=(
+        "The reading span by span: {type: speech, text, phonemes, rate} and {type: pause, seconds}, as SSML and "
+        "[pause:…] markers make them."))
+
+
+class SaveVoiceRequest(BaseModel):
+    """Save a voice (a blend, usually) under a name of one's own; OpenAI's form of this route clones a voice
+    from an audio sample, which Kokoro cannot do."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: StrictStr = Field(description="The new voice id: 1-64 letters, digits, '_' or '-'.")
+    voice: StrictStr | VoiceReference = Field(description="What it sounds like: a voice id or a blend such as "
+                                              "af_heart(2)+bm_george(1).")
+    lang_code: StrictStr | None = Field(None, description="The language it reads (needed for a blend of "
+                                        "several languages). Default: the first voice's.")
+
+    _lang_code = field_validator("lang_code")(_valid_lang_code)
+    voice_id = SpeechRequest.voice_id
+    language = SpeechRequest.language
 
 
 class ErrorDetail(BaseModel):

@@ -7,6 +7,8 @@ almost none inside one.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from kokoro_speech.kokoro import SAMPLE_RATE
@@ -43,3 +45,13 @@ def trim(audio: np.ndarray) -> np.ndarray:
 def pause(boundary: str, speed: float) -> np.ndarray:
     """Silence for the pause after a piece that ends at `boundary`."""
     return np.zeros(int(PAUSE_SECONDS[boundary] / speed * SAMPLE_RATE), dtype=np.float32)
+
+
+def silence(seconds: float) -> Iterator[np.ndarray]:
+    """An explicit pause (`[pause:2s]`, `<break>`): exactly `seconds` of zeros, a second at a time, so that a
+    long pause never sits in memory whole."""
+    remaining = round(seconds * SAMPLE_RATE)
+    while remaining > 0:
+        chunk = min(remaining, SAMPLE_RATE)
+        remaining -= chunk
+        yield np.zeros(chunk, dtype=np.float32)

@@ -1,19 +1,24 @@
-"""The voice registry: Kokoro voice ids, OpenAI voice names, and weighted blends.
+"""The voice registry: Kokoro voice ids, OpenAI voice names, weighted blends, and the user's own voices.
 
-A voice id's first letter is its language, the second its gender (`af_heart`: American English, female).
+A voice id's first letter is its language, the second its gender (`af_heart`: American English, female); a
+saved voice keeps the language of the blend it was made from. The user's folder and the saved voices are
+re-read every few seconds, so packs dropped in (or saved, or deleted) need no restart.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kokoro_speech.config import Settings
-from kokoro_speech.errors import SetupError, UnknownVoice
+from kokoro_speech.errors import InvalidParameter, SetupError, UnknownVoice, VoiceExists, VoiceNotFound
 from kokoro_speech.kokoro import ENGLISH, LANGUAGES
+from kokoro_speech.model.saved_voices import SavedVoices, VoiceFolder
 from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice, voice_folders
 
 GENDERS = {"f": "female", "m": "male"}
@@ -34,6 +39,9 @@ OPENAI_VOICES: dict[str, str] = {
     "marin": "af_kore",  # natural female
     "cedar": "am_fenrir",  # natural male
 }
+
+# a saved voice's name is also its file name and a blend part: letters, digits, _ and - (no dots, no slashes)
+VOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 _BLEND_PART = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
 
@@ -59,10 +67,52 @@ class Voice:
 
 
 class VoiceRegistry:
-    def __init__(self, packs: dict[str, np.ndarray]) -> None:
+    """The built-in packs (read once, strictly), over them the user's `folders` and the `saved` voices, which
+    are re-read at most every `rescan_seconds` when a voice is looked up."""
+
+    def __init__(self, packs: dict[str, np.ndarray], *, folders: list[VoiceFolder] | None = None,
+                 saved: SavedVoices | None = None, rescan_seconds: float = 2.0, max_saved: int = 100) -> None:
         if not packs:
             raise SetupError("no voice packs found: pass --voices-dir with Kokoro v1.0 .pt/.bin/.npy files")
-        self._packs = packs
+        self._builtin = packs
+        self._folders = folders or []
+        self._saved = saved
+        self._rescan_seconds = rescan_seconds
+        self.max_saved = max_saved
+        self._lock = threading.Lock()  # one re-scan at a time; readers use the dicts swapped in whole
+        self._save_lock = threading.Lock()
+        self._packs = dict(packs)
+        self._saved_info: dict[str, dict] = {}
+        self._next_scan = 0.0
+        if self._folders or self._saved is not None:
+            self.refresh(strict=True)
+
+    def refresh(self, *, strict: bool = False) -> None:
+        """Re-read the user's folders and the saved voices now (with `strict`, at start-up, an unreadable
+        file in the user's folder stops the server; a saved one is always skipped with a log line)."""
+        with self._lock:
+            packs = dict(self._builtin)
+            for folder in self._folders:
+                packs.update({name: pack.styles for name, pack in folder.scan(strict=strict).items()})
+            taken = {name.lower() for name in packs} | set(OPENAI_VOICES)
+            saved: dict[str, dict] = {}
+            for name, pack in (self._saved.scan() if self._saved is not None else {}).items():
+                if name.lower() in taken or not VOICE_NAME.fullmatch(name):
+                    continue  # copied in by hand under a taken name: the voice it would shadow wins
+                packs[name] = pack.styles
+                saved[name] = pack.info
+            self._packs, self._saved_info = packs, saved
+            self._next_scan = time.monotonic() + self._rescan_seconds
+
+    def _current(self) -> dict[str, np.ndarray]:
+        if (self._folders or self._saved is not None) and time.monotonic() >= self._next_scan:
+            self.refresh()
+        return self._packs
+
+    def language(self, voice_id: str) -> str:
+        """A voice's own language letter: a saved voice's from its blend, any other's from its id."""
+        saved = self._saved_info.get(voice_id, {}).get("language")
+        return saved if saved in LANGUAGES else language_of(voice_id)
 
     @classmethod
     def from_dir(cls, folder: Path) -> VoiceRegistry:
@@ -81,7 +131,7 @@ class VoiceRegistry:
         return cls(packs)
 
     def ids(self) -> list[str]:
-        return sorted(self._packs)
+        return sorted(self._current())
 
     def describe(self) -> list[dict]:
         """One entry per voice: id, language, gender and the OpenAI names that map to it."""
@@ -90,23 +140,64 @@ class VoiceRegistry:
             aliases.setdefault(target, []).append(alias)
         out = []
         for vid in self.ids():
-            language = LANGUAGES[language_of(vid)]
-            out.append(
-                {
-                    "id": vid,
-                    "language": language.tag,
-                    "language_name": language.name,
-                    "language_letter": language.letter,
-                    "gender": GENDERS.get(vid[1:2], "unknown"),
-                    "openai_aliases": aliases.get(vid, []),
-                }
-            )
+            language = LANGUAGES[self.language(vid)]
+            saved = self._saved_info.get(vid)
+            entry = {
+                "id": vid,
+                "language": language.tag,
+                "language_name": language.name,
+                "language_letter": language.letter,
+                "gender": "unknown" if saved is not None else GENDERS.get(vid[1:2], "unknown"),
+                "openai_aliases": aliases.get(vid, []),
+                "saved": saved is not None,
+            }
+            if saved is not None:
+                entry.update(blend=saved.get("voice", vid), created_at=saved.get("created_at"))
+            out.append(entry)
         return out
+
+    def save(self, name: str, spec: str, language: str | None = None) -> dict:
+        """Save the voice `spec` names (a blend, usually) as the voice `name`; its description."""
+        if self._saved is None or self.max_saved == 0:
+            raise InvalidParameter("this server does not save voices (--max-saved-voices is 0)", param="name",
+                                   code="saving_disabled")
+        if not VOICE_NAME.fullmatch(name):
+            raise InvalidParameter(f"voice name '{name}': use 1-64 letters, digits, '_' or '-', starting with a "
+                                   "letter or digit", param="name", code="invalid_name")
+        with self._save_lock:
+            packs = self._current()
+            if name in self._saved_info:
+                raise VoiceExists(f"a saved voice '{name}' exists: DELETE /v1/audio/voices/{name} first, or choose "
+                                  "another name")
+            if name.lower() in {n.lower() for n in packs} | set(OPENAI_VOICES):
+                raise VoiceExists(f"'{name}' is the name of a built-in voice: choose another name")
+            if len(self._saved_info) >= self.max_saved:
+                raise InvalidParameter(f"this server keeps at most {self.max_saved} saved voices: delete one first",
+                                       param="name", code="saved_voice_limit")
+            voice = self.resolve(spec, language)
+            info = self._saved.save(name, voice.styles, voice=spec, language=voice.language)
+            self.refresh()
+        return info
+
+    def delete(self, name: str) -> None:
+        """Remove the saved voice `name` (built-in and folder voices are not the API's to delete)."""
+        with self._save_lock:
+            packs = self._current()
+            if name not in self._saved_info:
+                if name in packs or name.lower() in OPENAI_VOICES:
+                    raise InvalidParameter(f"'{name}' is not a saved voice: only voices saved with POST "
+                                           "/v1/audio/voices can be deleted", param="voice_id",
+                                           code="not_a_saved_voice")
+                raise VoiceNotFound(f"there is no saved voice '{name}'")
+            assert self._saved is not None
+            self._saved.delete(name)
+            self.refresh()
 
     def resolve(self, spec: str, language: str | None = None) -> Voice:
         """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)`, reading `language` (a
         letter of LANGUAGES; default: the voice's own). A blend of voices of several languages needs it,
         except for American with British English (read as the first voice's)."""
+        packs = self._current()
         parts = spec.split("+")
         weighted: list[tuple[str, float]] = []
         for part in parts:
@@ -115,28 +206,34 @@ class VoiceRegistry:
                 raise UnknownVoice(f"voice '{spec}': '{part.strip()}' is not a voice id or 'id(weight)'")
             name, weight = match.group(1), float(match.group(2) or 1.0)
             name = OPENAI_VOICES.get(name.lower(), name)
-            if name not in self._packs:
+            if name not in packs:
                 raise UnknownVoice(
-                    f"voice '{name}' does not exist; GET /v1/audio/voices lists the {len(self._packs)} voices"
+                    f"voice '{name}' does not exist; GET /v1/audio/voices lists the {len(packs)} voices"
                 )
             if weight <= 0:
                 raise UnknownVoice(f"voice '{spec}': the weight of '{name}' must be positive")
             weighted.append((name, weight))
-        languages = {language_of(n) for n, _ in weighted}
+        languages = {self.language(n) for n, _ in weighted}
         if language is None and len(languages) > 1 and not languages <= ENGLISH:
             raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language, "
                                "or say which language to read with lang_code", code="invalid_blend")
-        language = language or language_of(weighted[0][0])
+        language = language or self.language(weighted[0][0])
         if len(weighted) == 1:
             name = weighted[0][0]
-            return Voice(name=name, styles=self._packs[name], language=language)
+            return Voice(name=name, styles=packs[name], language=language)
         total = sum(w for _, w in weighted)
-        styles = sum(self._packs[n] * (w / total) for n, w in weighted).astype(np.float32)
+        styles = sum(packs[n] * (w / total) for n, w in weighted).astype(np.float32)
         name = "+".join(f"{n}({w:g})" for n, w in weighted)
         return Voice(name=name, styles=styles, language=language)
 
 
 def load_voices(settings: Settings) -> VoiceRegistry:
-    """The embedded voice packs, with those the settings add (a download, the user's folder) over them."""
-    return VoiceRegistry.from_dirs(voice_folders(settings.voices_dir, settings.cache_dir,
-                                                 download=settings.download_voices, offline=settings.offline))
+    """The embedded voice packs, with those the settings add (a download, the user's watched folder, the saved
+    voices) over them."""
+    folders = voice_folders(settings.voices_dir, settings.cache_dir, download=settings.download_voices,
+                            offline=settings.offline)
+    builtin = folders[:-1] if settings.voices_dir is not None else folders
+    packs = VoiceRegistry.from_dirs(builtin)._builtin
+    watched = [VoiceFolder(settings.voices_dir)] if settings.voices_dir is not None else []
+    return VoiceRegistry(packs, folders=watched, saved=SavedVoices(settings.saved_voices_folder()),
+                         rescan_seconds=settings.voices_rescan_seconds, max_saved=settings.max_saved_voices)

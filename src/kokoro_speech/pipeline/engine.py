@@ -8,6 +8,7 @@ synthesized and yields each piece's audio the moment it exists.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from typing import AsyncIterator, Callable, Iterator
 
 import numpy as np
 
-from kokoro_speech.audio.stitch import pause, trim
+from kokoro_speech.audio.stitch import pause, silence, trim
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
 from kokoro_speech.kokoro import ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, to_token_ids
@@ -30,6 +31,7 @@ from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
+from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script
 from kokoro_speech.text.split import (
     MAX_PIECE_FRAMES, Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences,
 )
@@ -80,6 +82,21 @@ def _speak(session: Session, *, tokens: list[int], style: np.ndarray, speed: flo
     return session(tokens, style, speed)
 
 
+def _until_speech(pieces: Iterator[Piece | Pause]) -> list[Piece | Pause] | None:
+    """The leading pauses and the first piece to speak; None when nothing at all is spoken."""
+    head: list[Piece | Pause] = []
+    for item in pieces:
+        head.append(item)
+        if isinstance(item, Piece):
+            return head
+    return None
+
+
+def _span_speed(speed: float, rate: float) -> float:
+    """The request's speed times an SSML span's rate, within the model's usable range."""
+    return min(MAX_RATE, max(MIN_RATE, speed * rate))
+
+
 class SynthesisTimeout(Exception):
     """A request ran past --max-synthesis-seconds; its stream is cut off (the client sees an error)."""
 
@@ -112,7 +129,7 @@ class Synthesis:
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
                  scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0,
-                 max_piece_frames: int = MAX_PIECE_FRAMES) -> None:
+                 max_piece_frames: int = MAX_PIECE_FRAMES, max_pause_seconds: float = 10.0) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
@@ -120,6 +137,7 @@ class Engine:
         self.lexicon = lexicon or Lexicon()  # the server's custom pronunciations (--lexicon)
         self.max_seconds = max_seconds  # the longest one request may synthesize
         self.max_piece_frames = max_piece_frames  # bounds the model's memory per call
+        self.max_pause_seconds = max_pause_seconds  # the longest one [pause:…] or <break> may be
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -145,7 +163,7 @@ class Engine:
                               admission=admission)
         log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
         return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds,
-                   max_piece_frames=settings.max_piece_frames)
+                   max_piece_frames=settings.max_piece_frames, max_pause_seconds=settings.max_pause_seconds)
 
     def warm_up(self) -> None:
         """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
@@ -193,28 +211,53 @@ class Engine:
             words = lexicon.apply(words, british)
         return self.lexicon.apply(words, british)
 
+    def script(self, text: str, voice: Voice, lexicon: Lexicon | None = None, *,
+               input_is_phonemes: bool = False) -> list[Segment]:
+        """The request's spoken spans and exact pauses, in order: SSML read (input starting with <speak>),
+        `[pause:1.5s]` markers cut out, each span's text normalized (phonemes are kept as they are)."""
+        segments = script(text, max_pause=self.max_pause_seconds, ssml=False if input_is_phonemes else None)
+        if input_is_phonemes:
+            return segments
+        read = [s if isinstance(s, Pause) else Speech(self.words(s.text, voice, lexicon), s.rate) for s in segments]
+        spoken = sum(len(s.text) for s in read if isinstance(s, Speech))
+        if spoken > MAX_SPOKEN_CHARACTERS:
+            raise InvalidParameter(
+                f"input reads aloud as {spoken} characters of words; the limit is {MAX_SPOKEN_CHARACTERS}",
+                param="input", code="input_too_long")
+        return read
+
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
-               words: str | None = None) -> Iterator[Piece]:
-        """The pieces the model will speak, in order, each within the frame budget at `speed`;
-        `stats.characters_done` follows the progress.
+               segments: list[Segment] | None = None) -> Iterator[Piece | Pause]:
+        """The pieces the model will speak and the pauses between them, in order, each piece within the frame
+        budget at its speed; `stats.characters_done` follows the progress.
 
         With `input_is_phonemes`, `text` is already Kokoro phonemes: only cut into pieces, never read.
         """
-        if input_is_phonemes:
-            sentences_of, phonemize = split_phoneme_sentences(text), str
-        else:
-            words = self.words(text, voice, lexicon) if words is None else words
-            sentences_of, phonemize = split_sentences(words), self._g2p(voice)
+        if segments is None:
+            segments = self.script(text, voice, lexicon, input_is_phonemes=input_is_phonemes)
+        first = True
+        for segment in segments:
+            if isinstance(segment, Pause):
+                yield segment
+                continue
+            if input_is_phonemes:
+                sentences_of, phonemize = split_phoneme_sentences(segment.text), str
+            else:
+                sentences_of, phonemize = split_sentences(segment.text), self._g2p(voice)
 
-        def sentences() -> Iterator[str]:
-            for sentence in sentences_of:
-                yield sentence
-                if stats is not None:
-                    stats.characters_done += len(sentence) + 1
+            def sentences(sentences_of: list[str] = sentences_of) -> Iterator[str]:
+                for sentence in sentences_of:
+                    yield sentence
+                    if stats is not None:
+                        stats.characters_done += len(sentence) + 1
 
-        first_budget, max_budget = budgets(speed, self.max_piece_frames)
-        return plan_pieces(sentences(), phonemize, first_budget=first_budget, max_budget=max_budget)
+            span_speed = _span_speed(speed, segment.rate)
+            first_budget, max_budget = budgets(span_speed, self.max_piece_frames)
+            # only the request's first piece is short (for a quick start); a later span's need not be
+            yield from plan_pieces(sentences(), phonemize, first_budget=first_budget if first else max_budget,
+                                   max_budget=max_budget, speed=span_speed)
+            first = False
 
     def estimate_frames(self, words: str, language: str, speed: float, *, phonemes: bool) -> tuple[float, float]:
         """The audio frames a request will make in all and in its first piece, before any of it is read."""
@@ -223,15 +266,39 @@ class Engine:
         per_token = FRAMES_PER_TOKEN / speed
         return tokens * per_token, min(tokens, first_budget * 3 / 2) * per_token
 
+    def _estimate(self, segments: list[Segment], language: str, speed: float, phonemes: bool) -> tuple[float, float]:
+        frames, first_frames = 0.0, None
+        for segment in segments:
+            if isinstance(segment, Speech):
+                total, first = self.estimate_frames(segment.text, language, _span_speed(speed, segment.rate),
+                                                    phonemes=phonemes)
+                frames += total
+                first_frames = first if first_frames is None else first_frames
+        return frames, first_frames or 0.0
+
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
-                  language: str | None = None) -> tuple[str, str, int]:
-        """The normalized text, the phonemes the model would get, and their token count (for /phonemize)."""
+                  language: str | None = None) -> tuple[str, str, int, list[dict]]:
+        """How the server reads `text` (for /phonemize): the normalized text and the phonemes the model would
+        get (pauses written as `[pause:…]` markers, which input_is_phonemes accepts), their token count, and
+        the spans and pauses one by one (SSML's rates included)."""
         voice = self.resolve_voice(voice_spec, language)
-        words = self.words(text, voice, lexicon)
-        pieces = list(plan_pieces(split_sentences(words), self._g2p(voice)))
-        if not pieces:
+        normalized, phonemes, tokens, segments = [], [], 0, []
+        for segment in self.script(text, voice, lexicon):
+            if isinstance(segment, Pause):
+                marker = f"[pause:{segment.seconds:g}s]"
+                normalized.append(marker)
+                phonemes.append(marker)
+                segments.append({"type": "pause", "seconds": segment.seconds})
+                continue
+            pieces = list(plan_pieces(split_sentences(segment.text), self._g2p(voice)))
+            read = " ".join(p.phonemes for p in pieces)
+            tokens += sum(p.token_count for p in pieces)
+            normalized.append(segment.text)
+            phonemes.append(read)
+            segments.append({"type": "speech", "text": segment.text, "phonemes": read, "rate": segment.rate})
+        if not tokens:
             raise NothingToSay()
-        return words, " ".join(p.phonemes for p in pieces), sum(p.token_count for p in pieces)
+        return " ".join(normalized), " ".join(p for p in phonemes if p), tokens, segments
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None) -> Synthesis:
@@ -245,29 +312,36 @@ class Engine:
         ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
-            words = None
-            if not input_is_phonemes:  # normalizing 4 kB takes milliseconds: off the event loop
-                words = await asyncio.to_thread(self.words, text, voice, lexicon)
-                ticket.revise(self.estimate_frames(words, voice.language, speed, phonemes=False)[0])
-            pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed, words=words)
-            first = await asyncio.to_thread(next, pieces, None)
-            if first is None:
+            # reading SSML and normalizing 4 kB take milliseconds: off the event loop
+            segments = await asyncio.to_thread(self.script, text, voice, lexicon, input_is_phonemes=input_is_phonemes)
+            ticket.revise(self._estimate(segments, voice.language, speed, input_is_phonemes)[0])
+            pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed,
+                                 segments=segments)
+            head = await asyncio.to_thread(_until_speech, pieces)
+            if head is None:
                 raise NothingToSay()
         except BaseException:
             ticket.release()
             raise
-        return Synthesis(self._stream(first, pieces, voice, speed, ticket, stats), stats, ticket)
+        rest = itertools.chain(head[1:], pieces)
+        return Synthesis(self._stream(head[0], rest, voice, ticket, stats), stats, ticket)
 
-    async def _stream(self, piece: Piece | None, pieces: Iterator[Piece], voice: Voice, speed: float,
+    async def _stream(self, piece: Piece | Pause | None, pieces: Iterator[Piece | Pause], voice: Voice,
                       ticket: Ticket, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
                 if time.perf_counter() - stats.started > self.max_seconds:
                     raise SynthesisTimeout(f"synthesis passed its limit of {self.max_seconds:g} s; stopped")
+                if isinstance(piece, Pause):  # exact silence, never synthesized
+                    for zeros in silence(piece.seconds):
+                        stats.audio_samples += zeros.size
+                        yield zeros
+                    piece = await asyncio.to_thread(next, pieces, None)
+                    continue
                 # phonemize the next piece on a thread while the model speaks this one
                 upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
                 tokens = to_token_ids(piece.phonemes)
-                call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=speed)
+                call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=piece.speed)
                 try:
                     spoken = await self.scheduler.run(call, first=stats.pieces == 0)
                     ticket.progress(spoken.size / SAMPLES_PER_FRAME)
@@ -282,8 +356,8 @@ class Engine:
                     stats.first_audio = time.perf_counter()
                 yield audio
                 following = await upcoming
-                if following is not None:
-                    gap = pause(piece.boundary, speed)
+                if isinstance(following, Piece):  # before an explicit pause, that pause alone
+                    gap = pause(piece.boundary, piece.speed)
                     stats.audio_samples += gap.size
                     yield gap
                 piece = following

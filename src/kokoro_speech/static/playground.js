@@ -1,6 +1,6 @@
 "use strict";
 // The playground: lists the voices, streams raw pcm through Web Audio as it is synthesized,
-// and downloads the other formats. No dependencies and no build step.
+// downloads the other formats, and saves blends as voices. No dependencies and no build step.
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -8,6 +8,16 @@ const ui = {
   speed: $("speed"), speedValue: $("speed-value"), keyBox: $("key-box"), key: $("key"),
   play: $("play"), stop: $("stop"), download: $("download"),
   status: $("status"), ttfa: $("ttfa"), received: $("received"), error: $("error"),
+  volume: $("volume"), volumeValue: $("volume-value"), sampleRate: $("sample-rate"), blend: $("blend"),
+  voiceName: $("voice-name"), saveVoice: $("save-voice"), notice: $("notice"),
+};
+const EXAMPLES = {
+  pause: "Take a deep breath. [pause:1.5s] And now, let it out slowly. [pause:800ms] Good.",
+  ssml: '<speak>\n  <p>Your code is <say-as interpret-as="characters">XK7</say-as>.'
+    + '<break time="700ms"/> Call <say-as interpret-as="telephone">555-0123</say-as>'
+    + ' on <say-as interpret-as="date" format="mdy">3/14/2025</say-as>.</p>\n'
+    + '  <p><prosody rate="slow">This part is slower,</prosody> <prosody rate="fast">and this part is faster.</prosody>'
+    + ' <sub alias="World Wide Web">WWW</sub>, <phoneme alphabet="ipa" ph="təˈmɑːtoʊ">tomato</phoneme>.</p>\n</speak>',
 };
 const STORE = { key: "kokoro-speech.api-key", voice: "kokoro-speech.voice" };
 
@@ -77,16 +87,46 @@ async function errorMessage(res) {
   return `${res.status} ${res.statusText}`;
 }
 
+function showNotice(message) {
+  ui.notice.textContent = message || "";
+  ui.notice.hidden = !message;
+}
+
+/** The voice to speak with: the blend when one is typed, else the chosen voice. */
+function chosenVoice() {
+  return ui.blend.value.trim() || ui.voice.value;
+}
+
 function speech(format, signal) {
   return fetch("/v1/audio/speech", {
     method: "POST",
     headers: { "Content-Type": "application/json", ...authHeaders() },
     body: JSON.stringify({
-      model: "kokoro-82m", input: ui.input.value, voice: ui.voice.value,
+      model: "kokoro-82m", input: ui.input.value, voice: chosenVoice(),
       response_format: format, speed: Number(ui.speed.value),
+      volume_multiplier: Number(ui.volume.value), sample_rate: Number(ui.sampleRate.value),
     }),
     signal,
   });
+}
+
+async function saveVoice() {
+  const name = ui.voiceName.value.trim();
+  showError("");
+  showNotice("");
+  if (!name) { showError("Give the voice a name first."); return; }
+  const voice = chosenVoice();
+  const res = await fetch("/v1/audio/voices", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...authHeaders() },
+    body: JSON.stringify({ name, voice }),
+  });
+  if (!res.ok) { showError(await errorMessage(res)); return; }
+  const saved = await res.json();
+  ui.blend.value = "";
+  ui.voice.dataset.wanted = saved.id;
+  await loadVoices();
+  showNotice(`Saved “${saved.id}” (${saved.voice}): it is now a voice id everywhere.`);
 }
 
 async function loadVoices() {
@@ -102,17 +142,19 @@ async function loadVoices() {
   const { voices } = await res.json();
   const groups = new Map();  // "American English · female" → its voices, in the server's order
   for (const v of voices) {
-    const label = `${v.language_name} · ${v.gender}`;
+    const label = v.saved ? "Your saved voices" : `${v.language_name} · ${v.gender}`;
     if (!groups.has(label)) groups.set(label, []);
     groups.get(label).push(v);
   }
-  const wanted = ui.voice.value || localStorage.getItem(STORE.voice) || "af_heart";
+  const wanted = ui.voice.dataset.wanted || ui.voice.value || localStorage.getItem(STORE.voice) || "af_heart";
+  delete ui.voice.dataset.wanted;
   ui.voice.replaceChildren(...[...groups].map(([label, members]) => {
     const group = document.createElement("optgroup");
     group.label = label;
     for (const v of members) {
       const aliases = v.openai_aliases.join(", ");
-      const option = new Option(aliases ? `${v.id}  ★ ${aliases}` : v.id, v.id);
+      const label = v.saved ? `${v.id}  (${v.blend})` : aliases ? `${v.id}  ★ ${aliases}` : v.id;
+      const option = new Option(label, v.id);
       option.dataset.aliases = aliases;
       group.append(option);
     }
@@ -159,6 +201,7 @@ async function play(event) {
     const res = await speech("pcm", controller.signal);
     if (!res.ok) throw new Error(await errorMessage(res));
     const sampleRate = Number(res.headers.get("X-Sample-Rate")) || 24000;
+    ui.status.dataset.sampleRate = sampleRate;
     const reader = res.body.getReader();
     let bytes = 0;
     for (;;) {
@@ -194,7 +237,7 @@ async function download() {
     if (!res.ok) throw new Error(await errorMessage(res));
     const url = URL.createObjectURL(await res.blob());
     const link = Object.assign(document.createElement("a"), {
-      href: url, download: `speech-${ui.voice.value}.${format}`,
+      href: url, download: `speech-${chosenVoice().replace(/[^A-Za-z0-9_-]+/g, "-")}.${format}`,
     });
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
@@ -217,6 +260,13 @@ ui.voice.addEventListener("change", () => localStorage.setItem(STORE.voice, ui.v
 ui.speed.addEventListener("input", () => {
   ui.speedValue.textContent = `${Number(ui.speed.value).toFixed(2)}×`;
 });
+ui.volume.addEventListener("input", () => {
+  ui.volumeValue.textContent = `${Number(ui.volume.value).toFixed(1)}×`;
+});
+for (const [name, text] of Object.entries(EXAMPLES)) {
+  $(`example-${name}`).addEventListener("click", () => { ui.input.value = text; });
+}
+ui.saveVoice.addEventListener("click", () => saveVoice().catch((err) => showError(err.message)));
 ui.form.addEventListener("submit", play);
 ui.stop.addEventListener("click", stop);
 ui.download.addEventListener("click", download);

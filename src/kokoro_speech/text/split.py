@@ -64,10 +64,12 @@ def split_phoneme_sentences(phonemes: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Piece:
-    """One model call's worth of phonemes, and what kind of boundary ends it."""
+    """One model call's worth of phonemes, what kind of boundary ends it, and the speed to speak it at (the
+    request's, times an SSML prosody rate)."""
 
     phonemes: str
     boundary: Boundary
+    speed: float = 1.0
 
     @property
     def token_count(self) -> int:
@@ -110,6 +112,7 @@ def plan_pieces(
     *,
     first_budget: int = FIRST_PIECE_TOKENS,
     max_budget: int = MAX_PIECE_TOKENS,
+    speed: float = 1.0,
 ) -> Iterator[Piece]:
     """Pieces with budgets growing from `first_budget` to `max_budget`; sentences are phonemized lazily."""
     vocab = vocabulary()
@@ -124,12 +127,12 @@ def plan_pieces(
         # a whole short first sentence reads better than a cut one a few symbols shorter
         while len(pending) > budget and not (budget == first_budget and len(pending) <= budget * 3 // 2):
             head, pending, boundary = cut(pending, budget)
-            yield Piece(head, boundary)
+            yield Piece(head, boundary, speed)
             budget = min(budget * 2, max_budget)
         if len(pending) >= budget // 2 or budget == first_budget:
             # enough for a piece: send it rather than wait for more sentences
-            yield Piece(pending, _boundary_of(pending))
+            yield Piece(pending, _boundary_of(pending), speed)
             pending = ""
             budget = min(budget * 2, max_budget)
     if pending:
-        yield Piece(pending, _boundary_of(pending))
+        yield Piece(pending, _boundary_of(pending), speed)
