@@ -115,14 +115,14 @@ def test_server_lexicon_applies_and_request_lexicon_wins(engine, tmp_path):
     path = tmp_path / "lexicon.json"
     path.write_text(json.dumps({"Kokoro": "kˈOkəɹO", "tomato": "təmˈɑtO"}), encoding="utf-8")
     served = Engine(engine.model, engine.voices, engine.phonemizers, engine.scheduler, Lexicon.load(path))
-    _, phonemes, _ = served.phonemize("Kokoro likes a tomato.", "af_heart")
+    _, phonemes, _, _ = served.phonemize("Kokoro likes a tomato.", "af_heart")
     assert "kˈOkəɹO" in phonemes and "təmˈɑtO" in phonemes
-    _, phonemes, _ = served.phonemize("Kokoro likes a tomato.", "af_heart", Lexicon.parse({"tomato": "təmˈAtO"}))
+    _, phonemes, _, _ = served.phonemize("Kokoro likes a tomato.", "af_heart", Lexicon.parse({"tomato": "təmˈAtO"}))
     assert "təmˈAtO" in phonemes and "təmˈɑtO" not in phonemes and "kˈOkəɹO" in phonemes
 
 
 def test_lexicon_works_for_espeak_languages_too(engine):
-    _, phonemes, _ = engine.phonemize("Hola Kokoro, ¿qué tal?", "ef_dora", Lexicon.parse(KOKORO))
+    _, phonemes, _, _ = engine.phonemize("Hola Kokoro, ¿qué tal?", "ef_dora", Lexicon.parse(KOKORO))
     assert "kˈOkəɹO" in phonemes and phonemes.startswith("ˈola")
 
 
