@@ -236,12 +236,13 @@ def floor_engine():
     from kokoro_speech.model.voices import VoiceRegistry
     from kokoro_speech.model.weights import embedded_voices_dir
     from kokoro_speech.pipeline.engine import Engine
+    from kokoro_speech.pipeline.admission import Admission
     from kokoro_speech.pipeline.scheduler import Scheduler
     from kokoro_speech.text.phonemize import Phonemizers
 
     model = KokoroModel(model_file())
     voices = VoiceRegistry.from_dir(embedded_voices_dir())
-    engine = Engine(model, voices, Phonemizers(), Scheduler(model, max_requests=1))
+    engine = Engine(model, voices, Phonemizers(), Scheduler(model, admission=Admission(max_requests=1)))
     engine.warm_up()
     return engine
 

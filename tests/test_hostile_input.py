@@ -77,12 +77,13 @@ def test_openapi_schema_fuzzed_with_schemathesis(settings, engine, tmp_path):
     schemathesis = pytest.importorskip("schemathesis")
     from kokoro_speech.api.app import create_app
     from kokoro_speech.pipeline.engine import Engine
+    from kokoro_speech.pipeline.admission import Admission
     from kokoro_speech.pipeline.scheduler import Scheduler
     from kokoro_speech.model.voices import load_voices
 
     stand_in = StandInModel()
     voices = load_voices(settings.model_copy(update={"saved_voices_dir": tmp_path}))  # voices it saves stay here
-    fast = Engine(stand_in, voices, engine.phonemizers, Scheduler(stand_in, max_requests=64))
+    fast = Engine(stand_in, voices, engine.phonemizers, Scheduler(stand_in, admission=Admission(max_requests=64)))
     app = create_app(settings, engine=fast)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures = []

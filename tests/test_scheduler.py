@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from kokoro_speech.pipeline.admission import Admission
 from kokoro_speech.pipeline.scheduler import Scheduler
 
 SILENCE = np.zeros(1, np.float32)
@@ -26,7 +27,7 @@ WIDE, NARROW = session("wide"), session("narrow")
 
 
 def test_first_pieces_go_ahead_of_later_pieces():
-    scheduler = Scheduler(WIDE, max_requests=8)
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     order: list[str] = []
     gate = threading.Event()
 
@@ -54,7 +55,7 @@ def test_first_pieces_go_ahead_of_later_pieces():
 
 
 def test_a_lone_call_gets_every_core_and_concurrent_calls_one_each():
-    scheduler = Scheduler(WIDE, max_requests=8, narrow=NARROW, cores=2)
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8), narrow=NARROW, cores=2)
     used: list[tuple[str, float, float]] = []
 
     def call(_session) -> np.ndarray:
@@ -84,7 +85,7 @@ def test_a_lone_call_gets_every_core_and_concurrent_calls_one_each():
 def test_requests_take_turns_piece_by_piece():
     """A request asks for its next piece when the last is done, so after the first pieces (which go ahead)
     later pieces alternate between requests, whatever their length or format: none holds the others back."""
-    scheduler = Scheduler(WIDE, max_requests=8)
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     order: list[str] = []
 
     def call(name: str):
@@ -110,7 +111,7 @@ def test_requests_take_turns_piece_by_piece():
 
 
 def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
-    scheduler = Scheduler(WIDE, max_requests=8)
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     ran: list[str] = []
 
     def slow(_session) -> np.ndarray:

@@ -25,8 +25,7 @@ from kokoro_speech.api.schemas import (
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder, output_rate
 from kokoro_speech.errors import CloningUnsupported, ModelNotFound
-from kokoro_speech.kokoro import LANGUAGES
-from kokoro_speech.kokoro import SAMPLE_RATE
+from kokoro_speech.kokoro import LANGUAGES, SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Synthesis
 
 log = logging.getLogger(__name__)

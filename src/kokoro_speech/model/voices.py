@@ -52,6 +52,19 @@ def language_of(voice_id: str) -> str:
     return voice_id[0] if len(voice_id) > 3 and voice_id[0] in LANGUAGES and voice_id[2] == "_" else "a"
 
 
+def read_packs(folders: list[Path]) -> dict[str, np.ndarray]:
+    """Every pack in `folders` (strictly: an unreadable one is a SetupError); a pack in a later folder
+    replaces one of the same name before it."""
+    packs = {}
+    for folder in folders:
+        found = {path.stem: read_voice(path) for path in sorted(folder.iterdir())
+                 if path.suffix in VOICE_SUFFIXES and path.is_file()}
+        if not found:
+            raise SetupError(f"voices folder {folder} holds no .pt, .bin or .npy voice packs")
+        packs.update(found)
+    return packs
+
+
 @dataclass(frozen=True)
 class Voice:
     """A resolved voice: its style table and the language its text is spoken in."""
@@ -120,15 +133,7 @@ class VoiceRegistry:
 
     @classmethod
     def from_dirs(cls, folders: list[Path]) -> VoiceRegistry:
-        """Every pack in `folders`; a pack in a later folder replaces one of the same name before it."""
-        packs = {}
-        for folder in folders:
-            found = {path.stem: read_voice(path) for path in sorted(folder.iterdir())
-                     if path.suffix in VOICE_SUFFIXES and path.is_file()}
-            if not found:
-                raise SetupError(f"voices folder {folder} holds no .pt, .bin or .npy voice packs")
-            packs.update(found)
-        return cls(packs)
+        return cls(read_packs(folders))
 
     def ids(self) -> list[str]:
         return sorted(self._current())
@@ -232,8 +237,8 @@ def load_voices(settings: Settings) -> VoiceRegistry:
     voices) over them."""
     folders = voice_folders(settings.voices_dir, settings.cache_dir, download=settings.download_voices,
                             offline=settings.offline)
-    builtin = folders[:-1] if settings.voices_dir is not None else folders
-    packs = VoiceRegistry.from_dirs(builtin)._builtin
+    builtin = folders[:-1] if settings.voices_dir is not None else folders  # the user's folder is watched
+    packs = read_packs(builtin)
     watched = [VoiceFolder(settings.voices_dir)] if settings.voices_dir is not None else []
     return VoiceRegistry(packs, folders=watched, saved=SavedVoices(settings.saved_voices_folder()),
                          rescan_seconds=settings.voices_rescan_seconds, max_saved=settings.max_saved_voices)

@@ -22,7 +22,9 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause, silence, trim
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
-from kokoro_speech.kokoro import ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, to_token_ids
+from kokoro_speech.kokoro import (
+    ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, STYLE_SIZE, to_token_ids,
+)
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
 from kokoro_speech.model.weights import resolve_model
@@ -63,7 +65,7 @@ WARM_UP_PHONEMES = "həlˈO wˈɜɹld."  # "hello world.": the model runs withou
 
 
 def _warm(session: KokoroModel) -> None:
-    session(to_token_ids(WARM_UP_PHONEMES), np.zeros(256, np.float32), 1.0)
+    session(to_token_ids(WARM_UP_PHONEMES), np.zeros(STYLE_SIZE, np.float32), 1.0)
 
 
 def _warm_sessions(model_path: Path, settings: Settings) -> tuple[KokoroModel, KokoroModel | None, int]:
@@ -159,8 +161,7 @@ class Engine:
         admission = Admission(max_requests=settings.max_queued_requests,
                               first_audio_seconds=settings.max_first_audio_seconds,
                               finish_seconds=settings.max_request_seconds)
-        scheduler = Scheduler(model, max_requests=settings.max_queued_requests, narrow=narrow, cores=cores,
-                              admission=admission)
+        scheduler = Scheduler(model, admission=admission, narrow=narrow, cores=cores)
         log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
         return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds,
                    max_piece_frames=settings.max_piece_frames, max_pause_seconds=settings.max_pause_seconds)
@@ -203,10 +204,6 @@ class Engine:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = voice.language == "b" if voice.language in ENGLISH else None  # None: not English
         words = clean(text) if british is None else normalize(text, british=british)
-        if len(words) > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio
-            raise InvalidParameter(
-                f"input reads aloud as {len(words)} characters of words; the limit is {MAX_SPOKEN_CHARACTERS}",
-                param="input", code="input_too_long")
         if lexicon:
             words = lexicon.apply(words, british)
         return self.lexicon.apply(words, british)
@@ -220,7 +217,7 @@ class Engine:
             return segments
         read = [s if isinstance(s, Pause) else Speech(self.words(s.text, voice, lexicon), s.rate) for s in segments]
         spoken = sum(len(s.text) for s in read if isinstance(s, Speech))
-        if spoken > MAX_SPOKEN_CHARACTERS:
+        if spoken > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio
             raise InvalidParameter(
                 f"input reads aloud as {spoken} characters of words; the limit is {MAX_SPOKEN_CHARACTERS}",
                 param="input", code="input_too_long")

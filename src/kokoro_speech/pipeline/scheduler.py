@@ -39,9 +39,8 @@ ModelCall = Callable[[Session], np.ndarray]
 
 
 class Scheduler:
-    def __init__(self, wide: Session, *, max_requests: int, narrow: Session | None = None, cores: int = 1,
-                 admission: Admission | None = None) -> None:
-        self.admission = admission or Admission(max_requests=max_requests)
+    def __init__(self, wide: Session, *, admission: Admission, narrow: Session | None = None, cores: int = 1) -> None:
+        self.admission = admission
         self._wide = wide
         self._narrow = narrow
         self._cores = cores if narrow is not None else 1  # without a narrow session: one call at a time
