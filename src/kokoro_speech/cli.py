@@ -29,6 +29,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
             kwargs["choices"] = typing.get_args(annotation)
         elif annotation in (int, float):
             kwargs["type"] = annotation
+        elif int in typing.get_args(annotation):  # int | None: unset unless given
+            kwargs["type"] = int
         elif Path in typing.get_args(annotation) or annotation is Path:
             kwargs["type"] = Path
         parser.add_argument(flag, **kwargs)

@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     shutdown_grace: int = Field(
         30, ge=0, description="On SIGTERM, seconds in-flight requests get to finish before the process exits."
     )
+    wyoming_port: int | None = Field(
+        None, ge=1, le=65535, description="Also serve the Wyoming protocol (Home Assistant's voice pipeline) on this "
+        "TCP port, in the same process (off when unset; 10200 is Wyoming's usual port).",
+    )
+    wyoming_host: str = Field(
+        "127.0.0.1", description="Address the Wyoming server binds. Wyoming has no authentication: anyone who can "
+        "reach this address can use the server.",
+    )
+    wyoming_zeroconf: bool = Field(
+        False, description="Announce the Wyoming server over zeroconf (_wyoming._tcp) so that Home Assistant "
+        "discovers it (needs the zeroconf extra).",
+    )
     cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (off when empty).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field("text", description="Log lines as plain text or JSON objects.")

@@ -22,8 +22,10 @@ from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
 from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders, SendTimeout
 from kokoro_speech.api.routes import router, v1
-from kokoro_speech.api.schemas import error_body, error_response
+from kokoro_speech.api.schemas import error_body, error_response, validation_error_body
 from kokoro_speech.api.state import ServerState
+from kokoro_speech.api.stream import router as stream_router
+from kokoro_speech.api.wyoming import start as start_wyoming
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError
 from kokoro_speech.model.voices import VoiceRegistry
@@ -39,19 +41,7 @@ def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 
 
 def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request", "type": ""}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    if first.get("type") == "json_invalid":
-        message, param = "We could not parse the JSON body of your request: it is not valid JSON.", None
-    elif first.get("type") == "missing":
-        message, param = f"Missing required parameter: '{loc[0]}'.", loc[0]
-    elif not loc:
-        message, param = f"The request body must be a JSON object ({first.get('msg')}).", None
-    else:
-        param = loc[0]
-        detail = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        message = f"Invalid value for '{'.'.join(loc)}': {detail}"
-    return JSONResponse(error_body(message, "invalid_request_error", param, "invalid_value" if param else None), 400)
+    return JSONResponse(validation_error_body(exc.errors()), 400)
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -74,7 +64,7 @@ def _server_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRegistry | None = None) -> FastAPI:
     """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm),
     from `voices` when the caller has loaded them already."""
-    state = ServerState(keys=KeyChecker(settings.keys()), engine=engine)
+    state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), engine=engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -90,7 +80,11 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
 
             loader = threading.Thread(target=load, name="engine-loader", daemon=True)
             loader.start()
+        # Wyoming (Home Assistant) in this process and loop: the same engine, limits and metrics
+        wyoming = await start_wyoming(settings, state) if settings.wyoming_port is not None else None
         yield
+        if wyoming is not None:
+            await wyoming.stop()
         if loader is not None:
             await asyncio.to_thread(loader.join)
         if state.engine is not None and engine is None:
@@ -99,7 +93,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="OpenAI-compatible text-to-speech with Kokoro-82M.")
     app.state.server = state
-    metrics = Metrics(lambda: state.engine)
+    metrics = state.metrics
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_page() -> Response:
@@ -117,6 +111,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
     app.include_router(v1)
+    app.include_router(stream_router)
     app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("kokoro_speech", "static")]), name="static")
     app.add_exception_handler(ApiError, _api_error)

@@ -5,7 +5,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import Scope
+
 from kokoro_speech.errors import Unauthorized
+
+# Browsers cannot set headers on a WebSocket: they offer the key as this subprotocol (OpenAI's Realtime API's
+# convention) or send it as ?api_key=
+KEY_SUBPROTOCOL = "openai-insecure-api-key."
+
+
+def credentials(scope: Scope) -> str | None:
+    """The Authorization a connection carries: its header, or for a WebSocket the key as a subprotocol or in the
+    query (as `Bearer <key>`, what KeyChecker.check reads)."""
+    headers = Headers(scope=scope)
+    if headers.get("authorization") or scope["type"] != "websocket":
+        return headers.get("authorization")
+    offered = [p[len(KEY_SUBPROTOCOL):] for p in scope.get("subprotocols", []) if p.startswith(KEY_SUBPROTOCOL)]
+    key = offered[0] if offered else QueryParams(scope.get("query_string", b"")).get("api_key")
+    return f"Bearer {key}" if key else None
 
 
 def key_id(key: str) -> str:

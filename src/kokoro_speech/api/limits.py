@@ -12,11 +12,11 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kokoro_speech.api.auth import KeyChecker
+from kokoro_speech.api.auth import KeyChecker, credentials
 from kokoro_speech.api.schemas import error_response
 from kokoro_speech.errors import RateLimited, Unauthorized
 
-LIMITED_PATHS = ("/v1/audio/speech",)
+LIMITED_PATHS = ("/v1/audio/speech", "/v1/audio/speech/stream")  # a WebSocket counts as one request while open
 
 
 class KeyLimits:
@@ -29,10 +29,11 @@ class KeyLimits:
         self._recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in LIMITED_PATHS or not (self.concurrent or self.per_minute):
+        limited = scope["type"] in ("http", "websocket") and scope["path"] in LIMITED_PATHS
+        if not limited or not (self.concurrent or self.per_minute):
             return await self.app(scope, receive, send)
         try:
-            key = self.keys.check(dict(scope["headers"]).get(b"authorization", b"").decode("latin-1"))
+            key = self.keys.check(credentials(scope))
         except Unauthorized:
             key = None
         if key is None:

@@ -15,7 +15,7 @@ from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine
 
 _FORMAT_OF = {f.content_type: f.name for f in FORMATS.values()} | {"text/event-stream": "sse"}
-_ROUTES = ("/v1/audio/speech", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
+_ROUTES = ("/v1/audio/speech", "/v1/audio/speech/stream", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120)
 
 
@@ -61,6 +61,11 @@ class Metrics:
                                      buckets=_LATENCY_BUCKETS, registry=self.registry)
         self.registry.register(EngineCollector(engine))
 
+    def finished(self, route: str, status: str, fmt: str, seconds: float) -> None:
+        """One request (an HTTP response, a WebSocket turn, a Wyoming synthesis) counted and timed."""
+        self.requests.labels(route, status, fmt).inc()
+        self.latency.labels(route).observe(seconds)
+
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
@@ -99,5 +104,4 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            metrics.requests.labels(route, status, fmt).inc()
-            metrics.latency.labels(route).observe(time.perf_counter() - started)
+            metrics.finished(route, status, fmt, time.perf_counter() - started)

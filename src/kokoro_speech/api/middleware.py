@@ -87,7 +87,7 @@ class ResponseHeaders:
 
 
 class SendTimeout:
-    """Drops a client that accepts no response bytes for `timeout` seconds, so that a reader that stalls
+    """Drops a client (HTTP or WebSocket) that accepts no response bytes for `timeout` seconds, so that a reader that stalls
     cannot hold a synthesis slot forever (the stream is cancelled and its slot released)."""
 
     def __init__(self, app: ASGIApp, timeout: float) -> None:
@@ -95,7 +95,7 @@ class SendTimeout:
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
 
         async def send_or_give_up(message: Message) -> None:

@@ -8,8 +8,9 @@ import json
 import logging
 import time
 from importlib.resources import files
-from typing import AsyncIterator
+from typing import AsyncGenerator, AsyncIterator
 
+import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
@@ -26,7 +27,7 @@ from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder, output_rate
 from kokoro_speech.errors import CloningUnsupported, ModelNotFound
 from kokoro_speech.kokoro import LANGUAGES, SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Synthesis
+from kokoro_speech.pipeline.engine import Synthesis, SynthesisStats
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses={
     400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
 
-async def encoded(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
-                  volume: float = 1.0) -> AsyncIterator[bytes]:
-    """The synthesis as bytes of `fmt`, chunk by chunk; stops the synthesis when the client leaves."""
+async def encoded(synthesis: Synthesis | AsyncGenerator[np.ndarray, None], fmt: AudioFormat, *,
+                  sample_rate: int | None = None, volume: float = 1.0) -> AsyncIterator[bytes]:
+    """The synthesis (or a stream of them) as bytes of `fmt`, chunk by chunk; stops it when the client leaves."""
     encoder = Encoder(fmt, sample_rate=sample_rate, volume=volume)
     try:
         async for samples in synthesis:
@@ -66,11 +67,14 @@ async def sse_events(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int
     """OpenAI's `stream_format: sse`: speech.audio.delta events, then speech.audio.done with usage."""
     async for data in encoded(synthesis, fmt, sample_rate=sample_rate, volume=volume):
         yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
-    stats = synthesis.stats
-    output_tokens = stats.audio_samples // (SAMPLE_RATE // 50)  # one token per 20 ms of audio
-    yield _sse({"type": "speech.audio.done", "usage": {
-        "input_tokens": stats.phoneme_tokens, "output_tokens": output_tokens,
-        "total_tokens": stats.phoneme_tokens + output_tokens}})
+    yield _sse({"type": "speech.audio.done", "usage": usage(synthesis.stats)})
+
+
+def usage(stats: SynthesisStats) -> dict:
+    """OpenAI's usage object: phoneme tokens in, one output token per 20 ms of audio."""
+    output_tokens = stats.audio_samples // (SAMPLE_RATE // 50)
+    return {"input_tokens": stats.phoneme_tokens, "output_tokens": output_tokens,
+            "total_tokens": stats.phoneme_tokens + output_tokens}
 
 
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={

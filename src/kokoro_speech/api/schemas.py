@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Sequence
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
@@ -112,6 +112,28 @@ class SpeechRequest(BaseModel):
         return language_letter(self.lang_code) if self.lang_code is not None else None
 
 
+StreamFormat = Literal["pcm", "mp3", "opus", "aac", "ulaw", "alaw"]  # those that stream
+
+
+class StreamSession(BaseModel):
+    """A WebSocket session's settings (`session.update`), for the turns that follow."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    voice: StrictStr | VoiceReference = "af_heart"
+    response_format: StreamFormat = "pcm"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION)
+    timestamps: StrictBool = False
+    volume_multiplier: float = Field(1.0, ge=MIN_VOLUME, le=MAX_VOLUME)
+    sample_rate: int | None = None
+
+    _lang_code = field_validator("lang_code")(_valid_lang_code)
+    _sample_rate = field_validator("sample_rate")(_valid_sample_rate)
+    voice_id = SpeechRequest.voice_id
+    language = SpeechRequest.language
+
+
 class PhonemizeRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -168,6 +190,23 @@ class ErrorBody(BaseModel):
 
 def error_body(message: str, type: str, param: str | None = None, code: str | None = None) -> dict:
     return ErrorBody(error=ErrorDetail(message=message, type=type, param=param, code=code)).model_dump()
+
+
+def validation_error_body(errors: Sequence[Any]) -> dict:
+    """OpenAI's error body for a body (or a WebSocket message) that fails validation: its first problem, named."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    if first.get("type") == "json_invalid":
+        message, param = "We could not parse the JSON body of your request: it is not valid JSON.", None
+    elif first.get("type") == "missing":
+        message, param = f"Missing required parameter: '{loc[0]}'.", loc[0]
+    elif not loc:
+        message, param = f"The request body must be a JSON object ({first.get('msg')}).", None
+    else:
+        param = loc[0]
+        detail = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = f"Invalid value for '{'.'.join(loc)}': {detail}"
+    return error_body(message, "invalid_request_error", param, "invalid_value" if param else None)
 
 
 def error_response(exc: ApiError) -> JSONResponse:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
-from kokoro_speech.api.auth import KeyChecker
+from kokoro_speech.api.auth import KeyChecker, credentials
+from kokoro_speech.api.metrics import Metrics
 from kokoro_speech.errors import NotReady
 from kokoro_speech.pipeline.engine import Engine
 
@@ -19,20 +21,21 @@ from kokoro_speech.pipeline.engine import Engine
 @dataclass
 class ServerState:
     keys: KeyChecker
+    metrics: Metrics
     engine: Engine | None = None  # None while it loads in the background
     load_error: str | None = None  # why it failed to load, for /health and 503s
 
 
-def server_state(request: Request) -> ServerState:
-    return request.app.state.server
+def server_state(connection: HTTPConnection) -> ServerState:
+    return connection.app.state.server
 
 
 StateDep = Annotated[ServerState, Depends(server_state)]
 
 
-async def require_key(request: Request, state: StateDep) -> str | None:
-    """The caller's key id (None when keys are off); 401 without a valid key."""
-    return state.keys.check(request.headers.get("authorization"))
+async def require_key(connection: HTTPConnection, state: StateDep) -> str | None:
+    """The caller's key id (None when keys are off); 401 without a valid key (a WebSocket's upgrade is refused)."""
+    return state.keys.check(credentials(connection.scope))
 
 
 def ready_engine(state: StateDep) -> Engine:

@@ -29,26 +29,33 @@ _ABBREVIATIONS = {
 }
 # Japanese and Chinese end sentences with full-width marks and no space after them
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？]+[」』”’）)\]]*\s*")
-_PARAGRAPH = re.compile(r"\n\s*\n")
+PARAGRAPH = re.compile(r"\n\s*\n")
 _PUNCTUATION = set(';:,.!?—…"()“” ¡¿«»-–')
+
+
+def sentence_ends(paragraph: str) -> Iterator[int]:
+    """Where each sentence of `paragraph` ends (past the whitespace after it): not after an abbreviation or an
+    initial, nor before a lowercase word."""
+    for match in _SENTENCE_END.finditer(paragraph):
+        before = paragraph[: match.start()].rsplit(None, 1)
+        last_word = before[-1].lower().strip("\"'“‘(") if before else ""
+        following = paragraph[match.end() : match.end() + 1]
+        if match.group().startswith(".") and (
+            last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word) or following.islower()
+        ):
+            continue
+        yield match.end()
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and paragraph-separated lines, without splitting after abbreviations or initials."""
     sentences: list[str] = []
-    for paragraph in _PARAGRAPH.split(text):
+    for paragraph in PARAGRAPH.split(text):
         paragraph = " ".join(paragraph.split())
         start = 0
-        for match in _SENTENCE_END.finditer(paragraph):
-            before = paragraph[start : match.start()].split()
-            last_word = before[-1].lower().strip("\"'“‘(") if before else ""
-            following = paragraph[match.end() : match.end() + 1]
-            if match.group().startswith(".") and (
-                last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word) or following.islower()
-            ):
-                continue
-            sentences.append(paragraph[start : match.end()].strip())
-            start = match.end()
+        for end in sentence_ends(paragraph):
+            sentences.append(paragraph[start:end].strip())
+            start = end
         if paragraph[start:].strip():
             sentences.append(paragraph[start:].strip())
     return sentences

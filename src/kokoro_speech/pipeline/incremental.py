@@ -1,0 +1,112 @@
+"""Speech from text that arrives while it is spoken (Wyoming's streaming synthesis, the WebSocket route).
+
+Text goes into a `TextBuffer`; each unit it completes is spoken by `Engine.open` like any request (admitted on
+its own, so admission, the scheduler's turns and the metrics see it), in order, while more text comes in.
+Units that completed while the one before was spoken are joined up to a sentence end: fewer, longer model
+calls read more naturally, and the first unit still starts at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from dataclasses import dataclass
+from typing import AsyncIterator, Awaitable, Callable
+
+import numpy as np
+
+from kokoro_speech.audio.stitch import pause
+from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay
+from kokoro_speech.pipeline.engine import Engine, Synthesis, SynthesisStats
+from kokoro_speech.text.incremental import TextBuffer, Unit
+
+
+MAX_CHARACTERS = 4096  # one message's text, and text buffered with no end: as much as one HTTP request's input
+
+
+@dataclass
+class Utterance:
+    unit: Unit
+    synthesis: Synthesis
+    lead: np.ndarray  # the pause before it: after a sentence or a clause (empty for the first)
+    starts_sentence: bool
+
+
+class IncrementalSpeech:
+    def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None) -> None:
+        engine.resolve_voice(voice, language)  # a bad voice or language is refused before any text
+        self.engine = engine
+        self.voice, self.speed, self.language = voice, speed, language
+        self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
+        self._buffer = TextBuffer()
+        self._units: collections.deque[Unit] = collections.deque()
+        self._arrived = asyncio.Event()
+        self._ended = False
+
+    def append(self, text: str) -> None:
+        if len(text) > MAX_CHARACTERS:
+            raise InvalidParameter(f"text is {len(text)} characters long; send at most {MAX_CHARACTERS} at a time",
+                                   param="text", code="input_too_long")
+        self.stats.input_characters += len(text)
+        self._units.extend(self._buffer.append(text))
+        if self._buffer.pending > MAX_CHARACTERS:  # no sentence or clause end in sight: speak it as it is
+            self.flush()
+        self._arrived.set()
+
+    def flush(self) -> None:
+        """Speak what is buffered now, even mid-sentence."""
+        unit = self._buffer.flush()
+        if unit is not None:
+            self._units.append(unit)
+        self._arrived.set()
+
+    def end(self) -> None:
+        self.flush()
+        self._ended = True
+
+    async def _next(self) -> Unit | None:
+        while not self._units:
+            if self._ended:
+                return None
+            self._arrived.clear()
+            await self._arrived.wait()
+        parts = [self._units.popleft()]
+        while not parts[-1].ends_sentence and self._units:
+            parts.append(self._units.popleft())
+        return Unit(" ".join(p.text for p in parts), parts[-1].ends_sentence)
+
+    async def utterances(self, on_error: Callable[[ApiError], Awaitable[None]]) -> AsyncIterator[Utterance]:
+        """Each unit's synthesis, in order, until `end()`; a unit refused (429, say) goes to `on_error` and the
+        rest are still spoken. Iterate each synthesis (or close it) before asking for the next."""
+        previous: Unit | None = None
+        while (unit := await self._next()) is not None:
+            try:
+                synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language)
+            except NothingToSay:  # punctuation alone, say
+                continue
+            except ApiError as exc:
+                await on_error(exc)
+                continue
+            boundary = None if previous is None else "sentence" if previous.ends_sentence else "clause"
+            lead = np.zeros(0, np.float32) if boundary is None else pause(boundary, self.speed)
+            yield Utterance(unit, synthesis, lead, previous is None or previous.ends_sentence)
+            self._count(synthesis.stats, lead.size)
+            previous = unit
+
+    def _count(self, done: SynthesisStats, lead_samples: int) -> None:
+        self.stats.phoneme_tokens += done.phoneme_tokens
+        self.stats.pieces += done.pieces
+        self.stats.audio_samples += done.audio_samples + lead_samples
+        if self.stats.first_audio is None:
+            self.stats.first_audio = done.first_audio
+
+    async def samples(self, on_error: Callable[[ApiError], Awaitable[None]]) -> AsyncIterator[np.ndarray]:
+        """All of it as one stream of float32 chunks at 24 kHz, pauses included."""
+        async for utterance in self.utterances(on_error):
+            try:
+                if utterance.lead.size:
+                    yield utterance.lead
+                async for chunk in utterance.synthesis:
+                    yield chunk
+            finally:
+                await utterance.synthesis.aclose()
