@@ -1,0 +1,154 @@
+"""WS /v1/audio/speech/stream on the real model: text appended in any cuts comes back as audio deltas, in pcm,
+mp3 and opus; bad messages get error events on a socket that stays usable; keys, per-key limits and clients that
+leave are handled as on the HTTP route."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from conftest import API_KEY, LiveServer, decode, word_error_rate
+from kokoro_speech.api.app import create_app
+from test_streaming import wait_idle
+
+REPLY = ("Sure, here is what I found about the weather today: it will be sunny all morning. "
+         "Later in the afternoon, clouds roll in from the west.")
+PATH = "/v1/audio/speech/stream"
+
+
+def ws_url(server, query: str = "") -> str:
+    return f"ws://127.0.0.1:{server.port}{PATH}{query}"
+
+
+def send(ws, kind: str, **fields) -> None:
+    ws.send(json.dumps({"type": kind, **fields}))
+
+
+def receive(ws) -> dict:
+    return json.loads(ws.recv(timeout=120))
+
+
+def turn(ws, text: str, seed: int = 1) -> tuple[bytes, dict]:
+    """Append `text` in cuts of 2-6 characters, end the turn; the audio and the done event."""
+    rng = random.Random(seed)
+    i = 0
+    while i < len(text):
+        n = rng.randint(2, 6)
+        send(ws, "input_text.append", text=text[i : i + n])
+        i += n
+    send(ws, "input_text.end")
+    audio = b""
+    while (event := receive(ws))["type"] == "speech.audio.delta":
+        audio += base64.b64decode(event["audio"])
+    assert event["type"] == "speech.audio.done", event
+    return audio, event
+
+
+def test_pcm_turn_reads_the_text(server, transcribe):
+    with connect(ws_url(server)) as ws:
+        send(ws, "session.update", voice="bm_george")
+        audio, done = turn(ws, REPLY)
+    decoded = decode(audio, "pcm")
+    assert word_error_rate(REPLY, transcribe(decoded.samples)) < 0.15
+    usage = done["usage"]
+    assert usage["input_tokens"] > 50
+    assert usage["output_tokens"] == pytest.approx(decoded.duration * 50, abs=2)
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus"])
+def test_compressed_turns_are_one_stream_each(server, fmt):
+    with connect(ws_url(server)) as ws:
+        send(ws, "session.update", response_format=fmt)
+        first, _ = turn(ws, "One short turn, spoken first. Then its second sentence.")
+        second, _ = turn(ws, "And a second turn on the same socket.")
+    for audio in (first, second):
+        decoded = decode(audio, fmt)
+        assert decoded.duration > 1.5
+
+
+def test_flush_speaks_what_is_buffered_before_the_end(server):
+    with connect(ws_url(server)) as ws:
+        send(ws, "input_text.append", text="No sentence end in sight yet")
+        send(ws, "input_text.flush")
+        assert receive(ws)["type"] == "speech.audio.delta"  # before any input_text.end
+        send(ws, "input_text.end")
+        while receive(ws)["type"] != "speech.audio.done":
+            pass
+
+
+def test_bad_messages_get_errors_and_the_socket_stays_usable(server):
+    with connect(ws_url(server)) as ws:
+        ws.send("not json")
+        assert receive(ws)["error"]["code"] == "invalid_parameter"
+        send(ws, "speak.now")
+        error = receive(ws)["error"]
+        assert error["param"] == "type" and "input_text.append" in error["message"]
+        send(ws, "session.update", speed=9)
+        error = receive(ws)["error"]
+        assert error["param"] == "speed" and error["type"] == "invalid_request_error"
+        send(ws, "session.update", response_format="wav")  # written whole at the end: not a stream format
+        assert receive(ws)["error"]["param"] == "response_format"
+        send(ws, "session.update", voice="xx_nobody")
+        send(ws, "input_text.append", text="Hello.")
+        error = receive(ws)["error"]
+        assert error["code"] == "voice_not_found" and error["param"] == "voice"
+        send(ws, "session.update", voice="af_heart")
+        send(ws, "input_text.append", text=5)
+        assert receive(ws)["error"]["param"] == "text"
+        audio, _ = turn(ws, "Still usable.")
+        assert len(audio) > 24_000
+
+
+def test_session_update_waits_for_the_turn_to_end(server):
+    with connect(ws_url(server)) as ws:
+        send(ws, "input_text.append", text="A turn has begun")
+        send(ws, "session.update", voice="bf_emma")
+        assert receive(ws)["error"]["code"] == "turn_in_progress"
+        send(ws, "input_text.end")
+        while receive(ws)["type"] != "speech.audio.done":
+            pass
+
+
+def test_keys_as_header_subprotocol_or_query(keyed_server):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(keyed_server))
+    assert refused.value.response.status_code == 401
+    assert json.loads(refused.value.response.body)["error"]["code"] == "invalid_api_key"
+    with pytest.raises(InvalidStatus):
+        connect(ws_url(keyed_server), additional_headers={"Authorization": "Bearer wrong"})
+    with connect(ws_url(keyed_server), additional_headers={"Authorization": f"Bearer {API_KEY}"}) as ws:
+        assert len(turn(ws, "Header.")[0]) > 0
+    with connect(ws_url(keyed_server), subprotocols=["kokoro", f"openai-insecure-api-key.{API_KEY}"]) as ws:
+        assert ws.subprotocol == "kokoro"
+        assert len(turn(ws, "Subprotocol.")[0]) > 0
+    with connect(ws_url(keyed_server, f"?api_key={API_KEY}")) as ws:
+        assert len(turn(ws, "Query.")[0]) > 0
+
+
+def test_per_key_limit_counts_an_open_socket(settings, engine):
+    limited = settings.model_copy(update={"api_keys": API_KEY, "max_requests_per_key": 1})
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with LiveServer(create_app(limited, engine=engine)) as live:
+        with connect(ws_url(live), additional_headers=headers):
+            with pytest.raises(InvalidStatus) as refused:
+                connect(ws_url(live), additional_headers=headers)
+            assert refused.value.response.status_code == 429
+        with connect(ws_url(live), additional_headers=headers) as ws:  # the first one closed: free again
+            assert len(turn(ws, "Again.")[0]) > 0
+
+
+def test_a_client_that_leaves_stops_its_synthesis(server, engine):
+    wait_idle(engine)
+    calls_before = engine.scheduler.calls_done
+    with connect(ws_url(server)) as ws:
+        send(ws, "input_text.append",
+             text="Every sentence here adds a little more audio to a stream that the client will abandon. " * 8)
+        send(ws, "input_text.end")
+        assert receive(ws)["type"] == "speech.audio.delta"
+    wait_idle(engine)
+    assert engine.scheduler.calls_done - calls_before <= 4
