@@ -4,6 +4,8 @@
 #   docker build -t kokoro-speech .
 #   docker run -p 8880:8880 -e KOKORO_API_KEYS=sk-change-me -v kokoro-cache:/var/cache/kokoro-speech kokoro-speech
 #   docker run --rm -v "$PWD:/out" kokoro-speech say "Tea is ready." -o /out/tea.mp3
+#   docker run -p 8880:8880 -p 10200:10200 -e KOKORO_API_KEYS=sk-change-me -e KOKORO_WYOMING_PORT=10200 \
+#       -e KOKORO_WYOMING_HOST=0.0.0.0 kokoro-speech        # with Wyoming for Home Assistant (no authentication)
 #
 # Build arguments:
 #   BASE_IMAGE  the base (default: the official slim Python image). Any Debian/Ubuntu image works: one
@@ -72,7 +74,8 @@ ENV PATH=/opt/kokoro/bin:$PATH \
 VOLUME ["/var/cache/kokoro-speech"]
 USER 10001:10001
 WORKDIR /home/kokoro
-EXPOSE 8880
+# 10200: Wyoming (Home Assistant), only when KOKORO_WYOMING_PORT=10200 and KOKORO_WYOMING_HOST=0.0.0.0 are set
+EXPOSE 8880 10200
 # 200 once the model is loaded and warm, 503 while loading (python: the slim base has no curl).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('KOKORO_PORT', '8880') + '/health', timeout=4)"]

@@ -99,6 +99,8 @@ def test_compose_file():
     grace = int(service["stop_grace_period"].rstrip("s"))
     assert grace > int(service["environment"]["KOKORO_SHUTDOWN_GRACE"]), "stop grace covers the drain"
     assert "# open-webui:" in (REPO / "compose.yaml").read_text(), "commented Open WebUI example"
+    text = (REPO / "compose.yaml").read_text()
+    assert "# KOKORO_WYOMING_PORT: \"10200\"" in text and ":10200\"" in text, "commented Wyoming example"
 
 
 def test_haproxy_config():
@@ -114,6 +116,7 @@ def test_haproxy_config():
 
 FULL = ["--set", f"apiKeys.keys={{{KEY},sk-second}}", "--set", "ingress.enabled=true",
         "--set", "autoscaling.enabled=true", "--set", "autoscaling.queueDepth.enabled=true",
+        "--set", "wyoming.enabled=true",
         "--set-json", 'voices.volume={"persistentVolumeClaim":{"claimName":"voices","readOnly":true}}']
 PRODUCTION = ["--set", "apiKeys.existingSecret=kokoro-keys", "--set", "image.pullPolicy=Always",
               "--set", "image.digest=sha256:" + "0" * 64]
@@ -153,6 +156,23 @@ def test_chart_renders_what_the_drain_needs(helm):
     metrics = docs["HorizontalPodAutoscaler"]["spec"]["metrics"]
     assert metrics[0]["resource"]["name"] == "cpu" and metrics[1]["pods"]["metric"]["name"] == "kokoro_queue_depth"
     assert "replicas" not in docs["Deployment"]["spec"], "the HPA owns the replica count"
+
+
+def test_chart_exposes_wyoming_only_when_enabled(helm):
+    def ports(*values: str) -> tuple[list, list, list, dict]:
+        docs = {doc["kind"]: doc for doc in render(helm, "--set", "insecureNoAuth=true", *values)}
+        (container,) = docs["Deployment"]["spec"]["template"]["spec"]["containers"]
+        return (container["ports"], docs["Service"]["spec"]["ports"],
+                docs["NetworkPolicy"]["spec"]["ingress"][0]["ports"], {e["name"]: e.get("value") for e in container["env"]})
+
+    container, service, allowed, env = ports()
+    assert [p["name"] for p in container] == ["http"] and len(service) == 1 and len(allowed) == 1
+    assert "KOKORO_WYOMING_PORT" not in env
+    container, service, allowed, env = ports("--set", "wyoming.enabled=true")
+    assert {"name": "wyoming", "containerPort": 10200, "protocol": "TCP"} in container
+    assert {"name": "wyoming", "port": 10200, "targetPort": "wyoming", "protocol": "TCP"} in service
+    assert {"port": "wyoming", "protocol": "TCP"} in allowed
+    assert env["KOKORO_WYOMING_PORT"] == "10200" and env["KOKORO_WYOMING_HOST"] == "0.0.0.0"
 
 
 def test_chart_refuses_to_run_without_keys(helm):

@@ -1,0 +1,242 @@
+"""Voice assistants: text streamed in as an LLM writes it, over the WebSocket route and Wyoming.
+
+A simulated LLM sends a 3-sentence reply as tokens of 2-6 characters (cut anywhere, a new random cut each
+repeat) at 30 tokens per second. For each transport, in one run on one machine, each repeat measures:
+  latency   from sending the token that ends the first clause (the first unit the server speaks) to the first
+            audio byte received
+  floor     the bare ONNX Runtime session synthesizing that clause's first piece (what the server speaks first)
+  dry       whether a client that starts playing at the first byte and plays in real time ever runs out of
+            audio before the end (and for how long in all)
+Repeats interleave floor, WebSocket and Wyoming so that a change in the machine's load hits all three alike.
+Writes docs/assistants.md. Run: .venv/bin/python bench/assistants.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import platform
+import random
+import statistics
+import time
+
+import websockets
+from wyoming.client import AsyncTcpClient
+from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
+
+from kokoro_speech.kokoro import to_token_ids
+from kokoro_speech.text.incremental import TextBuffer
+
+from harness import REPO, SAMPLE_RATE, Server, cpu_model, floor_engine
+
+VOICE = "af_heart"
+PORT, WYOMING_PORT = 8893, 10293
+REPEATS = 7
+FLOOR_RUNS = 3
+TOKENS_PER_SECOND = 30
+REPLY = ("Sure thing, the forecast for tomorrow looks bright: sunshine all morning with a light breeze from the "
+         "south. Clouds gather in the afternoon, and there is a small chance of rain around five o'clock. If you "
+         "head out in the evening, bring a light jacket just in case.")
+FIRST_CLAUSE = TextBuffer().append(REPLY)[0].text  # the first unit the server speaks
+
+
+def tokens(seed: int) -> list[str]:
+    rng, cut, i = random.Random(seed), [], 0
+    while i < len(REPLY):
+        n = rng.randint(2, 6)
+        cut.append(REPLY[i : i + n])
+        i += n
+    return cut
+
+
+def clause_end_token(cut: list[str]) -> int:
+    """The index of the token that holds the first clause's last character."""
+    end, sent = len(FIRST_CLAUSE), 0
+    for index, token in enumerate(cut):
+        sent += len(token)
+        if sent >= end:
+            return index
+    raise AssertionError("the first clause is not in the reply")
+
+
+class Playback:
+    """A client that starts playing at the first audio byte and plays in real time: does it ever run dry?"""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.played_until = 0.0  # when the audio received so far will have finished playing
+        self.dry_seconds = 0.0
+        self.dry_times = 0
+        self.audio_seconds = 0.0
+
+    def receive(self, pcm_bytes: int) -> None:
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = self.played_until = now
+        if now > self.played_until:  # the audio ran out before this chunk came
+            self.dry_seconds += now - self.played_until
+            self.dry_times += 1
+            self.played_until = now
+        seconds = pcm_bytes / 2 / SAMPLE_RATE
+        self.played_until += seconds
+        self.audio_seconds += seconds
+
+
+async def send_tokens(cut: list[str], send, marks: dict) -> None:
+    """Each token at its time, 30 a second, on the clock rather than after the previous send."""
+    started = time.perf_counter()
+    last = clause_end_token(cut)
+    for index, token in enumerate(cut):
+        await asyncio.sleep(max(0.0, started + index / TOKENS_PER_SECOND - time.perf_counter()))
+        await send(token)
+        if index == last:
+            marks["clause_sent"] = time.perf_counter()
+
+
+async def over_websocket(cut: list[str]) -> tuple[float, Playback]:
+    marks, playback = {}, Playback()
+    async with websockets.connect(f"ws://127.0.0.1:{PORT}/v1/audio/speech/stream", max_size=None) as ws:
+        await ws.send(json.dumps({"type": "session.update", "voice": VOICE, "response_format": "pcm"}))
+
+        async def send(text: str) -> None:
+            await ws.send(json.dumps({"type": "input_text.append", "text": text}))
+
+        async def feed() -> None:
+            await send_tokens(cut, send, marks)
+            await ws.send(json.dumps({"type": "input_text.end"}))
+
+        feeding = asyncio.create_task(feed())
+        async for message in ws:
+            event = json.loads(message)
+            if event["type"] == "speech.audio.delta":
+                playback.receive(len(base64.b64decode(event["audio"])))
+            elif event["type"] == "speech.audio.done":
+                break
+            else:
+                raise RuntimeError(f"the server said {event}")
+        await feeding
+    return playback.first - marks["clause_sent"], playback
+
+
+async def over_wyoming(cut: list[str]) -> tuple[float, Playback]:
+    marks, playback = {}, Playback()
+    async with AsyncTcpClient("127.0.0.1", WYOMING_PORT) as client:
+        await client.write_event(SynthesizeStart(voice=SynthesizeVoice(VOICE)).event())
+
+        async def send(text: str) -> None:
+            await client.write_event(SynthesizeChunk(text).event())
+
+        async def feed() -> None:
+            await send_tokens(cut, send, marks)
+            await client.write_event(SynthesizeStop().event())
+
+        feeding = asyncio.create_task(feed())
+        while (event := await client.read_event()).type != "synthesize-stopped":
+            if event.type == "audio-chunk":
+                playback.receive(len(event.payload))
+            elif event.type == "error":
+                raise RuntimeError(f"the server said {event.data}")
+        await feeding
+    return playback.first - marks["clause_sent"], playback
+
+
+def main() -> None:
+    engine = floor_engine()
+    voice = engine.resolve_voice(VOICE)
+    piece = next(engine.pieces(FIRST_CLAUSE, voice))
+    piece_tokens = to_token_ids(piece.phonemes)
+
+    def floor() -> float:
+        runs = []
+        for _ in range(FLOOR_RUNS):
+            started = time.perf_counter()
+            engine.model(piece_tokens, voice.style_for(len(piece_tokens)), 1.0)
+            runs.append(time.perf_counter() - started)
+        return statistics.median(runs)
+
+    server = Server(PORT, "--wyoming-port", str(WYOMING_PORT))
+    rows = []
+    try:
+        server.stream("Warm up.")
+        asyncio.run(over_websocket(tokens(0)))  # the first of each kind pays for connections and imports
+        asyncio.run(over_wyoming(tokens(0)))
+        for repeat in range(1, REPEATS + 1):
+            cut = tokens(repeat)
+            row = {"repeat": repeat, "clause_token": clause_end_token(cut) + 1, "floor": floor()}
+            for name, run in (("ws", over_websocket), ("wyoming", over_wyoming)):
+                latency, playback = asyncio.run(run(cut))
+                row[name] = latency
+                row[f"{name}_dry"] = (playback.dry_times, playback.dry_seconds)
+                row[f"{name}_audio"] = playback.audio_seconds
+            rows.append(row)
+            print(row, flush=True)
+    finally:
+        server.stop()
+        engine.close()
+    write_report(rows, len(piece_tokens), len(tokens(1)))
+
+
+def write_report(rows: list[dict], piece_tokens: int, token_count: int) -> None:
+    import onnxruntime
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
+    def ratio(name: str) -> float:
+        return statistics.median(r[name] / r["floor"] for r in rows)
+
+    def dry(name: str) -> str:
+        times = sum(r[f"{name}_dry"][0] for r in rows)
+        return "never" if not times else f"{times} times in {len(rows)} runs, {sum(r[f'{name}_dry'][1] for r in rows):.2f} s in all"
+
+    table = "\n".join(
+        f"| {r['repeat']} | {r['clause_token']} | {r['floor']:.3f} | {r['ws']:.3f} | {r['ws'] / r['floor']:.2f} | "
+        f"{r['wyoming']:.3f} | {r['wyoming'] / r['floor']:.2f} | {r['ws_dry'][0]} / {r['wyoming_dry'][0]} |"
+        for r in rows)
+    report = f"""# Voice assistants: text streamed in, audio out
+
+Measured by `bench/assistants.py` on {platform.machine()} ({cpu_model()}, {os.cpu_count()} cores), Python
+{platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, voice `{VOICE}`, the int8 Kokoro-82M v1.0
+model, one server process (`kokoro-speech serve --wyoming-port {WYOMING_PORT}`), {len(rows)} repeats in one run.
+
+A simulated LLM sends this 3-sentence reply as {token_count} or so tokens of 2-6 characters, cut anywhere (a new
+random cut each repeat), at {TOKENS_PER_SECOND} tokens per second:
+
+> {REPLY}
+
+The server speaks the first clause as soon as it is complete: "{FIRST_CLAUSE}"
+
+- **latency**: from sending the token that holds the first clause's last character to the first audio byte
+  received (WebSocket: the first `speech.audio.delta`, pcm; Wyoming: the first `audio-chunk`). It includes
+  waiting for the next token when the clause's last token ends on its punctuation, since a clause or sentence
+  end is only known once the following space (or word) has come.
+- **floor**: the bare ONNX Runtime session synthesizing that clause's first piece ({piece_tokens} phoneme tokens,
+  what the server speaks first), median of {FLOOR_RUNS} runs, measured in the same repeat.
+- **dry**: a client that starts playing at the first audio byte and plays in real time: how often its audio ran
+  out before the reply's end.
+
+| summary (medians) | latency, s | latency / floor | playback ran dry |
+|---|---|---|---|
+| floor | {median("floor"):.3f} | 1.00 | |
+| WebSocket | {median("ws"):.3f} | **{ratio("ws"):.2f}** | {dry("ws")} |
+| Wyoming | {median("wyoming"):.3f} | **{ratio("wyoming"):.2f}** | {dry("wyoming")} |
+
+Target: latency / floor ≤ 1.25, and playback never runs dry. Audio per reply: {median("ws_audio"):.1f} s.
+
+What varied between repeats: where the tokens were cut (so which token ends the first clause, and whether it
+also carries the space after it), and the machine's load (other processes on the same cores). Ratios are taken
+within each repeat, the floor measured next to them.
+
+| repeat | clause ends at token | floor | WebSocket | ratio | Wyoming | ratio | ran dry (WS / Wyoming) |
+|---|---|---|---|---|---|---|---|
+{table}
+"""
+    out = REPO / "docs" / "assistants.md"
+    out.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
