@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -35,6 +36,14 @@ def test_serve_names_a_missing_model_file(tmp_path):
 def test_serve_names_a_missing_key_file(tmp_path):
     result = run("serve", "--api-key-file", str(tmp_path / "keys.txt"))
     assert result.returncode == 2 and "keys.txt" in result.stderr
+
+
+def test_wyoming_zeroconf_needs_a_port_and_its_package():
+    result = run("serve", "--wyoming-zeroconf")
+    assert result.returncode == 2 and "--wyoming-port" in result.stderr
+    if importlib.util.find_spec("zeroconf") is None:
+        result = run("serve", "--wyoming-zeroconf", "--wyoming-port", "10200")
+        assert result.returncode == 2 and "kokoro-speech[zeroconf]" in result.stderr
 
 
 def test_voices_lists_all_with_aliases():

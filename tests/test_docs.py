@@ -63,6 +63,19 @@ def test_python_sdk_example(server, tmp_path, monkeypatch):
     assert decode(bytes(received), "pcm").duration > 1.5
 
 
+def test_websocket_example(server):
+    example = next(b for b in code_blocks("python") if "/v1/audio/speech/stream" in b)
+    received = bytearray()
+
+    class Player:
+        def write(self, chunk: bytes) -> None:
+            received.extend(chunk)
+
+    exec(compile(example.replace("127.0.0.1:8880", f"127.0.0.1:{server.port}"), "README.md", "exec"),
+         {"player": Player()})
+    assert decode(bytes(received), "pcm").duration > 1.0
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_javascript_fetch_example(server, tmp_path):
     example = code_blocks("js")[0].replace(DEFAULT_URL, server.url)

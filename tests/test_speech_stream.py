@@ -152,3 +152,40 @@ def test_a_client_that_leaves_stops_its_synthesis(server, engine):
         assert receive(ws)["type"] == "speech.audio.delta"
     wait_idle(engine)
     assert engine.scheduler.calls_done - calls_before <= 4
+
+
+def test_elevenlabs_stream_input_shape(keyed_server, transcribe):
+    text = "Hello from a client written for ElevenLabs. It streams its text in, too."
+    url = f"ws://127.0.0.1:{keyed_server.port}/v1/text-to-speech/bf_emma/stream-input?output_format=pcm_24000"
+    with connect(url, additional_headers={"xi-api-key": API_KEY}) as ws:
+        ws.send(json.dumps({"text": " ", "voice_settings": {"stability": 0.5, "similarity_boost": 0.8}}))
+        for i in range(0, len(text), 7):
+            ws.send(json.dumps({"text": text[i : i + 7], "try_trigger_generation": True}))
+        ws.send(json.dumps({"text": ""}))
+        audio = b""
+        while not (message := receive(ws)).get("isFinal"):
+            assert message["isFinal"] is False and "alignment" in message, message
+            audio += base64.b64decode(message["audio"])
+        with pytest.raises(Exception):  # closed after the final message, as ElevenLabs does
+            ws.recv(timeout=30)
+    assert word_error_rate(text, transcribe(decode(audio, "pcm").samples)) < 0.15
+
+
+def test_elevenlabs_refuses_what_it_cannot_serve(keyed_server):
+    base = f"ws://127.0.0.1:{keyed_server.port}/v1/text-to-speech"
+    headers = {"xi-api-key": API_KEY}
+    for path, status in ((f"{base}/af_heart/stream-input?output_format=pcm_12345", 400),
+                         (f"{base}/xx_nobody/stream-input", 400),
+                         (f"{base}/af_heart/stream-input", None)):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(path, additional_headers=headers if status else {})
+        assert refused.value.response.status_code == (status or 401)
+    with connect(f"{base}/af_heart/stream-input?output_format=mp3_44100_128", additional_headers=headers) as ws:
+        ws.send(json.dumps({"text": "Flushed at once", "flush": True}))
+        first = receive(ws)
+        assert first["isFinal"] is False
+        ws.send(json.dumps({"text": ""}))
+        audio = base64.b64decode(first["audio"])
+        while not (message := receive(ws)).get("isFinal"):
+            audio += base64.b64decode(message["audio"])
+    assert decode(audio, "mp3").sample_rate == 44_100

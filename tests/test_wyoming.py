@@ -159,3 +159,16 @@ def test_a_client_that_leaves_mid_stream_stops_its_synthesis(wyoming, engine):
     run(go())
     wait_idle(engine)
     assert engine.scheduler.calls_done - calls_before <= 4  # not the 8 sentences' worth
+
+
+def test_serve_flag_starts_wyoming_beside_http():
+    from conftest import ServerProcess
+
+    port = free_port()
+    with ServerProcess("--wyoming-port", str(port)):
+        async def go():
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Describe().event())
+                return Info.from_event(await client.read_event())
+
+        assert run(go()).tts[0].name == "kokoro-speech"

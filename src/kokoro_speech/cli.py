@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import logging
 import signal
 import sys
 import typing
@@ -16,6 +18,8 @@ from kokoro_speech import __version__
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError, SetupError
 from kokoro_speech.logs import setup_logging
+
+log = logging.getLogger("kokoro_speech")
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +60,14 @@ def serve(settings: Settings) -> None:
     if not settings.keys() and not settings.binds_loopback() and not settings.insecure_no_auth:
         _fail(f"no API key is configured and {settings.host} is not a loopback address: set KOKORO_API_KEYS "
               "or --api-key-file, or pass --insecure-no-auth to serve without authentication")
+    if settings.wyoming_zeroconf:
+        if settings.wyoming_port is None:
+            _fail("--wyoming-zeroconf announces the Wyoming server: give it a port with --wyoming-port")
+        if importlib.util.find_spec("zeroconf") is None:
+            _fail("--wyoming-zeroconf needs the zeroconf package: pip install 'kokoro-speech[zeroconf]'")
+    if settings.wyoming_port is not None and not settings.binds_loopback(settings.wyoming_host):
+        log.warning("Wyoming on %s:%d has no authentication: anyone who can reach it can use this server",
+                    settings.wyoming_host, settings.wyoming_port)
     # Find and verify the files now, so a missing or corrupt one stops start-up with a clear message;
     # the session itself loads in the background (from these files and voices) while /health says 503.
     model = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)

@@ -126,10 +126,12 @@ class Settings(BaseSettings):
                     keys.append(line)
         return keys
 
-    def binds_loopback(self) -> bool:
-        if self.host == "localhost":
+    def binds_loopback(self, host: str | None = None) -> bool:
+        """Whether `host` (default: the HTTP server's) is a loopback address."""
+        host = self.host if host is None else host
+        if host == "localhost":
             return True
         try:
-            return ipaddress.ip_address(self.host).is_loopback
+            return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False

@@ -21,6 +21,8 @@ def credentials(scope: Scope) -> str | None:
     headers = Headers(scope=scope)
     if headers.get("authorization") or scope["type"] != "websocket":
         return headers.get("authorization")
+    if headers.get("xi-api-key"):  # ElevenLabs' clients, on its stream-input route
+        return f"Bearer {headers['xi-api-key']}"
     offered = [p[len(KEY_SUBPROTOCOL):] for p in scope.get("subprotocols", []) if p.startswith(KEY_SUBPROTOCOL)]
     key = offered[0] if offered else QueryParams(scope.get("query_string", b"")).get("api_key")
     return f"Bearer {key}" if key else None

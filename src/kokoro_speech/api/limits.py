@@ -29,7 +29,8 @@ class KeyLimits:
         self._recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limited = scope["type"] in ("http", "websocket") and scope["path"] in LIMITED_PATHS
+        limited = scope["type"] in ("http", "websocket") and (
+            scope["path"] in LIMITED_PATHS or scope["path"].startswith("/v1/text-to-speech/"))
         if not limited or not (self.concurrent or self.per_minute):
             return await self.app(scope, receive, send)
         try:

@@ -28,6 +28,7 @@ from kokoro_speech.api.routes import encoded, usage
 from kokoro_speech.api.schemas import StreamSession, error_body, validation_error_body
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS
+from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.pipeline.incremental import IncrementalSpeech
@@ -79,34 +80,32 @@ class SpeechStream:
                 await self._send({"type": "error", **validation_error_body(exc.errors())})
 
     async def _handle(self, text: str | None) -> None:
-        if text is None:
-            raise InvalidParameter("messages are JSON text frames; this one was binary")
-        try:
-            message = json.loads(text)
-        except ValueError:
-            raise InvalidParameter("a message must be a JSON object; this one is not valid JSON") from None
-        kind = message.get("type") if isinstance(message, dict) else None
+        message = _json_object(text)
+        kind = message.get("type")
         if kind not in MESSAGES:
             raise InvalidParameter(f"unknown message type {kind!r}; send one of {', '.join(MESSAGES)}", param="type")
         if kind == "session.update":
-            if self.speech is not None:
-                raise InvalidParameter("session.update must come before a turn's text (after input_text.end)",
-                                       param="type", code="turn_in_progress")
-            fields = {k: v for k, v in message.items() if k != "type"}
-            session = StreamSession.model_validate(self.session.model_dump() | fields)
-            if session.timestamps:
-                raise InvalidParameter("timestamps are not available on this route yet", param="timestamps")
-            self.session = session
+            self._update({k: v for k, v in message.items() if k != "type"})
         elif kind == "input_text.append":
-            if not isinstance(message.get("text"), str):
-                raise InvalidParameter("input_text.append needs 'text', a string", param="text")
-            self._turn().append(message["text"])
+            self._turn().append(_text(message))
         elif kind == "input_text.flush":
             if self.speech is not None:
                 self.speech.flush()
         else:
-            self._turn().end()
-            self.speech = None
+            self._end()
+
+    def _update(self, fields: dict) -> None:
+        if self.speech is not None:
+            raise InvalidParameter("session.update must come before a turn's text (after input_text.end)",
+                                   param="type", code="turn_in_progress")
+        session = StreamSession.model_validate(self.session.model_dump() | fields)
+        if session.timestamps:
+            raise InvalidParameter("timestamps are not available on this route yet", param="timestamps")
+        self.session = session
+
+    def _end(self) -> None:
+        self._turn().end()
+        self.speech = None
 
     def _turn(self) -> IncrementalSpeech:
         if self.speech is None:
@@ -123,19 +122,92 @@ class SpeechStream:
         try:
             async for data in encoded(speech.samples(self._error), fmt, sample_rate=session.sample_rate,
                                       volume=session.volume_multiplier):
-                await self._send({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
-            await self._send({"type": "speech.audio.done", "usage": usage(speech.stats)})
+                await self._send(self._delta(base64.b64encode(data).decode()))
+            await self._done(speech)
         except Exception as exc:  # the client is gone or stalled: run() ends the socket
             if not self.failed.done():
                 self.failed.set_exception(exc)
             return
         self.metrics.finished(ROUTE, "200", fmt.name, time.perf_counter() - started)
 
+    def _delta(self, audio: str) -> dict:
+        return {"type": "speech.audio.delta", "audio": audio}
+
+    async def _done(self, speech: IncrementalSpeech) -> None:
+        await self._send({"type": "speech.audio.done", "usage": usage(speech.stats)})
+
     async def _error(self, exc: ApiError) -> None:
         await self._send({"type": "error", **error_body(exc.message, exc.type, exc.param, exc.code)})
 
     async def _send(self, event: dict) -> None:
         await self.websocket.send_text(json.dumps(event, separators=(",", ":")))
+
+
+def _json_object(text: str | None) -> dict:
+    if text is None:
+        raise InvalidParameter("messages are JSON text frames; this one was binary")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise InvalidParameter("a message must be a JSON object; this one is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise InvalidParameter("a message must be a JSON object")
+    return message
+
+
+def _text(message: dict) -> str:
+    if not isinstance(message.get("text"), str):
+        raise InvalidParameter("the message needs 'text', a string", param="text")
+    return message["text"]
+
+
+class ElevenLabsStream(SpeechStream):
+    """ElevenLabs' `stream-input` messages, for clients written for it: `{"text": " ", "voice_settings": {...}}`
+    first, then `{"text": "...", "flush": true}` (or `try_trigger_generation`), `{"text": ""}` to end; answered
+    with `{"audio": base64, "isFinal": false, "alignment": null}` and finally `{"isFinal": true}`, after which
+    the socket closes, as theirs does. The voice is in the path, the format in `output_format`."""
+
+    async def _handle(self, text: str | None) -> None:
+        message = _json_object(text)
+        spoken = _text(message)
+        settings = message.get("voice_settings")
+        if isinstance(settings, dict) and "speed" in settings:
+            self._update({"speed": settings["speed"]})
+        if spoken == "":
+            self._end()
+            return
+        self._turn().append(spoken)
+        if message.get("flush") is True:
+            self.speech.flush()
+
+    def _delta(self, audio: str) -> dict:
+        return {"audio": audio, "isFinal": False, "normalizedAlignment": None, "alignment": None}
+
+    async def _done(self, speech: IncrementalSpeech) -> None:
+        await self._send({"isFinal": True})
+        await self.websocket.close()
+
+
+def _elevenlabs_format(output_format: str) -> dict:
+    """ElevenLabs' `output_format` (codec_rate[_bitrate]: pcm_24000, mp3_44100_128, ulaw_8000, opus_48000_64)."""
+    codec, _, rest = output_format.partition("_")
+    rate = rest.partition("_")[0]
+    if codec not in ("pcm", "mp3", "opus", "ulaw", "alaw") or not rate.isdigit() or int(rate) not in SAMPLE_RATES:
+        raise InvalidParameter(f"output_format '{output_format}' is not offered; use pcm_24000, mp3_44100_128, "
+                               "opus_48000_64, ulaw_8000 or alaw_8000", param="output_format")
+    return {"response_format": codec, "sample_rate": None if codec == "opus" else int(rate)}
+
+
+@router.websocket("/text-to-speech/{voice_id}/stream-input")
+async def elevenlabs_stream(websocket: WebSocket, voice_id: str, engine: EngineDep, key: KeyDep, state: StateDep,
+                            output_format: str = "mp3_44100_128") -> None:
+    session = StreamSession.model_validate({"voice": voice_id, **_elevenlabs_format(output_format)})
+    engine.resolve_voice(session.voice_id())  # a voice this server lacks refuses the upgrade (400)
+    await websocket.accept(subprotocol=_subprotocol(websocket.scope.get("subprotocols", [])))
+    log.info("ElevenLabs-style speech stream opened, %s", key or "no key")
+    stream = ElevenLabsStream(websocket, engine, state)
+    stream.session = session
+    await stream.run()
 
 
 @router.websocket("/audio/speech/stream")

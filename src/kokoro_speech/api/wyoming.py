@@ -91,6 +91,8 @@ class WyomingHandler(AsyncEventHandler):
                 await self.write_event(AudioStop().event())
                 self.state.metrics.finished(ROUTE, "200", _PCM.name, time.perf_counter() - started)
             elif SynthesizeStart.is_type(event.type):
+                if self.speaking is not None:  # a new stream before the last one stopped: the last is dropped
+                    self.speaking.cancel()
                 self.streaming = True
                 start = SynthesizeStart.from_event(event)
                 self.speech = IncrementalSpeech(ready_engine(self.state), _voice(start.voice))
