@@ -18,15 +18,17 @@ from typing import AsyncIterator, Callable, Iterator
 
 import numpy as np
 
-from kokoro_speech.audio.stitch import pause, trim
+from kokoro_speech.audio.stitch import pause, trim, trim_bounds
 from kokoro_speech.config import Settings
-from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
+from kokoro_speech.errors import InvalidParameter, NothingToSay, TimestampsUnavailable, UnsupportedLanguage
 from kokoro_speech.kokoro import ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, to_token_ids
 from kokoro_speech.model.session import KokoroModel, usable_cores
+from kokoro_speech.model.durations import with_durations
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
 from kokoro_speech.model.weights import resolve_model
 from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
+from kokoro_speech.pipeline.timestamps import Spans, Timeline, WordTime
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
@@ -80,6 +82,19 @@ def _speak(session: Session, *, tokens: list[int], style: np.ndarray, speed: flo
     return session(tokens, style, speed)
 
 
+def _speak_timed(session: Session, *, tokens: list[int], style: np.ndarray, speed: float,
+                 durations: list[np.ndarray]) -> np.ndarray:
+    """The audio, as the scheduler expects; the durations for word timestamps go into `durations`."""
+    audio, frames = session.timed(tokens, style, speed)  # type: ignore[attr-defined]
+    durations.append(frames)
+    return audio
+
+
+def _read_phonemes(timeline: Timeline, sentence: str) -> str:
+    """Phoneme input: each of its words is a word of its own."""
+    return timeline.read(sentence, sentence, None)
+
+
 class SynthesisTimeout(Exception):
     """A request ran past --max-synthesis-seconds; its stream is cut off (the client sees an error)."""
 
@@ -91,10 +106,20 @@ class Synthesis:
     the first byte), so no path leaks one.
     """
 
-    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, ticket: Ticket) -> None:
+    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, ticket: Ticket,
+                 words: list[WordTime] | None = None) -> None:
         self._chunks = chunks
         self._ticket = ticket
         self.stats = stats
+        self._words = words  # with timestamps: filled with each piece's items before its audio is yielded
+
+    def take_words(self) -> list[WordTime]:
+        """The word timestamps made since the last call (all of them no later than their audio's chunk);
+        empty unless the synthesis was opened with `timestamps`."""
+        if not self._words:
+            return []
+        taken, self._words[:] = list(self._words), []
+        return taken
 
     def __aiter__(self) -> AsyncIterator[np.ndarray]:
         return self._chunks
@@ -128,7 +153,9 @@ class Engine:
         The sessions are built and run once on a thread (ONNX Runtime releases the GIL) while this thread
         loads the voices (unless given) and the G2P (Python): the two halves of a cold start overlap.
         """
-        model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+        # the copy that also outputs each phoneme's duration, for word timestamps (audio bit-identical)
+        model_path = with_durations(resolve_model(settings.model, settings.cache_dir, offline=settings.offline),
+                                    settings.cache_dir)
         started = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
             sessions = pool.submit(_warm_sessions, model_path, settings)
@@ -181,6 +208,14 @@ class Engine:
     def _g2p(self, voice: Voice) -> Callable[[str], str]:
         return partial(self.phonemizers.phonemize, language=voice.language)
 
+    def _read(self, sentence: str, *, timeline: Timeline, language: str) -> str:
+        return timeline.read(sentence, *self.phonemizers.read(sentence, language))
+
+    @property
+    def has_timestamps(self) -> bool:
+        """Whether the model outputs durations (model/durations.py), without which there are no word times."""
+        return getattr(self.model, "durations_output", None) is not None
+
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = voice.language == "b" if voice.language in ENGLISH else None  # None: not English
@@ -195,17 +230,22 @@ class Engine:
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
-               words: str | None = None) -> Iterator[Piece]:
+               words: str | None = None, timeline: Timeline | None = None) -> Iterator[Piece]:
         """The pieces the model will speak, in order, each within the frame budget at `speed`;
-        `stats.characters_done` follows the progress.
+        `stats.characters_done` follows the progress; `timeline` (word timestamps) gets each sentence's tokens.
 
         With `input_is_phonemes`, `text` is already Kokoro phonemes: only cut into pieces, never read.
         """
+        phonemize: Callable[[str], str]
         if input_is_phonemes:
             sentences_of, phonemize = split_phoneme_sentences(text), str
+            if timeline is not None:
+                phonemize = partial(_read_phonemes, timeline)
         else:
             words = self.words(text, voice, lexicon) if words is None else words
             sentences_of, phonemize = split_sentences(words), self._g2p(voice)
+            if timeline is not None:
+                phonemize = partial(self._read, timeline=timeline, language=voice.language)
 
         def sentences() -> Iterator[str]:
             for sentence in sentences_of:
@@ -234,28 +274,37 @@ class Engine:
         return words, " ".join(p.phonemes for p in pieces), sum(p.token_count for p in pieces)
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
-                   input_is_phonemes: bool = False, language: str | None = None) -> Synthesis:
+                   input_is_phonemes: bool = False, language: str | None = None,
+                   timestamps: str | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and prepare its first piece; raises an
         ApiError before any audio.
 
-        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
+        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own.
+        `timestamps` (the request parameter that asked for them) makes `Synthesis.take_words` give word times."""
+        if timestamps is not None and not self.has_timestamps:
+            raise TimestampsUnavailable(param=timestamps)
         voice = self.resolve_voice(voice_spec, language)
         words = text if input_is_phonemes else self.words(text, voice, lexicon)
+        timeline = Timeline(Spans(text, words)) if timestamps is not None else None
         frames, first_frames = self.estimate_frames(words, voice.language, speed, phonemes=input_is_phonemes)
         ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
-            pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed, words=words)
+            pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed, words=words,
+                                 timeline=timeline)
             first = await asyncio.to_thread(next, pieces, None)
             if first is None:
                 raise NothingToSay()
         except BaseException:
             ticket.release()
             raise
-        return Synthesis(self._stream(first, pieces, voice, speed, ticket, stats), stats, ticket)
+        found: list[WordTime] | None = [] if timeline is not None else None
+        return Synthesis(self._stream(first, pieces, voice, speed, ticket, stats, timeline, found), stats, ticket,
+                         found)
 
     async def _stream(self, piece: Piece | None, pieces: Iterator[Piece], voice: Voice, speed: float,
-                      ticket: Ticket, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
+                      ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None = None,
+                      found: list[WordTime] | None = None) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
                 if time.perf_counter() - stats.started > self.max_seconds:
@@ -263,11 +312,18 @@ class Engine:
                 # phonemize the next piece on a thread while the model speaks this one
                 upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
                 tokens = to_token_ids(piece.phonemes)
+                durations: list[np.ndarray] = []
                 call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=speed)
+                if timeline is not None:
+                    call = partial(_speak_timed, tokens=tokens, style=voice.style_for(len(tokens)), speed=speed,
+                                   durations=durations)
                 try:
                     spoken = await self.scheduler.run(call, first=stats.pieces == 0)
                     ticket.progress(spoken.size / SAMPLES_PER_FRAME)
                     audio = trim(spoken)
+                    if timeline is not None and found is not None:  # this piece's words, before its audio
+                        found += timeline.piece(piece.phonemes, durations[0], trim_bounds(spoken),
+                                                stats.audio_samples)
                 except BaseException:
                     upcoming.add_done_callback(lambda f: f.cancelled() or f.exception())
                     raise
@@ -283,5 +339,7 @@ class Engine:
                     stats.audio_samples += gap.size
                     yield gap
                 piece = following
+            if timeline is not None and found is not None:
+                found += timeline.finish()
         finally:
             ticket.release()
