@@ -83,22 +83,33 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
     if format_name not in FORMATS:
         _fail(f"unknown output format '{format_name}': use --format with one of {', '.join(FORMATS)}")
     fmt = FORMATS[format_name]
+    captions = Path(args.subtitles) if args.subtitles else None
+    caption_format = captions.suffix.lstrip(".").lower() if captions else None
+    if captions is not None and caption_format not in ("vtt", "srt"):
+        _fail(f"--subtitles {captions}: the file name must end in .vtt (WebVTT) or .srt (SubRip)")
     engine = Engine.load(settings)
 
     async def run() -> None:
         from tqdm import tqdm
 
-        synthesis = await engine.open(text, args.voice, args.speed)
+        from kokoro_speech.audio.subtitles import subtitles
+
+        synthesis = await engine.open(text, args.voice, args.speed,
+                                      timestamps="--subtitles" if captions is not None else None)
+        words = []
         encoder = Encoder(fmt)
         stats = synthesis.stats
         with out.open("wb") as f, tqdm(total=stats.input_characters, unit="char", disable=args.quiet) as progress:
             async for samples in synthesis:
                 f.write(encoder.encode(samples))
+                words += synthesis.take_words()
                 progress.update(stats.characters_done - progress.n)
                 progress.set_postfix(audio=f"{stats.audio_seconds:.1f}s")
             for tail in encoder.finish():
                 f.write(tail)
             progress.update(stats.input_characters - progress.n)
+        if captions is not None:
+            captions.write_text(subtitles(words + synthesis.take_words(), caption_format), encoding="utf-8")
 
     try:
         asyncio.run(run())
@@ -128,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     say_parser.add_argument("--voice", default="af_heart", help="voice id, OpenAI name or blend")
     say_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
     say_parser.add_argument("--format", help="mp3, wav, aac, opus, flac or pcm (default: from the file name)")
+    say_parser.add_argument("--subtitles", metavar="FILE",
+                            help="also write subtitles of the words as spoken: FILE.vtt (WebVTT) or FILE.srt")
     say_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     voices_parser = commands.add_parser("voices", help="list the voices")
     for sub in (serve_parser, say_parser, voices_parser):

@@ -13,6 +13,7 @@ from typing import AsyncIterator
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
+from kokoro_speech.api.captions import sse_with_timestamps
 from kokoro_speech.api.schemas import (
     MODEL_ALIASES,
     MODEL_ID,
@@ -23,7 +24,7 @@ from kokoro_speech.api.schemas import (
 )
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
-from kokoro_speech.errors import ModelNotFound
+from kokoro_speech.errors import InvalidParameter, ModelNotFound
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Synthesis
 
@@ -72,12 +73,19 @@ async def sse_events(synthesis: Synthesis, fmt: AudioFormat) -> AsyncIterator[by
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> StreamingResponse:
     fmt = FORMATS[body.response_format]
+    if body.timestamps and body.stream_format != "sse":
+        raise InvalidParameter("timestamps come as events of the SSE stream: set stream_format to 'sse' (or use "
+                               "POST /dev/captioned_speech)", param="timestamps")
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
-                                  input_is_phonemes=body.input_is_phonemes, language=body.language())
+                                  input_is_phonemes=body.input_is_phonemes, language=body.language(),
+                                  timestamps="timestamps" if body.timestamps else None)
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(SAMPLE_RATE), "Cache-Control": "no-store"}
+    if body.stream_format == "sse" and body.timestamps:
+        return StreamingResponse(sse_with_timestamps(synthesis, fmt), media_type="text/event-stream",
+                                 headers=headers)
     if body.stream_format == "sse":
         return StreamingResponse(sse_events(synthesis, fmt), media_type="text/event-stream", headers=headers)
     headers["Content-Disposition"] = f'inline; filename="speech.{fmt.name}"'

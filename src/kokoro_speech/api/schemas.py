@@ -36,6 +36,12 @@ LANG_CODE_DESCRIPTION = (
 )
 
 
+TIMESTAMPS_DESCRIPTION = (
+    "With stream_format 'sse': also send {\"type\": \"speech.audio.timestamps\", \"timestamps\": [{word, "
+    "start_time, end_time, start_index, end_index}]} events, each before the audio of its words."
+)
+
+
 def _valid_lang_code(value: str | None) -> str | None:
     if value is not None and language_letter(value) is None:
         raise ValueError(f"unknown language '{value}'; use one of {', '.join(sorted(LANGUAGE_CODES))}")
@@ -69,6 +75,7 @@ class SpeechRequest(BaseModel):
         False, description="Read `input` as Kokoro phonemes (as /v1/audio/phonemize returns them), not text."
     )
     lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION)
+    timestamps: StrictBool = Field(False, description=TIMESTAMPS_DESCRIPTION)
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)

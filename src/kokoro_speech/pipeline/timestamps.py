@@ -9,7 +9,6 @@ frame) time them; each piece's trim, the pauses between pieces and the samples a
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -78,7 +77,7 @@ class Spans:
                                   autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
-                for i, j in zip(range(i1, i2), range(j1, j2)):
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                     s, e = source[i]
                     word = original[s:e].rstrip(".")
                     self.items.append(_trimmed(original, s, e, sentence_end="." not in word))
@@ -112,7 +111,7 @@ def _fallback_tokens(text: str, phonemes: str) -> list[Token]:
     words = WORD.findall(text)
     said = phonemes.split()
     if len(words) == len(said):
-        return [Token(w, p, " ") for w, p in zip(words, said)]
+        return [Token(w, p, " ") for w, p in zip(words, said, strict=True)]
     total = sum(map(len, words)) or 1
     tokens, taken = [], 0
     for index, word in enumerate(words):
