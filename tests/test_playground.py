@@ -126,3 +126,32 @@ def test_download_saves_the_chosen_format(keyed_server, page, tmp_path):
     download.save_as(saved)
     data = saved.read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 44 + 2 * 2400
+
+
+def test_read_along_highlights_each_word_while_it_is_spoken(keyed_server, page):
+    open_with_key(page, keyed_server)
+    text = "Dr. Smith paid $4.50, then left for home."
+    page.fill("#input", text)
+    page.evaluate("""() => {
+        const element = document.getElementById("read-along");
+        window.highlighted = [];
+        new MutationObserver(() => {
+            const word = element.dataset.word;
+            if (word && window.highlighted.at(-1)?.word !== word)
+                window.highlighted.push({word, at: performance.now() / 1000});
+        }).observe(element, {attributes: true, attributeFilter: ["data-word"]});
+    }""")
+    page.click("#play")
+    expect(page.locator("#status")).to_have_attribute("data-state", "done", timeout=90_000)
+    page.wait_for_function("window.highlighted.at(-1)?.word === 'home'", timeout=30_000)
+    expect(page.locator("#error")).to_be_hidden()
+
+    words = ["Dr.", "Smith", "paid", "$4.50", "then", "left", "for", "home"]
+    assert page.eval_on_selector_all("#read-along span", "s => s.map(x => x.textContent)") == words
+    assert page.locator("#read-along").inner_text() == text  # the user's own text, words wrapped in place
+    highlighted = page.evaluate("window.highlighted")
+    assert [h["word"] for h in highlighted] == words, "every word is highlighted, in order"
+    # ...while it is spoken: the highlights follow the audio clock, not the arrival of the stream
+    starts = [float(s) for s in page.eval_on_selector_all("#read-along span", "s => s.map(x => x.dataset.start)")]
+    for a, b, start_a, start_b in zip(highlighted, highlighted[1:], starts, starts[1:], strict=False):
+        assert abs((b["at"] - a["at"]) - (start_b - start_a)) < 0.25, (a, b, start_a, start_b)
