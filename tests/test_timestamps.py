@@ -171,3 +171,19 @@ def test_subtitle_files_group_words_into_timed_cues():
     assert cues[0].startswith("1\n00:00:00,000 --> ") and len(cues) > 3
     assert all(len(cue.splitlines()[-1]) <= 42 for cue in cues if cue)
     assert srt([WordTime("x", 3725.5, 3726.25, 0, 1)]) == "1\n01:02:05,500 --> 01:02:06,250\nx\n"
+
+
+@pytest.mark.parametrize(("voice", "text"), [
+    ("jf_alpha", "こんにちは。今日はいい天気ですね、散歩に行きましょう。公園で、友達に会いました。"),
+    ("zf_xiaobei", "你好，世界。今天天气很好，我们去散步吧。"),
+    ("ef_dora", "Hola, ¿cómo estás? Muy bien, gracias."),
+])
+def test_other_languages_get_items_per_word_or_character_group(server, engine, voice, text):
+    if engine.phonemizers.missing(voice[0]):
+        pytest.skip(f"the G2P packages for {voice} are not installed")
+    body = {"input": text, "voice": voice, "response_format": "pcm", "stream": False}
+    response = httpx.post(f"{server.url}/dev/captioned_speech", json=body, timeout=180)
+    assert response.status_code == 200, response.text
+    words = response.json()["timestamps"]
+    check_invariants(text, words, pcm(base64.b64decode(response.json()["audio"])))
+    assert len(words) >= 4, words  # clause groups (Japanese, Mandarin) or words, never one item for it all

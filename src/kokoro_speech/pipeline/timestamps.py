@@ -24,6 +24,9 @@ _CJK_MARKS = "、。，！？；：「」『』（）"
 WORD = re.compile(rf"[^\s{_CJK_MARKS}]+[{_CJK_MARKS}]*|[{_CJK_MARKS}]+")
 _LEADING = "\"'“‘([{¿¡«*_„"
 _TRAILING = ",;:!?\"'”’)]}»*_…"
+# How a token's frames become a word's time (bench/timestamps.py measures the result against Whisper)
+LEAD_FRAMES = 0  # the audio leads the durations by this many frames
+SPLIT_SPACES = False  # words take half of the spaces around them
 _SILENT = set(';:,.!?—…"()“” ¡¿«»-–')  # phoneme symbols that are pauses, not a word being said
 
 
@@ -172,16 +175,29 @@ class Timeline:
         kept, `offset` the samples of the stream before it. Returns the items now complete."""
         symbols = [c for c in phonemes if c in self._vocab]
         frames = np.asarray(durations, dtype=np.int64).reshape(-1)
-        starts = (frames[0] + np.concatenate([[0], np.cumsum(frames[1:-1])])) * SAMPLES_PER_FRAME
-        # each non-space symbol's [start, end) in samples of the model's audio
-        spans = [(int(starts[k]), int(starts[k + 1])) for k, c in enumerate(symbols[: len(frames) - 2])
-                 if not c.isspace()]
+        symbols = symbols[: len(frames) - 2]
+        # each symbol's first sample in the model's audio, and where the last one ends
+        bounds = (frames[0] + np.concatenate([[0], np.cumsum(frames[1:-1])])) * SAMPLES_PER_FRAME
+        bounds = bounds - LEAD_FRAMES * SAMPLES_PER_FRAME
+        voiced = [k for k, c in enumerate(symbols) if not c.isspace()]  # the non-space symbols, as counted
         first = self._timed
-        self._timed += len(spans)
+        self._timed += len(voiced)
         length = kept[1] - kept[0]
 
-        def seconds(sample: int) -> float:
+        def seconds(sample: float) -> float:
             return (offset + min(max(sample - kept[0], 0), length)) / SAMPLE_RATE
+
+        def start_of(k: int) -> float:
+            # a word begins halfway through the space before it: the model blends the two (as Kokoro's own
+            # pipeline times words)
+            if SPLIT_SPACES and k > 0 and symbols[k - 1].isspace():
+                return (bounds[k - 1] + bounds[k]) / 2
+            return float(bounds[k])
+
+        def end_of(k: int) -> float:
+            if SPLIT_SPACES and k + 1 < len(symbols) and symbols[k + 1].isspace():
+                return (bounds[k + 1] + bounds[k + 2]) / 2
+            return float(bounds[k + 1])
 
         while self._next < len(self._said) and self._said[self._next].first < self._timed:
             said = self._said[self._next]
@@ -190,8 +206,8 @@ class Timeline:
             self._next += 1
             if said.item < 0 or not said.voiced or said.end <= said.first:
                 continue
-            start = seconds(spans[max(said.first - first, 0)][0])
-            end = seconds(spans[said.end - 1 - first][1])
+            start = seconds(start_of(voiced[max(said.first - first, 0)]))
+            end = seconds(end_of(voiced[said.end - 1 - first]))
             times = self._times.setdefault(said.item, [start, end])
             times[0], times[1] = min(times[0], start), max(times[1], end)
         # an item is complete once a later item's token has been registered, or its sentence is over
