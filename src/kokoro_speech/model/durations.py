@@ -51,11 +51,14 @@ def _fresh(model: Path, derived: Path) -> bool:
 def with_durations(model: Path, cache_dir: Path) -> Path:
     """The model to load: `model` itself when it outputs durations or has no durations tensor (its timestamp
     requests then get a 400), else the cached copy that adds the tensor as an output, derived on first use."""
-    import onnx
-
     derived = derived_path(model, cache_dir)
     if _fresh(model, derived):
         return derived
+    try:
+        import onnx
+    except ImportError:  # a dependency, but a hand-made environment may lack it: serve without timestamps
+        log.warning("the onnx package is not installed: word timestamps are off (pip install onnx)")
+        return model
     graph = onnx.load(str(model), load_external_data=False).graph
     outputs = [o.name for o in graph.output]
     if duration_output(outputs) is not None:
