@@ -10,9 +10,9 @@ from typing import AsyncIterator, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictStr
 
-from kokoro_speech.api.schemas import ErrorBody, SpeechRequest
+from kokoro_speech.api.schemas import ErrorBody, SpeechRequest, VoiceReference
 from kokoro_speech.api.state import EngineDep, require_key
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder
 from kokoro_speech.audio.subtitles import subtitles
@@ -34,6 +34,7 @@ SUBTITLES_DESCRIPTION = (
 class CaptionedSpeechRequest(SpeechRequest):
     """The speech request and Kokoro-FastAPI's captioned-speech fields (its defaults: streamed, with times)."""
 
+    voice: StrictStr | VoiceReference = Field("af_heart", description="As for speech; Kokoro-FastAPI's default.")
     stream: StrictBool = Field(True, description="Newline-delimited JSON chunks as the audio is made (default), "
                                                  "or one JSON object at the end.")
     return_timestamps: StrictBool = Field(True, description="Include the word timestamps (Kokoro-FastAPI's field).")
