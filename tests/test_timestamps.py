@@ -35,6 +35,30 @@ def test_expanded_words_are_one_item_carrying_the_original_text():
     assert len(money) == 1 and spans.items[money.pop()] == (9, 14)
 
 
+def test_pieces_are_timed_from_durations_shifted_by_trim_and_offset(monkeypatch):
+    import kokoro_speech.pipeline.timestamps as timestamps
+    from kokoro_speech.text.phonemize import Token
+
+    monkeypatch.setattr(timestamps, "LEAD_FRAMES", 0)
+    monkeypatch.setattr(timestamps, "SPLIT_SPACES", False)
+    timeline = timestamps.Timeline(Spans("Hi $5 ok.", "Hi five dollars ok."))
+    tokens = [Token("Hi", "hˈI", " "), Token("five", "fˈIv", " "), Token("dollars", "dˈɑləɹz", " "),
+              Token("ok", "ˌOkˈA", ""), Token(".", ".", "")]
+    timeline.read("Hi five dollars ok.", "hˈI fˈIv dˈɑləɹz ˌOkˈA.", tokens)
+    first = "hˈI fˈIv"  # a piece cut inside "$5": its item waits for the piece that ends it
+    frames = np.array([2] + [2, 2, 2, 1, 2, 2, 2, 2] + [3])  # pads, then one per symbol (the space: 1)
+    words = timeline.piece(first, frames, kept=(600, 9000), offset=1000)
+    assert words == [WordTime("Hi", (1000 + 2 * 600 - 600) / 24000, (1000 + 8 * 600 - 600) / 24000, 0, 2)]
+    second = "dˈɑləɹz ˌOkˈA."
+    frames = np.array([1] + [1] * len(second) + [1])
+    words = timeline.piece(second, frames, kept=(0, len(frames) * 600), offset=20_000)
+    assert [(w.word, w.start_index, w.end_index) for w in words] == [("$5", 3, 5), ("ok", 6, 8)]
+    assert words[0].start_time == (1000 + 9 * 600 - 600) / 24000  # "five" in the first piece
+    assert words[0].end_time == (20_000 + (1 + 7) * 600) / 24000  # "dollars" in the second
+    assert words[1].end_time == (20_000 + (1 + 13) * 600) / 24000  # the period is a pause, not the word
+    assert timeline.finish() == []
+
+
 def test_the_durations_model_speaks_bit_identical_audio_and_times_every_sample(settings):
     from kokoro_speech.model.weights import resolve_model
 

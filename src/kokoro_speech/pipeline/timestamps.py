@@ -27,7 +27,8 @@ _TRAILING = ",;:!?\"'”’)]}»*_…"
 # How a token's frames become a word's time (bench/timestamps.py measures the result against Whisper)
 LEAD_FRAMES = 0  # the audio leads the durations by this many frames
 SPLIT_SPACES = False  # words take half of the spaces around them
-_SILENT = set(';:,.!?—…"()“” ¡¿«»-–')  # phoneme symbols that are pauses, not a word being said
+# phoneme symbols that are pauses, not a word being said (text/split.py's punctuation: it skips what is only these)
+_SILENT = set(';:,.!?—…"()“” ¡¿«»-–')
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class Timeline:
     def read(self, sentence: str, phonemes: str, tokens: list[Token] | None) -> str:
         """Register a sentence's tokens; returns its phonemes, for the piece planner."""
         plain = _unmarked(sentence)
+        if not {c for c in phonemes if c in self._vocab} - _SILENT:  # the planner skips it: punctuation alone
+            self._chars += sum(not c.isspace() for c in plain)
+            return phonemes
         if tokens is None or sum(self._count(t.phonemes) for t in tokens) != self._count(phonemes):
             tokens = _fallback_tokens(plain, phonemes)
         nonspace = np.cumsum([0] + [not c.isspace() for c in plain])
@@ -168,6 +172,10 @@ class Timeline:
             self._said.append(_Said(item, self._symbols, self._symbols + count, voiced))
             self._symbols += count
         self._chars += int(nonspace[-1])
+        unplaced = self._count(phonemes) - sum(self._count(t.phonemes) for t in tokens)
+        if unplaced > 0:  # keep counting in step with the pieces, whatever the fallback missed
+            self._said.append(_Said(-1, self._symbols, self._symbols + unplaced, False))
+            self._symbols += unplaced
         return phonemes
 
     def piece(self, phonemes: str, durations: np.ndarray, kept: tuple[int, int], offset: int) -> list[WordTime]:
