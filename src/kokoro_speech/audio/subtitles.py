@@ -12,6 +12,7 @@ from typing import Iterable, Literal, Protocol
 SubtitleFormat = Literal["vtt", "srt"]
 MAX_CUE_CHARACTERS = 42  # a common caption line length (BBC, Netflix guidelines)
 MAX_CUE_SECONDS = 5.0
+PAUSE_SECONDS = 0.25  # a silence this long ends a cue: the server pauses 0.3 s after a sentence
 _BREAK_AFTER = (".", "!", "?", "。", "！", "？")
 
 
@@ -29,8 +30,8 @@ class Cue:
 
 
 def cues(words: Iterable[Timed]) -> list[Cue]:
-    """Words grouped into cues: a cue ends after a sentence, or before it would pass MAX_CUE_CHARACTERS or
-    MAX_CUE_SECONDS."""
+    """Words grouped into cues: a cue ends at a pause or after a sentence mark, or before it would pass
+    MAX_CUE_CHARACTERS or MAX_CUE_SECONDS."""
     out: list[Cue] = []
     group: list[Timed] = []
 
@@ -41,7 +42,8 @@ def cues(words: Iterable[Timed]) -> list[Cue]:
 
     for word in words:
         if group and (len(" ".join(w.word for w in group)) + 1 + len(word.word) > MAX_CUE_CHARACTERS
-                      or word.end_time - group[0].start_time > MAX_CUE_SECONDS):
+                      or word.end_time - group[0].start_time > MAX_CUE_SECONDS
+                      or word.start_time - group[-1].end_time >= PAUSE_SECONDS):
             flush()
         group.append(word)
         if word.word.endswith(_BREAK_AFTER):
