@@ -70,6 +70,6 @@ def test_say_writes_subtitles_beside_the_audio(tmp_path):
     assert result.returncode == 0, result.stderr
     cues = (tmp_path / "hi.srt").read_text(encoding="utf-8").split("\n\n")
     assert cues[0].startswith("1\n00:00:00,") and cues[0].endswith("\nHello there")
-    assert cues[1].startswith("2\n00:00:0") and cues[1].endswith("\nHow are you today")
+    assert cues[1].startswith("2\n00:00:0") and cues[1].rstrip().endswith("\nHow are you today")
     bad = run("say", "Hi.", "-o", str(tmp_path / "hi.mp3"), "--subtitles", str(tmp_path / "hi.txt"))
     assert bad.returncode != 0 and ".vtt" in bad.stderr and ".srt" in bad.stderr
