@@ -157,6 +157,7 @@ def main() -> None:
         return statistics.median(runs)
 
     server = Server(PORT, "--wyoming-port", str(WYOMING_PORT))
+    load_before = os.getloadavg()[0]
     rows = []
     try:
         server.stream("Warm up.")
@@ -175,10 +176,10 @@ def main() -> None:
     finally:
         server.stop()
         engine.close()
-    write_report(rows, len(piece_tokens), len(tokens(1)))
+    write_report(rows, len(piece_tokens), len(tokens(1)), (load_before, os.getloadavg()[0]))
 
 
-def write_report(rows: list[dict], piece_tokens: int, token_count: int) -> None:
+def write_report(rows: list[dict], piece_tokens: int, token_count: int, load: tuple[float, float]) -> None:
     import onnxruntime
 
     def median(key: str) -> float:
@@ -189,7 +190,8 @@ def write_report(rows: list[dict], piece_tokens: int, token_count: int) -> None:
 
     def dry(name: str) -> str:
         times = sum(r[f"{name}_dry"][0] for r in rows)
-        return "never" if not times else f"{times} times in {len(rows)} runs, {sum(r[f'{name}_dry'][1] for r in rows):.2f} s in all"
+        seconds = sum(r[f"{name}_dry"][1] for r in rows)
+        return "never" if not times else f"{times} times in {len(rows)} runs, {seconds:.2f} s in all"
 
     table = "\n".join(
         f"| {r['repeat']} | {r['clause_token']} | {r['floor']:.3f} | {r['ws']:.3f} | {r['ws'] / r['floor']:.2f} | "
@@ -226,8 +228,9 @@ The server speaks the first clause as soon as it is complete: "{FIRST_CLAUSE}"
 Target: latency / floor ≤ 1.25, and playback never runs dry. Audio per reply: {median("ws_audio"):.1f} s.
 
 What varied between repeats: where the tokens were cut (so which token ends the first clause, and whether it
-also carries the space after it), and the machine's load (other processes on the same cores). Ratios are taken
-within each repeat, the floor measured next to them.
+also carries the space after it), and the machine's load: other processes shared its cores (load average
+{load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} cores), which slows the floor and the
+server alike. Ratios are taken within each repeat, the floor measured next to them.
 
 | repeat | clause ends at token | floor | WebSocket | ratio | Wyoming | ratio | ran dry (WS / Wyoming) |
 |---|---|---|---|---|---|---|---|

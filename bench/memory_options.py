@@ -67,18 +67,27 @@ OPTION_SETS: dict[str, tuple[str, dict, dict]] = {
     "no_arena_mallopt": ("no arena + mallopt(M_MMAP_THRESHOLD, 128 KiB), mallopt(M_TRIM_THRESHOLD, 128 KiB) "
                          "called in-process before the session is created",
                          {"arena": False, "mallopt": {M_MMAP_THRESHOLD: 131072, M_TRIM_THRESHOLD: 131072}}, {}),
+    "shrink_no_pattern": ("shrinkage run option + SessionOptions.enable_mem_pattern = False",
+                          {"shrink": True, "pattern": False}, {}),
+    "shared_arena_shrink": ("one arena for every session of the process (env allocator, kNextPowerOfTwo, "
+                            "session.use_env_allocators=1) + shrinkage run option",
+                            {"env_arena": {"arena_extend_strategy": 0}, "shrink": True}, {}),
     "no_arena_arena_max2_trim": ("no arena + MALLOC_ARENA_MAX=2 + malloc_trim(0) after each call",
                                  {"arena": False, "trim": True}, {"MALLOC_ARENA_MAX": "2"}),
 }
 TIMING_SETS = ("no_arena_trim_threshold", "no_arena_mallopt", "same_as_requested_shrink", "shrink")
 TIMING_REPEATS = 5
 BIG_SETS = ("default", "no_arena", "same_as_requested_shrink", "no_arena_trim")
+PAIR_SETS = ("shrink", "shared_arena_shrink")  # the server's two sessions with --share-cores
 
 
 # ---------------------------------------------------------------- child: one configuration, one process
 def _status() -> dict[str, float]:
     text = Path("/proc/self/status").read_text()
     return {key: int(re.search(rf"{key}:\s+(\d+)", text).group(1)) / 1024 for key in ("VmRSS", "VmHWM")}
+
+
+_registered: list[bool] = []
 
 
 def make_session(model: str, settings: dict, threads: int):
@@ -97,8 +106,10 @@ def make_session(model: str, settings: dict, threads: int):
     so.enable_mem_pattern = settings.get("pattern", True)
     providers: list = ["CPUExecutionProvider"]
     if "env_arena" in settings:
-        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
-        ort.create_and_register_allocator(info, ort.OrtArenaCfg(settings["env_arena"]))
+        if not _registered:  # one arena per process, which every session then uses
+            info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+            ort.create_and_register_allocator(info, ort.OrtArenaCfg(settings["env_arena"]))
+            _registered.append(True)
         so.add_session_config_entry("session.use_env_allocators", "1")
     if "ep_options" in settings:
         providers = [("CPUExecutionProvider", settings["ep_options"])]
@@ -147,14 +158,18 @@ def child(spec: dict) -> dict:
     from kokoro_speech.model.weights import read_voice
 
     settings = spec["settings"]
-    session, run_options = make_session(spec["model"], settings, spec.get("threads", THREADS))
+    # with "pair", a second single-threaded session beside the first, as the server's --share-cores makes
+    sessions = [make_session(spec["model"], settings, spec.get("threads", THREADS))]
+    if spec.get("pair"):
+        sessions.append(make_session(spec["model"], settings, 1))
     libc = ctypes.CDLL("libc.so.6")
     voice = read_voice(VOICES / f"{VOICE}.pt")
     ids: list[int] = spec["ids"]
-    token_name = "tokens" if "tokens" in {i.name for i in session.get_inputs()} else "input_ids"
-    out = session.get_outputs()[0].name
+    token_name = "tokens" if "tokens" in {i.name for i in sessions[0][0].get_inputs()} else "input_ids"
+    out = sessions[0][0].get_outputs()[0].name
 
-    def call(n: int, speed: float) -> tuple[int, float]:
+    def call(n: int, speed: float, which: int = 0) -> tuple[int, float]:
+        session, run_options = sessions[which]
         feed = {token_name: np.array([[0, *ids[:n], 0]], dtype=np.int64),
                 "style": voice[n - 1].reshape(1, -1).astype(np.float32),
                 "speed": np.array([speed], dtype=np.float32)}
@@ -168,9 +183,10 @@ def child(spec: dict) -> dict:
         return frames, elapsed
 
     loaded = _status()
-    call(12, 1.0)  # the server warms each session with "hello world." before serving
+    for which in range(len(sessions)):
+        call(12, 1.0, which)  # the server warms each session with "hello world." before serving
     result = {"created": loaded, "load": _status(), "calls": []}
-    for label, n, speed in spec["calls"]:
+    for label, n, speed, *which in spec["calls"]:
         if spec.get("concurrent", 1) > 1:  # the same call from k threads at once on this one session
             done: list = []
             workers = [threading.Thread(target=lambda n=n, speed=speed, done=done: done.append(call(n, speed)))
@@ -181,7 +197,7 @@ def child(spec: dict) -> dict:
                 w.join()
             frames, elapsed = done[0][0], max(d[1] for d in done)
         else:
-            frames, elapsed = call(n, speed)
+            frames, elapsed = call(n, speed, *which)
         result["calls"].append({"label": label, "tokens": n, "speed": speed, "frames": frames,
                                 "seconds": elapsed, **_status()})
     return result
@@ -281,6 +297,25 @@ def phase_concur(base: dict, results: dict, cases: list[tuple[str, int, float]])
             c = r["calls"][0]
             print(f"concur {name} {n}@{speed} x{k}: frames {c['frames']} load {r['load']['VmRSS']:5.0f} "
                   f"peak {c['VmHWM']:5.0f} after {c['VmRSS']:5.0f}  {c['seconds']:5.1f} s", flush=True)
+
+
+def phase_pair(base: dict, results: dict, names: list[str]) -> None:
+    """Two sessions in one process (2 threads and 1, as with --share-cores): each arena on its own, or one shared
+    arena. The worst call on each in turn, then a typical call on each: what the pair holds at its peak and after."""
+    pair = results.setdefault("pair", {})
+    calls = [["worst wide", *WORST, 0], ["worst narrow", *WORST, 1], ["typical wide", *TYPICAL, 0],
+             ["typical narrow", *TYPICAL, 1]]
+    for name in names:
+        _, settings, env = OPTION_SETS[name]
+        r = run_child({**base, "settings": settings, "pair": True, "calls": calls}, env)
+        pair[name] = r
+        save_results(results)
+        if "error" in r:
+            print(f"pair {name}: {r['error']}", flush=True)
+            continue
+        c = r["calls"]
+        print(f"pair {name:24s} load {r['load']['VmRSS']:5.0f}  peak {c[-1]['VmHWM']:5.0f}  after each: "
+              + "  ".join(f"{x['label']} {x['VmRSS']:5.0f}" for x in c), flush=True)
 
 
 def phase_timing(base: dict, results: dict, names: list[str]) -> None:
@@ -408,6 +443,22 @@ def write_page(results: dict) -> None:
             lines.append(f"| {key} | {c['frames']} | {r['load']['VmRSS']:.0f} | {c['VmHWM']:.0f} | "
                          f"{c['VmHWM'] - r['load']['VmRSS']:.0f} | {c['VmRSS']:.0f} | {c['seconds']:.1f} |")
         lines.append("")
+    pair = results.get("pair", {})
+    if pair:
+        lines += ["## 6. Two sessions in one process (`--share-cores`): an arena each, or one shared arena", "",
+                  f"A 2-thread and a 1-thread session, each warmed; then {WORST[0]} tok @ {WORST[1]} on the first, "
+                  f"the same on the second, then {TYPICAL[0]} tok @ {TYPICAL[1]} on each. *after* is VmRSS after "
+                  "each call; peak is the process's VmHWM at the end.", "",
+                  "| option set | load (both) | after worst wide | after worst narrow | after typical wide | "
+                  "after typical narrow | peak |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, r in pair.items():
+            if "error" in r:
+                lines.append(f"| {name} | error: {r['error'][:80]} |")
+                continue
+            c = r["calls"]
+            lines.append(f"| {name} | {r['load']['VmRSS']:.0f} | " + " | ".join(f"{x['VmRSS']:.0f}" for x in c)
+                         + f" | {c[-1]['VmHWM']:.0f} |")
+        lines += ["", *[f"- `{name}`: {OPTION_SETS[name][0]}" for name in pair], ""]
     notes = results.get("notes")
     if notes:
         lines += ["## Findings and recommendation", "", notes.strip(), ""]
@@ -437,6 +488,8 @@ def main() -> None:
             cases = [(c.split(":")[0], int(c.split(":")[1]), float(c.split(":")[2]))
                      for c in (names or "no_arena:200:1.0,default:200:1.0").split(",")]
             phase_concur(base, results, cases)
+        elif phase == "pair":
+            phase_pair(base, results, names.split(",") if names else list(PAIR_SETS))
         elif phase == "timing":
             phase_timing(base, results, names.split(",") if names else list(TIMING_SETS))
         elif phase == "page":

@@ -27,11 +27,22 @@ from harness import REPO, Server, audio_seconds, machine, percentile
 from texts import LONG_TEXT, TEXTS
 
 PORT = 8894
+LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
 RAW = REPO / "docs" / "overload.json"  # the measurements, from which the page is written
 OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
+# the settings that move memory or admission, each under the same mixed load (shorter than the default's long run)
+SETTINGS = {
+    "defaults": (),
+    "--max-piece-frames 200": ("--max-piece-frames", "200"),
+    "--max-piece-frames 800": ("--max-piece-frames", "800"),
+    "--share-cores": ("--share-cores",),
+    "--share-cores --max-piece-frames 300": ("--share-cores", "--max-piece-frames", "300"),
+    "--max-first-audio-seconds 30 --max-request-seconds 120": ("--max-first-audio-seconds", "30",
+                                                               "--max-request-seconds", "120"),
+}
 
 
 @dataclass
@@ -68,18 +79,22 @@ def single(args: tuple[str, ...], text: str, speed: float, most_audio: float) ->
     try:
         idle = server.state()["rss_mb"]
         body = {"input": text, "voice": "af_heart", "response_format": "pcm", "speed": speed}
-        size, started = 0, time.monotonic()
+        size, started, ended = 0, time.monotonic(), "to its end"
         with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=900) as response:
             response.raise_for_status()
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size / 2 / 24_000 >= most_audio:
-                    break
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size / 2 / 24_000 >= most_audio:
+                        ended = "abandoned"
+                        break
+            except httpx.HTTPError as exc:  # e.g. cut off by --max-synthesis-seconds
+                ended = f"cut off ({type(exc).__name__})"
         seconds = time.monotonic() - started
         peak = server.sample_peak()
     finally:
         server.stop()
-    return {"idle": idle, "peak": peak, "seconds": seconds, "audio": size / 2 / 24_000}
+    return {"idle": idle, "peak": peak, "seconds": seconds, "audio": size / 2 / 24_000, "ended": ended}
 
 
 @dataclass
@@ -186,6 +201,32 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
             "exit": exit_code, "seconds_per_frame": float(learned.group(1)) if learned else 0.0}
 
 
+def settings(clients: int, seconds: float) -> dict:
+    """Each setting of SETTINGS under the mixed load for `seconds`: memory, served latencies, refusals."""
+    measured = {}
+    for label, config in SETTINGS.items():
+        load = mixed(config, clients, seconds)
+        outcomes = [Outcome(**o) for o in load.pop("outcomes")]
+        served = [o.seconds for o in outcomes if o.status == "200"]
+        refused = [o.seconds for o in outcomes if o.status == "429"]
+        measured[label] = load | {
+            "seconds": seconds, "requests": len(outcomes), "refused": len(refused),
+            "failed": sum(o.status not in ("200", "429", "aborted") for o in outcomes),
+            "served": {p: percentile(served, p) if served else 0.0 for p in (50, 90, 100)},
+            "refusal_ms": percentile(refused, 50) * 1000 if refused else 0.0,
+            "audio": sum(o.audio for o in outcomes if o.status == "200")}
+        print(label, {k: v for k, v in measured[label].items()}, flush=True)
+    return measured
+
+
+def setting_rows(measured: dict) -> str:
+    return "\n".join(
+        f"| `{label}` | {m['warm']:.0f} | {m['steady']:.0f} | {m['peak']:.0f} | "
+        f"{m['served'][50]:.1f} / {m['served'][90]:.1f} / {m['served'][100]:.1f} s | "
+        f"{m['refused'] / max(1, m['requests']):.0%} of {m['requests']} | {m['refusal_ms']:.0f} ms | "
+        f"{m['audio'] / m['seconds']:.2f} | {m['failed']} | {m['exit']} |" for label, m in measured.items())
+
+
 def distribution(values: list[float]) -> str:
     if not values:
         return "none"
@@ -201,25 +242,35 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from docs/overload.json")
     parser.add_argument("--mixed-only", action="store_true", help="measure the mixed overload again, keep the rest")
     parser.add_argument("--burst-only", action="store_true", help="measure the burst again, keep the rest")
+    parser.add_argument("--settings-only", action="store_true", help="measure each setting again, keep the rest")
+    parser.add_argument("--setting-seconds", type=float, default=120, help="the mixed load's length per setting")
+    parser.add_argument("--long-only", action="store_true",
+                        help="measure the 4,096-character request at speed 0.25 to its end again, keep the rest")
     args = parser.parse_args()
-    if args.report_only or args.mixed_only or args.burst_only:
+    if args.report_only or args.mixed_only or args.burst_only or args.settings_only or args.long_only:
         raw = json.loads(RAW.read_text())
         if args.mixed_only:
             raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds}
         if args.burst_only:
             raw["sdk"] = burst(8)
-            RAW.write_text(json.dumps(raw, indent=1))
+        if args.settings_only:
+            raw["settings"] = settings(args.clients, args.setting_seconds)
+        if args.long_only:
+            raw["singles"].pop("4,096 chars, speed 0.25 (first 4 minutes of audio)", None)
+            raw["singles"][LONG] = single((), LONG_TEXT[:4096], 0.25, 1e9) | {"spread": 0.0}
+        RAW.write_text(json.dumps(raw, indent=1))
         report(**raw)
         return
     singles = {}
     for label, config, text, speed, most_audio in [
         ("461 chars, speed 0.25", (), PARAGRAPH, 0.25, 1e9),
         ("461 chars, speed 0.25, old sizing", OLD_PIECES, PARAGRAPH, 0.25, 1e9),
-        ("4,096 chars, speed 0.25 (first 4 minutes of audio)", (), LONG_TEXT[:4096], 0.25, 240),
+        (LONG, (), LONG_TEXT[:4096], 0.25, 1e9),
         ("461 chars, speed 1.0", (), PARAGRAPH, 1.0, 1e9),
     ]:
         runs = [single(config, text, speed, most_audio) for _ in range(args.repeats)]
-        singles[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        singles[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "ended"}
+        singles[label]["ended"] = ", ".join(sorted({run["ended"] for run in runs}))
         singles[label]["spread"] = max(r["peak"] for r in runs) - min(r["peak"] for r in runs)
         print(label, singles[label], flush=True)
 
@@ -227,12 +278,13 @@ def main() -> None:
     print(sdk, flush=True)
     load = mixed((), args.clients, args.seconds)
     raw = {"singles": singles, "load": load, "sdk": sdk, "clients": args.clients, "seconds": args.seconds,
-           "repeats": args.repeats, "machine": machine()}
+           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds)}
     RAW.write_text(json.dumps(raw, indent=1))
     report(**raw)
 
 
-def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str) -> None:
+def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
+           settings: dict | None = None) -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -243,7 +295,7 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     late = [o for o in over_60 if o.seconds > o.audio]
     checks = {
         "one slow request (speed 0.25, 4,096 chars) peaks at or under 1,000 MB":
-            singles["4,096 chars, speed 0.25 (first 4 minutes of audio)"]["peak"] <= 1000,
+            singles[LONG]["peak"] <= 1000,
         "peak under the mixed load at or under 1,000 MB": load["peak"] <= 1000,
         "no growth after warm-up (second half's highest within 5% of the first half's)":
             load["second_half_max"] <= load["first_half_max"] * 1.05,
@@ -261,9 +313,20 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     frame_cost = f"{load.get('seconds_per_frame', 0) * 1000:.1f} / {seconds / max(1.0, audio * 40) * 1000:.1f} ms"
     over_60_detail = "".join(f"; {o.fmt} at speed {o.speed:g}, sent at {o.at:.0f} s: {o.audio:.0f} s of audio in "
                              f"{o.seconds:.0f} s" for o in over_60[:8])
-    rows = "\n".join(f"| {label} | {r['audio']:.0f} s | {r['seconds']:.0f} s | {r['idle']:.0f} | {r['peak']:.0f} | "
-                     f"{r['spread']:.0f} |" for label, r in singles.items())
+    rows = "\n".join(f"| {label} | {r['audio']:.0f} s, {r.get('ended', 'to its end')} | {r['seconds']:.0f} s | "
+                     f"{r['idle']:.0f} | {r['peak']:.0f} | {r['spread']:.0f} |" for label, r in singles.items())
     ratio = singles["461 chars, speed 0.25, old sizing"]["peak"] / singles["461 chars, speed 0.25"]["peak"]
+    settings_section = "" if not settings else f"""## Per setting
+
+The same mixed load ({clients} clients) for {next(iter(settings.values()))['seconds']:.0f} s on a fresh server per
+setting, one after another in one run (so "defaults" here is the reference for the rows below it, not the long
+run above). Memory in MB; served = whole-response time of the requests served, median / p90 / max.
+
+| setting | warm | steady | peak | served | refused | refusal (median) | audio s per s | errors | exit |
+|---|---|---|---|---|---|---|---|---|---|
+{setting_rows(settings)}
+
+"""
     report = f"""# Bounded memory and honest overload
 
 Written by `bench/overload.py` on {machine}. Every configuration runs in a fresh server process on loopback
@@ -275,8 +338,8 @@ tuned, which touch neither piece sizes nor memory.
 
 ## One slow request
 
-A pcm request read to its end (the 4,096-character one for its first 4 minutes of audio: its piece budgets
-have long reached their cap by then), median of {repeats} fresh servers. The reference is the same
+A pcm request read to its end, median of {repeats} fresh servers (the 4,096-character one: a single run, about
+19 minutes of audio). The reference is the same
 server with the old sizing (`--max-piece-frames 1880`, i.e. 200 tokens whatever the speed).
 
 | request | audio read | time | idle MB | peak MB | spread of the peak, MB |
@@ -307,7 +370,7 @@ machine can do, for the whole run.
 | highest memory, first half / second half | {load['first_half_max']:.0f} / {load['second_half_max']:.0f} MB |
 | exit code after SIGTERM | {load['exit']} |
 
-## A burst, and the OpenAI SDK
+{settings_section}## A burst, and the OpenAI SDK
 
 {sdk['size']} long requests (wav) at once on a fresh server, and a second later one official OpenAI SDK client with
 its default settings (2 retries, honouring `Retry-After`): the burst's answers were {', '.join(sdk['burst'])};

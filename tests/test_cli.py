@@ -93,3 +93,12 @@ def test_say_reads_ssml_at_a_sample_rate_and_volume_with_a_saved_voice(tmp_path)
     assert refused.returncode == 2 and "--sample-rate" in refused.stderr
     assert run("voices", "--delete", "cli_voice", env=saved).returncode == 0
     assert "cli_voice" not in run("voices", env=saved).stdout
+def test_say_writes_subtitles_beside_the_audio(tmp_path):
+    result = run("say", "Hello there. How are you today?", "-o", str(tmp_path / "hi.mp3"), "--subtitles",
+                 str(tmp_path / "hi.srt"), "-q")
+    assert result.returncode == 0, result.stderr
+    cues = (tmp_path / "hi.srt").read_text(encoding="utf-8").split("\n\n")
+    assert cues[0].startswith("1\n00:00:00,") and cues[0].endswith("\nHello there")
+    assert cues[1].startswith("2\n00:00:0") and cues[1].rstrip().endswith("\nHow are you today")
+    bad = run("say", "Hi.", "-o", str(tmp_path / "hi.mp3"), "--subtitles", str(tmp_path / "hi.txt"))
+    assert bad.returncode != 0 and ".vtt" in bad.stderr and ".srt" in bad.stderr

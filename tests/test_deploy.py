@@ -162,8 +162,9 @@ def test_chart_exposes_wyoming_only_when_enabled(helm):
     def ports(*values: str) -> tuple[list, list, list, dict]:
         docs = {doc["kind"]: doc for doc in render(helm, "--set", "insecureNoAuth=true", *values)}
         (container,) = docs["Deployment"]["spec"]["template"]["spec"]["containers"]
-        return (container["ports"], docs["Service"]["spec"]["ports"],
-                docs["NetworkPolicy"]["spec"]["ingress"][0]["ports"], {e["name"]: e.get("value") for e in container["env"]})
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        allowed = docs["NetworkPolicy"]["spec"]["ingress"][0]["ports"]
+        return container["ports"], docs["Service"]["spec"]["ports"], allowed, env
 
     container, service, allowed, env = ports()
     assert [p["name"] for p in container] == ["http"] and len(service) == 1 and len(allowed) == 1

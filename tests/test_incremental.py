@@ -62,3 +62,10 @@ def test_a_paragraph_break_ends_a_unit():
     assert buffer.append("A heading\n\n") == []
     units = buffer.append("Body")
     assert [(u.text, u.ends_sentence) for u in units] == [("A heading", True)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_units_know_where_they_start_in_the_input(seed):
+    text = "  Well, that is a longer opening clause: then\n\nthe rest.  And more "
+    for unit in feed(text, seed):
+        assert text[unit.start : unit.start + len(unit.text)] == unit.text

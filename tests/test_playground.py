@@ -165,3 +165,31 @@ def test_save_this_blend_adds_a_voice_and_selects_it(keyed_server, page):
     expect(page.locator("#error")).to_contain_text("exists")
     page.evaluate("""key => fetch('/v1/audio/voices/playground_blend',
                      {method: 'DELETE', headers: {Authorization: `Bearer ${key}`}})""", API_KEY)
+def test_read_along_highlights_each_word_while_it_is_spoken(keyed_server, page):
+    open_with_key(page, keyed_server)
+    # (a word that a piece boundary cuts is only known when the piece that ends it is made: none is cut here)
+    text = "Good morning, my friend. It costs $4.50 today."
+    page.fill("#input", text)
+    page.evaluate("""() => {
+        const element = document.getElementById("read-along");
+        window.highlighted = [];
+        new MutationObserver(() => {
+            const word = element.dataset.word;
+            if (word && window.highlighted.at(-1)?.word !== word)
+                window.highlighted.push({word, at: playing ? playing.player.position() : null});
+        }).observe(element, {attributes: true, attributeFilter: ["data-word"]});
+    }""")
+    page.click("#play")
+    expect(page.locator("#status")).to_have_attribute("data-state", "done", timeout=90_000)
+    page.wait_for_function("window.highlighted.at(-1)?.word === 'today'", timeout=30_000)
+    expect(page.locator("#error")).to_be_hidden()
+
+    words = ["Good", "morning", "my", "friend", "It", "costs", "$4.50", "today"]
+    assert page.eval_on_selector_all("#read-along span", "s => s.map(x => x.textContent)") == words
+    assert page.locator("#read-along").inner_text() == text  # the user's own text, words wrapped in place
+    highlighted = page.evaluate("window.highlighted")
+    assert [h["word"] for h in highlighted] == words, "every word is highlighted, in order"
+    # ...while it is spoken: each is highlighted when the audio played so far reaches its start time
+    starts = [float(s) for s in page.eval_on_selector_all("#read-along span", "s => s.map(x => x.dataset.start)")]
+    for seen, start in zip(highlighted, starts, strict=True):
+        assert seen["at"] is not None and 0 <= seen["at"] - start < 0.15, (seen, start)

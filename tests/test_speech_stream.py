@@ -9,7 +9,7 @@ import json
 import random
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from conftest import API_KEY, LiveServer, decode, word_error_rate
@@ -166,7 +166,7 @@ def test_elevenlabs_stream_input_shape(keyed_server, transcribe):
         while not (message := receive(ws)).get("isFinal"):
             assert message["isFinal"] is False and "alignment" in message, message
             audio += base64.b64decode(message["audio"])
-        with pytest.raises(Exception):  # closed after the final message, as ElevenLabs does
+        with pytest.raises(ConnectionClosed):  # closed after the final message, as ElevenLabs does
             ws.recv(timeout=30)
     assert word_error_rate(text, transcribe(decode(audio, "pcm").samples)) < 0.15
 
@@ -189,3 +189,30 @@ def test_elevenlabs_refuses_what_it_cannot_serve(keyed_server):
         while not (message := receive(ws)).get("isFinal"):
             audio += base64.b64decode(message["audio"])
     assert decode(audio, "mp3").sample_rate == 44_100
+
+
+def test_timestamps_index_the_whole_turn_on_its_clock(server):
+    text = "First, a clause that is long enough to go alone: then the rest of it. A second sentence ends here."
+    with connect(ws_url(server)) as ws:
+        send(ws, "session.update", timestamps=True)
+        rng, i = random.Random(3), 0
+        while i < len(text):
+            n = rng.randint(2, 6)
+            send(ws, "input_text.append", text=text[i : i + n])
+            i += n
+        send(ws, "input_text.end")
+        items, audio = [], b""
+        while (event := receive(ws))["type"] != "speech.audio.done":
+            if event["type"] == "speech.audio.timestamps":
+                assert len(audio) == 0 or items, "words come before (or with) their audio"
+                items += event["timestamps"]
+            else:
+                audio += base64.b64decode(event["audio"])
+    # the same item shape as the SSE events, indexed into all the text appended
+    assert set(items[0]) == {"word", "start_time", "end_time", "start_index", "end_index"}
+    assert [text[w["start_index"] : w["end_index"]] for w in items] == [w["word"] for w in items]
+    assert [w["word"] for w in items][-3:] == ["sentence", "ends", "here"]
+    starts = [w["start_time"] for w in items]
+    assert starts == sorted(starts) and items[-1]["end_time"] <= decode(audio, "pcm").duration + 0.05
+    # the second sentence's words come after the first's audio and its pause
+    assert next(w for w in items if w["word"] == "second")["start_time"] > 3.0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from kokoro_speech.kokoro import MAX_TOKENS
-from kokoro_speech.text.split import FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, cut, plan_pieces, split_sentences
+from kokoro_speech.text.split import (
+    FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, MAX_SENTENCE_CHARACTERS, cut, plan_pieces, split_sentences,
+)
 
 
 def letters(text: str) -> str:
@@ -66,3 +68,14 @@ def test_short_sentences_are_merged_after_the_first():
     assert pieces[0].phonemes == "yes."
     assert len(pieces) < 5
     assert pieces[-1].boundary == "sentence"
+
+
+def test_a_run_on_sentence_reaches_the_g2p_in_bounded_parts_that_keep_every_word():
+    listing = ", ".join(f"item {n} of the list" for n in range(300))  # 5,700 characters, one "sentence"
+    parts = split_sentences(listing + ".")
+    assert len(parts) > 10 and all(len(p) <= MAX_SENTENCE_CHARACTERS for p in parts)
+    assert all(p.endswith(",") for p in parts[:-1]), "cut after a clause mark where there is one"
+    assert " ".join(parts) == listing + "."
+    digits = " ".join(["1234567"] * 1000)  # no clause marks: cut at a space
+    assert all(len(p) <= MAX_SENTENCE_CHARACTERS and p.endswith("7") for p in split_sentences(digits))
+    assert "".join(split_sentences("あ" * 1200)) == "あ" * 1200  # no spaces at all: cut at the limit

@@ -103,22 +103,33 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"--sample-rate {args.sample_rate} is not offered: use one of {', '.join(map(str, SAMPLE_RATES))}")
     if not MIN_VOLUME <= args.volume <= MAX_VOLUME:
         _fail(f"--volume must be between {MIN_VOLUME:g} and {MAX_VOLUME:g}")
+    captions = Path(args.subtitles) if args.subtitles else None
+    caption_format = captions.suffix.lstrip(".").lower() if captions else None
+    if captions is not None and caption_format not in ("vtt", "srt"):
+        _fail(f"--subtitles {captions}: the file name must end in .vtt (WebVTT) or .srt (SubRip)")
     engine = Engine.load(settings)
 
     async def run() -> None:
         from tqdm import tqdm
 
-        synthesis = await engine.open(text, args.voice, args.speed)
+        from kokoro_speech.audio.subtitles import subtitles
+
+        synthesis = await engine.open(text, args.voice, args.speed,
+                                      timestamps="--subtitles" if captions is not None else None)
+        words = []
         encoder = Encoder(fmt, sample_rate=args.sample_rate, volume=args.volume)
         stats = synthesis.stats
         with out.open("wb") as f, tqdm(total=stats.input_characters, unit="char", disable=args.quiet) as progress:
             async for samples in synthesis:
                 f.write(encoder.encode(samples))
+                words += synthesis.take_words()
                 progress.update(stats.characters_done - progress.n)
                 progress.set_postfix(audio=f"{stats.audio_seconds:.1f}s")
             for tail in encoder.finish():
                 f.write(tail)
             progress.update(stats.input_characters - progress.n)
+        if captions is not None:
+            captions.write_text(subtitles(words + synthesis.take_words(), caption_format), encoding="utf-8")
 
     try:
         asyncio.run(run())
@@ -167,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     say_parser.add_argument("--volume", type=float, default=1.0, help="volume multiplier, 0.1 to 4.0 (soft-limited)")
     say_parser.add_argument("--sample-rate", type=int, help="8000, 16000, 22050, 24000 (default), 32000, 44100 or "
                             "48000")
+    say_parser.add_argument("--subtitles", metavar="FILE",
+                            help="also write subtitles of the words as spoken: FILE.vtt (WebVTT) or FILE.srt")
     say_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     voices_parser = commands.add_parser("voices", help="list the voices, or save or delete one of your own")
     voices_parser.add_argument("--save", metavar="NAME", help="save --blend under this name (a voice id from then on)")

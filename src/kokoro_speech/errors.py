@@ -90,6 +90,16 @@ class VoiceExists(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, param="name")
+class TimestampsUnavailable(ApiError):
+    """Word timestamps were asked of a model that does not output its durations."""
+
+    code = "timestamps_unavailable"
+
+    def __init__(self, *, param: str) -> None:
+        super().__init__(
+            "word timestamps need a model that outputs its phoneme durations, and this server's model does not "
+            "(the bundled int8 model gets one automatically; for --model, use a Kokoro v1.0 export with a "
+            "'durations' output or the tensor /encoder/Cast_output_0)", param=param)
 
 
 class ModelNotFound(ApiError):

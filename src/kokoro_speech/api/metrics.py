@@ -15,7 +15,7 @@ from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine
 
 _FORMAT_OF = {f.content_type: f.name for f in FORMATS.values()} | {"text/event-stream": "sse"}
-_ROUTES = ("/v1/audio/speech", "/v1/audio/speech/stream", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
+_ROUTES = ("/v1/audio/speech", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120)
 
 

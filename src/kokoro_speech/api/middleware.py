@@ -87,7 +87,7 @@ class ResponseHeaders:
 
 
 class SendTimeout:
-    """Drops a client (HTTP or WebSocket) that accepts no response bytes for `timeout` seconds, so that a reader that stalls
+    """Drops a client (HTTP or WebSocket) that accepts nothing sent for `timeout` seconds, so that a reader that stalls
     cannot hold a synthesis slot forever (the stream is cancelled and its slot released)."""
 
     def __init__(self, app: ASGIApp, timeout: float) -> None:

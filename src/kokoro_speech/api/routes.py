@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import time
 from importlib.resources import files
-from typing import AsyncGenerator, AsyncIterator
 
-import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
@@ -24,10 +20,10 @@ from kokoro_speech.api.schemas import (
     SpeechRequest,
 )
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
-from kokoro_speech.audio.encode import FORMATS, AudioFormat, Encoder, output_rate
-from kokoro_speech.errors import CloningUnsupported, ModelNotFound
-from kokoro_speech.kokoro import LANGUAGES, SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Synthesis, SynthesisStats
+from kokoro_speech.api.streaming import encoded, sse_events
+from kokoro_speech.audio.encode import FORMATS, output_rate
+from kokoro_speech.errors import CloningUnsupported, InvalidParameter, ModelNotFound
+from kokoro_speech.kokoro import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -39,51 +35,17 @@ v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses={
     400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
 
-async def encoded(synthesis: Synthesis | AsyncGenerator[np.ndarray, None], fmt: AudioFormat, *,
-                  sample_rate: int | None = None, volume: float = 1.0) -> AsyncIterator[bytes]:
-    """The synthesis (or a stream of them) as bytes of `fmt`, chunk by chunk; stops it when the client leaves."""
-    encoder = Encoder(fmt, sample_rate=sample_rate, volume=volume)
-    try:
-        async for samples in synthesis:
-            # FFmpeg's encoders take milliseconds a chunk: off the event loop, which must stay free to answer
-            # (and to refuse) other requests at once
-            data = await asyncio.to_thread(encoder.encode, samples)
-            if data:
-                yield data
-        for tail in await asyncio.to_thread(list, encoder.finish()):
-            if tail:
-                yield tail
-    finally:
-        encoder.close()
-        await synthesis.aclose()
-
-
-def _sse(event: dict) -> bytes:
-    return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
-
-
-async def sse_events(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
-                     volume: float = 1.0) -> AsyncIterator[bytes]:
-    """OpenAI's `stream_format: sse`: speech.audio.delta events, then speech.audio.done with usage."""
-    async for data in encoded(synthesis, fmt, sample_rate=sample_rate, volume=volume):
-        yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
-    yield _sse({"type": "speech.audio.done", "usage": usage(synthesis.stats)})
-
-
-def usage(stats: SynthesisStats) -> dict:
-    """OpenAI's usage object: phoneme tokens in, one output token per 20 ms of audio."""
-    output_tokens = stats.audio_samples // (SAMPLE_RATE // 50)
-    return {"input_tokens": stats.phoneme_tokens, "output_tokens": output_tokens,
-            "total_tokens": stats.phoneme_tokens + output_tokens}
-
-
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> StreamingResponse:
     fmt = FORMATS[body.response_format]
+    if body.timestamps and body.stream_format != "sse":
+        raise InvalidParameter("timestamps come as events of the SSE stream: set stream_format to 'sse' (or use "
+                               "POST /dev/captioned_speech)", param="timestamps")
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
-                                  input_is_phonemes=body.input_is_phonemes, language=body.language())
+                                  input_is_phonemes=body.input_is_phonemes, language=body.language(),
+                                  timestamps="timestamps" if body.timestamps else None)
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

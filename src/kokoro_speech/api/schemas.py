@@ -38,6 +38,12 @@ LANG_CODE_DESCRIPTION = (
 )
 
 
+TIMESTAMPS_DESCRIPTION = (
+    "With stream_format 'sse': also send {\"type\": \"speech.audio.timestamps\", \"timestamps\": [{word, "
+    "start_time, end_time, start_index, end_index}]} events, each before the audio of its words."
+)
+
+
 def _valid_lang_code(value: str | None) -> str | None:
     if value is not None and language_letter(value) is None:
         raise ValueError(f"unknown language '{value}'; use one of {', '.join(sorted(LANGUAGE_CODES))}")
@@ -89,6 +95,7 @@ class SpeechRequest(BaseModel):
     sample_rate: int | None = Field(None, description=(
         f"Output sample rate in Hz: {', '.join(map(str, SAMPLE_RATES))}. Default 24000 (8000 for ulaw and alaw). "
         "Opus always decodes at 48 kHz; X-Sample-Rate says the rate sent."))
+    timestamps: StrictBool = Field(False, description=TIMESTAMPS_DESCRIPTION)
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)

@@ -2,7 +2,8 @@
 
 Client messages (JSON text frames): `session.update` {voice, response_format, speed, lang_code, timestamps,
 volume_multiplier, sample_rate}, `input_text.append` {text}, `input_text.flush`, `input_text.end`. Server:
-`speech.audio.delta` {audio: base64}, `speech.audio.done` {usage} after each end, `error` {error: OpenAI's error
+`speech.audio.delta` {audio: base64}, `speech.audio.timestamps` {timestamps: [word items]} before a piece's audio
+when asked for, `speech.audio.done` {usage} after each end, `error` {error: OpenAI's error
 object} for a bad message (the socket stays open). A turn is the text up to `input_text.end`; turns are spoken
 in order, each as one audio stream of its format.
 
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from kokoro_speech.api.auth import KEY_SUBPROTOCOL
-from kokoro_speech.api.routes import encoded, usage
+from kokoro_speech.api.streaming import encoded_with_words, usage
 from kokoro_speech.api.schemas import StreamSession, error_body, validation_error_body
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS
@@ -98,10 +99,7 @@ class SpeechStream:
         if self.speech is not None:
             raise InvalidParameter("session.update must come before a turn's text (after input_text.end)",
                                    param="type", code="turn_in_progress")
-        session = StreamSession.model_validate(self.session.model_dump() | fields)
-        if session.timestamps:
-            raise InvalidParameter("timestamps are not available on this route yet", param="timestamps")
-        self.session = session
+        self.session = StreamSession.model_validate(self.session.model_dump() | fields)
 
     def _end(self) -> None:
         self._turn().end()
@@ -110,7 +108,8 @@ class SpeechStream:
     def _turn(self) -> IncrementalSpeech:
         if self.speech is None:
             session = self.session
-            self.speech = IncrementalSpeech(self.engine, session.voice_id(), session.speed, session.language())
+            self.speech = IncrementalSpeech(self.engine, session.voice_id(), session.speed, session.language(),
+                                            timestamps="timestamps" if session.timestamps else None)
             self.speaking = asyncio.create_task(self._speak(self.speech, session, self.speaking))
         return self.speech
 
@@ -120,9 +119,13 @@ class SpeechStream:
         started = time.perf_counter()
         fmt = FORMATS[session.response_format]
         try:
-            async for data in encoded(speech.samples(self._error), fmt, sample_rate=session.sample_rate,
-                                      volume=session.volume_multiplier):
-                await self._send(self._delta(base64.b64encode(data).decode()))
+            async for data, words in encoded_with_words(speech.synthesis(self._error), fmt,
+                                                        sample_rate=session.sample_rate,
+                                                        volume=session.volume_multiplier):
+                if words:  # each piece's words before its audio, as in the SSE stream
+                    await self._send({"type": "speech.audio.timestamps", "timestamps": [w.as_dict() for w in words]})
+                if data:
+                    await self._send(self._delta(base64.b64encode(data).decode()))
             await self._done(speech)
         except Exception as exc:  # the client is gone or stalled: run() ends the socket
             if not self.failed.done():

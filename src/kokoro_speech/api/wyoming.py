@@ -25,9 +25,9 @@ from wyoming.server import AsyncEventHandler, AsyncTcpServer
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped, SynthesizeVoice
 
 from kokoro_speech import __version__
-from kokoro_speech.api.routes import encoded
 from kokoro_speech.api.schemas import MAX_INPUT_CHARACTERS
 from kokoro_speech.api.state import ServerState, ready_engine
+from kokoro_speech.api.streaming import encoded
 from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError, InvalidParameter

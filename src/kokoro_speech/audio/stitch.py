@@ -24,15 +24,7 @@ def trim(audio: np.ndarray) -> np.ndarray:
     """The audio without its leading and trailing silence, padded and faded at both ends."""
     if audio.size < _FRAME:
         return audio
-    frames = audio[: audio.size // _FRAME * _FRAME].reshape(-1, _FRAME)
-    level = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
-    peak = float(np.max(np.abs(audio))) or 1.0
-    loud = np.nonzero(20 * np.log10(level / peak) > _THRESHOLD_DB)[0]
-    if loud.size == 0:
-        return audio[:0]
-    pad = int(_PAD_SECONDS * SAMPLE_RATE)
-    start = max(0, loud[0] * _FRAME - pad)
-    end = min(audio.size, (loud[-1] + 1) * _FRAME + pad)
+    start, end = trim_bounds(audio)
     out = audio[start:end].copy()
     fade = min(int(_FADE_SECONDS * SAMPLE_RATE), out.size // 2)
     if fade:
@@ -40,6 +32,20 @@ def trim(audio: np.ndarray) -> np.ndarray:
         out[:fade] *= ramp
         out[-fade:] *= ramp[::-1]
     return out
+
+
+def trim_bounds(audio: np.ndarray) -> tuple[int, int]:
+    """Where `trim` cuts `audio`: the samples [start, end) it keeps (word timestamps shift by `start`)."""
+    if audio.size < _FRAME:
+        return 0, audio.size
+    frames = audio[: audio.size // _FRAME * _FRAME].reshape(-1, _FRAME)
+    level = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
+    peak = float(np.max(np.abs(audio))) or 1.0
+    loud = np.nonzero(20 * np.log10(level / peak) > _THRESHOLD_DB)[0]
+    if loud.size == 0:
+        return 0, 0
+    pad = int(_PAD_SECONDS * SAMPLE_RATE)
+    return max(0, loud[0] * _FRAME - pad), min(audio.size, (loud[-1] + 1) * _FRAME + pad)
 
 
 def pause(boundary: str, speed: float) -> np.ndarray:

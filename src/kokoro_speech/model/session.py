@@ -15,6 +15,7 @@ import onnxruntime as ort
 
 from kokoro_speech.errors import SetupError
 from kokoro_speech.kokoro import MAX_TOKENS
+from kokoro_speech.model.durations import duration_output
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ class KokoroModel:
             )
         self._token_name = token_name
         self._speed_type = _NUMPY_TYPES.get(inputs["speed"].type, np.float32)
-        self._output_name = self.session.get_outputs()[0].name
+        outputs = [o.name for o in self.session.get_outputs()]
+        self._output_name = outputs[0]
+        # the frames each token lasts (model/durations.py), or None: then this model gives no timestamps
+        self.durations_output = duration_output(outputs[1:])
         self.providers = self.session.get_providers()
         # Without this the arena keeps its largest call's memory for ever (and fragments upward); with it,
         # memory returns to near idle after every call, for ~6% of speed (docs/bench/memory-options.md).
@@ -75,12 +79,23 @@ class KokoroModel:
 
     def __call__(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         """Audio for one piece of at most MAX_TOKENS token ids."""
+        (audio,) = self.session.run([self._output_name], self._feed(tokens, style, speed), self._run_options)
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def timed(self, tokens: list[int], style: np.ndarray, speed: float) -> tuple[np.ndarray, np.ndarray]:
+        """Audio for one piece and the frames (600 samples) each of its tokens lasts, the two boundary pads
+        first and last: int64 [len(tokens) + 2], summing to the audio's length in frames."""
+        if self.durations_output is None:
+            raise ValueError("this model does not output durations")
+        audio, durations = self.session.run([self._output_name, self.durations_output],
+                                            self._feed(tokens, style, speed), self._run_options)
+        return np.asarray(audio, dtype=np.float32).reshape(-1), np.asarray(durations, dtype=np.int64).reshape(-1)
+
+    def _feed(self, tokens: list[int], style: np.ndarray, speed: float) -> dict[str, np.ndarray]:
         if not 0 < len(tokens) <= MAX_TOKENS:
             raise ValueError(f"a piece must hold 1..{MAX_TOKENS} tokens, got {len(tokens)}")
-        feed = {
+        return {
             self._token_name: np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=self._speed_type),
         }
-        (audio,) = self.session.run([self._output_name], feed, self._run_options)
-        return np.asarray(audio, dtype=np.float32).reshape(-1)

@@ -19,21 +19,23 @@ from typing import AsyncIterator, Callable, Iterator
 
 import numpy as np
 
-from kokoro_speech.audio.stitch import pause, silence, trim
+from kokoro_speech.audio.stitch import pause, silence, trim, trim_bounds
 from kokoro_speech.config import Settings
-from kokoro_speech.errors import InvalidParameter, NothingToSay, UnsupportedLanguage
+from kokoro_speech.errors import InvalidParameter, NothingToSay, TimestampsUnavailable, UnsupportedLanguage
 from kokoro_speech.kokoro import (
     ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, STYLE_SIZE, to_token_ids,
 )
 from kokoro_speech.model.session import KokoroModel, usable_cores
+from kokoro_speech.model.durations import with_durations
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
 from kokoro_speech.model.weights import resolve_model
 from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
+from kokoro_speech.pipeline.timestamps import Spans, Timeline, WordTime
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script
+from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script, visible
 from kokoro_speech.text.split import (
     MAX_PIECE_FRAMES, Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences,
 )
@@ -99,6 +101,19 @@ def _span_speed(speed: float, rate: float) -> float:
     return min(MAX_RATE, max(MIN_RATE, speed * rate))
 
 
+def _speak_timed(session: Session, *, tokens: list[int], style: np.ndarray, speed: float,
+                 durations: list[np.ndarray]) -> np.ndarray:
+    """The audio, as the scheduler expects; the durations for word timestamps go into `durations`."""
+    audio, frames = session.timed(tokens, style, speed)  # type: ignore[attr-defined]
+    durations.append(frames)
+    return audio
+
+
+def _read_phonemes(timeline: Timeline, sentence: str) -> str:
+    """Phoneme input: each of its words is a word of its own."""
+    return timeline.read(sentence, sentence, None)
+
+
 class SynthesisTimeout(Exception):
     """A request ran past --max-synthesis-seconds; its stream is cut off (the client sees an error)."""
 
@@ -110,10 +125,20 @@ class Synthesis:
     the first byte), so no path leaks one.
     """
 
-    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, ticket: Ticket) -> None:
+    def __init__(self, chunks: AsyncIterator[np.ndarray], stats: SynthesisStats, ticket: Ticket,
+                 words: list[WordTime] | None = None) -> None:
         self._chunks = chunks
         self._ticket = ticket
         self.stats = stats
+        self._words = words  # with timestamps: filled with each piece's items before its audio is yielded
+
+    def take_words(self) -> list[WordTime]:
+        """The word timestamps made since the last call (all of them no later than their audio's chunk);
+        empty unless the synthesis was opened with `timestamps`."""
+        if not self._words:
+            return []
+        taken, self._words[:] = list(self._words), []
+        return taken
 
     def __aiter__(self) -> AsyncIterator[np.ndarray]:
         return self._chunks
@@ -148,7 +173,9 @@ class Engine:
         The sessions are built and run once on a thread (ONNX Runtime releases the GIL) while this thread
         loads the voices (unless given) and the G2P (Python): the two halves of a cold start overlap.
         """
-        model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+        # the copy that also outputs each phoneme's duration, for word timestamps (audio bit-identical)
+        model_path = with_durations(resolve_model(settings.model, settings.cache_dir, offline=settings.offline),
+                                    settings.cache_dir)
         started = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
             sessions = pool.submit(_warm_sessions, model_path, settings)
@@ -200,6 +227,14 @@ class Engine:
     def _g2p(self, voice: Voice) -> Callable[[str], str]:
         return partial(self.phonemizers.phonemize, language=voice.language)
 
+    def _read(self, sentence: str, *, timeline: Timeline, language: str) -> str:
+        return timeline.read(sentence, *self.phonemizers.read(sentence, language))
+
+    @property
+    def has_timestamps(self) -> bool:
+        """Whether the model outputs durations (model/durations.py), without which there are no word times."""
+        return getattr(self.model, "durations_output", None) is not None
+
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = voice.language == "b" if voice.language in ENGLISH else None  # None: not English
@@ -225,14 +260,16 @@ class Engine:
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
-               segments: list[Segment] | None = None) -> Iterator[Piece | Pause]:
+               segments: list[Segment] | None = None, timeline: Timeline | None = None) -> Iterator[Piece | Pause]:
         """The pieces the model will speak and the pauses between them, in order, each piece within the frame
-        budget at its speed; `stats.characters_done` follows the progress.
+        budget at its speed; `stats.characters_done` follows the progress; `timeline` (word timestamps) gets
+        each sentence's tokens.
 
         With `input_is_phonemes`, `text` is already Kokoro phonemes: only cut into pieces, never read.
         """
         if segments is None:
             segments = self.script(text, voice, lexicon, input_is_phonemes=input_is_phonemes)
+        phonemize: Callable[[str], str]
         first = True
         for segment in segments:
             if isinstance(segment, Pause):
@@ -240,8 +277,12 @@ class Engine:
                 continue
             if input_is_phonemes:
                 sentences_of, phonemize = split_phoneme_sentences(segment.text), str
+                if timeline is not None:
+                    phonemize = partial(_read_phonemes, timeline)
             else:
                 sentences_of, phonemize = split_sentences(segment.text), self._g2p(voice)
+                if timeline is not None:
+                    phonemize = partial(self._read, timeline=timeline, language=voice.language)
 
             def sentences(sentences_of: list[str] = sentences_of) -> Iterator[str]:
                 for sentence in sentences_of:
@@ -298,11 +339,15 @@ class Engine:
         return " ".join(normalized), " ".join(p for p in phonemes if p), tokens, segments
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
-                   input_is_phonemes: bool = False, language: str | None = None) -> Synthesis:
+                   input_is_phonemes: bool = False, language: str | None = None,
+                   timestamps: str | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and prepare its first piece; raises an
         ApiError before any audio.
 
-        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own."""
+        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own.
+        `timestamps` (the request parameter that asked for them) makes `Synthesis.take_words` give word times."""
+        if timestamps is not None and not self.has_timestamps:
+            raise TimestampsUnavailable(param=timestamps)
         voice = self.resolve_voice(voice_spec, language)
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
         frames, first_frames = self.estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes)
@@ -312,8 +357,12 @@ class Engine:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
             segments = await asyncio.to_thread(self.script, text, voice, lexicon, input_is_phonemes=input_is_phonemes)
             ticket.revise(self._estimate(segments, voice.language, speed, input_is_phonemes)[0])
+            timeline = None
+            if timestamps is not None:
+                spoken = " ".join(s.text for s in segments if isinstance(s, Speech))
+                timeline = Timeline(await asyncio.to_thread(Spans, visible(text), spoken))
             pieces = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed,
-                                 segments=segments)
+                                 segments=segments, timeline=timeline)
             head = await asyncio.to_thread(_until_speech, pieces)
             if head is None:
                 raise NothingToSay()
@@ -321,10 +370,12 @@ class Engine:
             ticket.release()
             raise
         rest = itertools.chain(head[1:], pieces)
-        return Synthesis(self._stream(head[0], rest, voice, ticket, stats), stats, ticket)
+        found: list[WordTime] | None = [] if timeline is not None else None
+        return Synthesis(self._stream(head[0], rest, voice, ticket, stats, timeline, found), stats, ticket, found)
 
     async def _stream(self, piece: Piece | Pause | None, pieces: Iterator[Piece | Pause], voice: Voice,
-                      ticket: Ticket, stats: SynthesisStats) -> AsyncIterator[np.ndarray]:
+                      ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None = None,
+                      found: list[WordTime] | None = None) -> AsyncIterator[np.ndarray]:
         try:
             while piece is not None:
                 if time.perf_counter() - stats.started > self.max_seconds:
@@ -338,11 +389,18 @@ class Engine:
                 # phonemize the next piece on a thread while the model speaks this one
                 upcoming = asyncio.ensure_future(asyncio.to_thread(next, pieces, None))
                 tokens = to_token_ids(piece.phonemes)
-                call = partial(_speak, tokens=tokens, style=voice.style_for(len(tokens)), speed=piece.speed)
+                style = voice.style_for(len(tokens))
+                durations: list[np.ndarray] = []
+                call = partial(_speak, tokens=tokens, style=style, speed=piece.speed)
+                if timeline is not None:
+                    call = partial(_speak_timed, tokens=tokens, style=style, speed=piece.speed, durations=durations)
                 try:
                     spoken = await self.scheduler.run(call, first=stats.pieces == 0)
                     ticket.progress(spoken.size / SAMPLES_PER_FRAME)
                     audio = trim(spoken)
+                    if timeline is not None and found is not None:  # this piece's words, before its audio
+                        found += timeline.piece(piece.phonemes, durations[0], trim_bounds(spoken),
+                                                stats.audio_samples)
                 except BaseException:
                     upcoming.add_done_callback(lambda f: f.cancelled() or f.exception())
                     raise
@@ -358,5 +416,7 @@ class Engine:
                     stats.audio_samples += gap.size
                     yield gap
                 piece = following
+            if timeline is not None and found is not None:
+                found += timeline.finish()
         finally:
             ticket.release()

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import AsyncIterator, Awaitable, Callable
 
 import numpy as np
 
 from kokoro_speech.audio.stitch import pause
-from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay
+from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay, TimestampsUnavailable
+from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine, Synthesis, SynthesisStats
+from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.incremental import TextBuffer, Unit
 
 
@@ -33,10 +35,13 @@ class Utterance:
 
 
 class IncrementalSpeech:
-    def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None) -> None:
+    def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None, *,
+                 timestamps: str | None = None) -> None:
         engine.resolve_voice(voice, language)  # a bad voice or language is refused before any text
+        if timestamps is not None and not engine.has_timestamps:
+            raise TimestampsUnavailable(param=timestamps)
         self.engine = engine
-        self.voice, self.speed, self.language = voice, speed, language
+        self.voice, self.speed, self.language, self.timestamps = voice, speed, language, timestamps
         self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
         self._buffer = TextBuffer()
         self._units: collections.deque[Unit] = collections.deque()
@@ -70,10 +75,14 @@ class IncrementalSpeech:
                 return None
             self._arrived.clear()
             await self._arrived.wait()
-        parts = [self._units.popleft()]
-        while not parts[-1].ends_sentence and self._units:
-            parts.append(self._units.popleft())
-        return Unit(" ".join(p.text for p in parts), parts[-1].ends_sentence)
+        unit = self._units.popleft()
+        text = unit.text
+        while not unit.ends_sentence and self._units:
+            following = self._units.popleft()
+            # spaces for the whitespace between: the joined text keeps the input's character positions
+            text += " " * (following.start - unit.start - len(unit.text)) + following.text
+            unit = Unit(text, following.ends_sentence, unit.start)
+        return unit
 
     async def utterances(self, on_error: Callable[[ApiError], Awaitable[None]]) -> AsyncIterator[Utterance]:
         """Each unit's synthesis, in order, until `end()`; a unit refused (429, say) goes to `on_error` and the
@@ -81,7 +90,8 @@ class IncrementalSpeech:
         previous: Unit | None = None
         while (unit := await self._next()) is not None:
             try:
-                synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language)
+                synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language,
+                                                   timestamps=self.timestamps)
             except NothingToSay:  # punctuation alone, say
                 continue
             except ApiError as exc:
@@ -100,13 +110,44 @@ class IncrementalSpeech:
         if self.stats.first_audio is None:
             self.stats.first_audio = done.first_audio
 
-    async def samples(self, on_error: Callable[[ApiError], Awaitable[None]]) -> AsyncIterator[np.ndarray]:
-        """All of it as one stream of float32 chunks at 24 kHz, pauses included."""
-        async for utterance in self.utterances(on_error):
+    def synthesis(self, on_error: Callable[[ApiError], Awaitable[None]]) -> StitchedSynthesis:
+        """All of it as one synthesis, pauses included, for the encoders that stream a Synthesis."""
+        return StitchedSynthesis(self, on_error)
+
+
+class StitchedSynthesis:
+    """The utterances as one `Synthesis`: float32 chunks at 24 kHz, and word times on the whole turn's clock,
+    indexed into all the text appended."""
+
+    def __init__(self, speech: IncrementalSpeech, on_error: Callable[[ApiError], Awaitable[None]]) -> None:
+        self.stats = speech.stats
+        self._words: list[WordTime] = []
+        self._chunks = self._stitch(speech, on_error)
+
+    def __aiter__(self) -> AsyncIterator[np.ndarray]:
+        return self._chunks
+
+    def take_words(self) -> list[WordTime]:
+        taken, self._words = self._words, []
+        return taken
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    async def _stitch(self, speech: IncrementalSpeech, on_error) -> AsyncIterator[np.ndarray]:
+        samples = 0  # of the turn so far
+        async for utterance in speech.utterances(on_error):
+            synthesis = utterance.synthesis
             try:
                 if utterance.lead.size:
+                    samples += utterance.lead.size
                     yield utterance.lead
-                async for chunk in utterance.synthesis:
+                seconds, start = samples / SAMPLE_RATE, utterance.unit.start
+                async for chunk in synthesis:
+                    self._words += [replace(w, start_time=w.start_time + seconds, end_time=w.end_time + seconds,
+                                            start_index=w.start_index + start, end_index=w.end_index + start)
+                                    for w in synthesis.take_words()]
+                    samples += chunk.size
                     yield chunk
             finally:
-                await utterance.synthesis.aclose()
+                await synthesis.aclose()

@@ -1,6 +1,7 @@
 "use strict";
-// The playground: lists the voices, streams raw pcm through Web Audio as it is synthesized,
-// downloads the other formats, and saves blends as voices. No dependencies and no build step.
+// The playground: lists the voices, streams raw pcm through Web Audio as it is synthesized (the SSE stream,
+// with word timestamps: each word is highlighted while it is spoken), downloads the other formats, and saves
+// blends as voices. No dependencies and no build step.
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -9,7 +10,7 @@ const ui = {
   play: $("play"), stop: $("stop"), download: $("download"),
   status: $("status"), ttfa: $("ttfa"), received: $("received"), error: $("error"),
   volume: $("volume"), volumeValue: $("volume-value"), sampleRate: $("sample-rate"), blend: $("blend"),
-  voiceName: $("voice-name"), saveVoice: $("save-voice"), notice: $("notice"),
+  voiceName: $("voice-name"), saveVoice: $("save-voice"), notice: $("notice"), readAlong: $("read-along"),
 };
 const EXAMPLES = {
   pause: "Take a deep breath. [pause:1.5s] And now, let it out slowly. [pause:800ms] Good.",
@@ -28,6 +29,18 @@ class PcmPlayer {
     this.next = 0;                   // when the next buffer starts, on the context's clock
     this.carry = new Uint8Array(0);  // the first byte of a sample split across two chunks
     this.samples = 0;
+    this.played = [];  // [context time, stream seconds, seconds] of each buffer: underruns shift the clock
+  }
+
+  /** Seconds of the stream heard so far (timestamps are in stream seconds). */
+  position() {
+    const now = this.ctx.currentTime;
+    let at = 0;
+    for (const [start, from, length] of this.played) {
+      if (start > now) break;
+      at = from + Math.min(now - start, length);
+    }
+    return at;
   }
 
   push(chunk, sampleRate) {
@@ -52,6 +65,7 @@ class PcmPlayer {
     // a small lead on the first buffer (or after an underrun) so it is not cut
     this.next = Math.max(this.next, this.ctx.currentTime + 0.05);
     source.start(this.next);
+    this.played.push([this.next, this.samples / sampleRate, buffer.duration]);
     this.next += buffer.duration;
     this.samples += count;
   }
@@ -67,6 +81,81 @@ class PcmPlayer {
 }
 
 let playing = null;  // { controller, player } while a Play is in progress
+
+/** Read-along: the input, its words (from the timestamp events) highlighted as the player reaches them. */
+class ReadAlong {
+  constructor(element, text) {
+    this.element = element;
+    this.text = text;
+    this.words = [];
+    this.current = -1;
+    element.replaceChildren(text);
+    element.dataset.word = "";
+    element.hidden = false;
+  }
+
+  /** Timestamp items: {word, start_time, end_time, start_index, end_index}, text[start_index:end_index] = word. */
+  add(items) {
+    this.words.push(...items);
+    const parts = [];
+    let at = 0;
+    this.words.forEach((w, i) => {
+      parts.push(this.text.slice(at, w.start_index));
+      const span = document.createElement("span");
+      span.textContent = this.text.slice(w.start_index, w.end_index);
+      span.dataset.index = i;
+      span.dataset.start = w.start_time;
+      parts.push(span);
+      at = w.end_index;
+    });
+    parts.push(this.text.slice(at));
+    this.element.replaceChildren(...parts);
+    this.show(this.current, true);
+  }
+
+  /** Highlight the word being said at `seconds` (the last one begun, until the next begins). */
+  follow(seconds) {
+    let index = this.current;
+    while (index + 1 < this.words.length && this.words[index + 1].start_time <= seconds) index++;
+    this.show(index);
+  }
+
+  show(index, force = false) {
+    if (index === this.current && !force) return;
+    this.current = index;
+    for (const span of this.element.querySelectorAll("span")) {
+      const i = Number(span.dataset.index);
+      span.className = i === index ? "now" : i < index ? "said" : "";
+    }
+    this.element.dataset.word = index >= 0 ? this.words[index].word : "";
+  }
+}
+
+/** Server-sent events from a fetch body: calls `onEvent` with each `data:` JSON object. */
+async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let end;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      for (const line of block.split("\n")) {
+        if (line.startsWith("data: ")) onEvent(JSON.parse(line.slice(6)));
+      }
+    }
+  }
+}
+
+function base64Bytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
 
 function authHeaders() {
   const key = ui.key.value.trim();
@@ -97,14 +186,14 @@ function chosenVoice() {
   return ui.blend.value.trim() || ui.voice.value;
 }
 
-function speech(format, signal) {
+function speech(format, signal, extra = {}) {
   return fetch("/v1/audio/speech", {
     method: "POST",
     headers: { "Content-Type": "application/json", ...authHeaders() },
     body: JSON.stringify({
       model: "kokoro-82m", input: ui.input.value, voice: chosenVoice(),
       response_format: format, speed: Number(ui.speed.value),
-      volume_multiplier: Number(ui.volume.value), sample_rate: Number(ui.sampleRate.value),
+      volume_multiplier: Number(ui.volume.value), sample_rate: Number(ui.sampleRate.value), ...extra,
     }),
     signal,
   });
@@ -196,27 +285,38 @@ async function play(event) {
   const current = playing = { controller: new AbortController(), player: new PcmPlayer() };
   const { controller, player } = current;
   setStatus("loading", { ttfa: "", bytes: 0, samples: 0, sampleRate: 24000 });
+  const text = ui.input.value;
+  const readAlong = new ReadAlong(ui.readAlong, text);
   try {
     await player.ctx.resume();
-    const res = await speech("pcm", controller.signal);
+    const res = await speech("pcm", controller.signal, { stream_format: "sse", timestamps: true });
     if (!res.ok) throw new Error(await errorMessage(res));
     const sampleRate = Number(res.headers.get("X-Sample-Rate")) || 24000;
     ui.status.dataset.sampleRate = sampleRate;
-    const reader = res.body.getReader();
+    const follow = () => {
+      if (playing !== current) return;
+      readAlong.follow(player.position());
+      requestAnimationFrame(follow);
+    };
+    requestAnimationFrame(follow);
     let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!value.length) continue;
+    await readEvents(res.body, (event) => {
+      if (event.type === "speech.audio.timestamps") readAlong.add(event.timestamps);
+      if (event.type !== "speech.audio.delta") return;
+      const value = base64Bytes(event.audio);
+      if (!value.length) return;
       if (!bytes) setStatus("playing", { ttfa: Math.round(performance.now() - started) });
       bytes += value.length;
       player.push(value, sampleRate);
       setStatus("playing", { bytes, samples: player.samples, sampleRate });
-    }
+    });
     setStatus("done");
     // let the scheduled audio play out, then free the audio device
     setTimeout(() => {
-      if (playing === current) { playing = null; player.close(); setStatus("done"); }
+      if (playing === current) {
+        readAlong.follow(Infinity);
+        playing = null; player.close(); setStatus("done");
+      }
     }, player.remaining * 1000 + 100);
   } catch (err) {
     if (controller.signal.aborted) return;  // stopped by the user or by the next Play

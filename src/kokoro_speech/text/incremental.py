@@ -7,26 +7,26 @@ at clause ends (`, ; : —`) once the unit is long enough to play while the rest
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from kokoro_speech.text.split import PARAGRAPH, sentence_ends
+from kokoro_speech.text.split import CLAUSE_END, PARAGRAPH, sentence_ends
 
 # A clause shorter than this waits for what follows: a lone "Sure," would play out before the next unit is
 # ready; about four words (over a second of speech) cover the next one's synthesis.
 MIN_CLAUSE_CHARACTERS = 24
-_CLAUSE_END = re.compile(r"[,;:—–][\"'”’)\]]*\s")
 
 
 @dataclass(frozen=True)
 class Unit:
-    text: str
+    text: str  # stripped of the whitespace around it
     ends_sentence: bool  # else it ends at a clause (or wherever a flush cut it)
+    start: int = 0  # where `text` begins in all the text appended so far (for word timestamps' indices)
 
 
 class TextBuffer:
     def __init__(self) -> None:
         self._text = ""
+        self._taken = 0  # characters appended before `_text`
 
     def append(self, text: str) -> list[Unit]:
         """Add `text`; the units it completes, in order."""
@@ -34,10 +34,16 @@ class TextBuffer:
         units = []
         while (cut := self._next_cut()) is not None:
             end, ends_sentence = cut
-            unit, self._text = self._text[:end].strip(), self._text[end:]
-            if unit:
-                units.append(Unit(unit, ends_sentence))
+            unit = self._take(end, ends_sentence)
+            if unit is not None:
+                units.append(unit)
         return units
+
+    def _take(self, end: int, ends_sentence: bool) -> Unit | None:
+        head, self._text = self._text[:end], self._text[end:]
+        start = self._taken + len(head) - len(head.lstrip())
+        self._taken += end
+        return Unit(head.strip(), ends_sentence, start) if head.strip() else None
 
     @property
     def pending(self) -> int:
@@ -46,8 +52,7 @@ class TextBuffer:
 
     def flush(self) -> Unit | None:
         """Whatever is buffered, complete or not (the end of the input, or a client's flush)."""
-        text, self._text = self._text.strip(), ""
-        return Unit(text, ends_sentence=True) if text else None
+        return self._take(len(self._text), ends_sentence=True)
 
     def _next_cut(self) -> tuple[int, bool] | None:
         text = self._text
@@ -55,7 +60,7 @@ class TextBuffer:
         ends = [end for end in sentence_ends(text) if end < len(text)]
         ends += [m.end() for m in PARAGRAPH.finditer(text) if m.end() < len(text)]
         sentence = min(ends, default=None)
-        for match in _CLAUSE_END.finditer(text, 0, sentence or len(text)):
+        for match in CLAUSE_END.finditer(text, 0, sentence or len(text)):
             if len(text[: match.end()].strip()) >= MIN_CLAUSE_CHARACTERS:
                 return match.end(), False
         return None if sentence is None else (sentence, True)

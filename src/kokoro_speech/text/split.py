@@ -30,6 +30,10 @@ _ABBREVIATIONS = {
 # Japanese and Chinese end sentences with full-width marks and no space after them
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？]+[」』”’）)\]]*\s*")
 PARAGRAPH = re.compile(r"\n\s*\n")
+# What the G2P reads at once: a run-on "sentence" (a list, a table, thousands of digits) is cut at its last clause
+# mark or space before this, so neither the G2P's memory nor the wait for the first piece grows with the input.
+MAX_SENTENCE_CHARACTERS = 500
+CLAUSE_END = re.compile(r"[,;:—–]\s+|[，、；：]\s*")
 _PUNCTUATION = set(';:,.!?—…"()“” ¡¿«»-–')
 
 
@@ -54,11 +58,24 @@ def split_sentences(text: str) -> list[str]:
         paragraph = " ".join(paragraph.split())
         start = 0
         for end in sentence_ends(paragraph):
-            sentences.append(paragraph[start:end].strip())
+            sentences += _bounded(paragraph[start:end].strip())
             start = end
         if paragraph[start:].strip():
-            sentences.append(paragraph[start:].strip())
+            sentences += _bounded(paragraph[start:].strip())
     return sentences
+
+
+def _bounded(sentence: str) -> list[str]:
+    """`sentence` in parts of at most MAX_SENTENCE_CHARACTERS, cut after a clause mark in the part's second half,
+    else at its last space (text with no spaces at all, at the limit)."""
+    parts = []
+    while len(sentence) > MAX_SENTENCE_CHARACTERS:
+        window = sentence[: MAX_SENTENCE_CHARACTERS + 1]
+        clauses = [m.end() for m in CLAUSE_END.finditer(window) if m.end() > MAX_SENTENCE_CHARACTERS // 2]
+        at = clauses[-1] if clauses else window.rfind(" ") + 1 or MAX_SENTENCE_CHARACTERS
+        parts.append(sentence[:at].strip())
+        sentence = sentence[at:].strip()
+    return [*parts, sentence] if sentence else parts
 
 
 _PHONEME_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"”)])\s+|\s*\n\s*")

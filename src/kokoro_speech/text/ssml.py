@@ -31,6 +31,7 @@ RATE_NAMES = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "default": 1.0, "fast"
 PAUSE_MARKER = re.compile(r"\[\s*pause\s*:\s*([^\]\n]{0,20}?)\s*\]", re.IGNORECASE)
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)", re.IGNORECASE)
 # <speak>, or an XML declaration or DTD before it (refused by the parser, but read as SSML, not as words)
+_TAG = re.compile(r"<[^>]*>")
 _SSML_START = re.compile(r"\s*(?:<\?xml|<!DOCTYPE|<speak[\s>/])", re.IGNORECASE)
 
 
@@ -98,6 +99,16 @@ def _merged(segments: Iterator[Segment]) -> list[Segment]:
         raise InvalidParameter(f"input asks for {total:g} s of pauses; one request may pause for "
                                f"{MAX_TOTAL_PAUSE_SECONDS:g} s in all", param="input", code="pause_too_long")
     return [s for s in out if not (isinstance(s, Speech) and not s.text.strip())]
+
+
+def visible(text: str) -> str:
+    """`text` with its SSML tags (when it is SSML) and `[pause:…]` markers blanked out, every other character in
+    place: indices into it are indices into `text` (word timestamps point at the words a listener hears)."""
+    def blank(match: re.Match) -> str:
+        return " " * len(match.group())
+    if is_ssml(text):
+        text = _TAG.sub(blank, text)
+    return PAUSE_MARKER.sub(blank, text)
 
 
 def script(text: str, *, max_pause: float, ssml: bool | None = None) -> list[Segment]:
