@@ -155,7 +155,7 @@ def test_a_client_that_leaves_stops_its_synthesis(server, engine):
 
 
 def test_elevenlabs_stream_input_shape(keyed_server, transcribe):
-    text = "Hello from a client written for ElevenLabs. It streams its text in, too."
+    text = "Hello from a client written for another service. It streams its text in as well."
     url = f"ws://127.0.0.1:{keyed_server.port}/v1/text-to-speech/bf_emma/stream-input?output_format=pcm_24000"
     with connect(url, additional_headers={"xi-api-key": API_KEY}) as ws:
         ws.send(json.dumps({"text": " ", "voice_settings": {"stability": 0.5, "similarity_boost": 0.8}}))
