@@ -7,9 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import random
+import socket
+import time
 
 import pytest
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.uri import parse_uri
 from websockets.sync.client import connect
 
 from conftest import API_KEY, LiveServer, decode, word_error_rate
@@ -216,3 +220,34 @@ def test_timestamps_index_the_whole_turn_on_its_clock(server):
     assert starts == sorted(starts) and items[-1]["end_time"] <= decode(audio, "pcm").duration + 0.05
     # the second sentence's words come after the first's audio and its pause
     assert next(w for w in items if w["word"] == "second")["start_time"] > 3.0
+
+
+def test_a_client_that_stops_reading_is_dropped(settings, engine):
+    """The upgrade and the messages are written with websockets' sans-I/O client on a socket whose tiny receive
+    window nobody reads: the server's sends block, and --send-timeout drops it, stopping its synthesis."""
+    quick = settings.model_copy(update={"send_timeout": 1.0})
+    long_text = ("Every sentence here adds a little more audio to a stream that the client will never read. " * 40)
+    wait_idle(engine)
+    with LiveServer(create_app(quick, engine=engine)) as live, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", live.port))
+        client = ClientProtocol(parse_uri(ws_url(live)))
+        client.send_request(client.connect())
+        sock.sendall(b"".join(client.data_to_send()))
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += sock.recv(1)  # the handshake's answer only, byte by byte; nothing after it is read
+        assert response.startswith(b"HTTP/1.1 101")
+        calls_before = engine.scheduler.calls_done
+        for message in ({"type": "input_text.append", "text": long_text[:4000]}, {"type": "input_text.end"}):
+            client.send_text(json.dumps(message).encode())
+        sock.sendall(b"".join(client.data_to_send()))
+        deadline = time.monotonic() + 60
+        while engine.scheduler.calls_done == calls_before:  # its synthesis has begun
+            assert time.monotonic() < deadline, "the server never started speaking"
+            time.sleep(0.05)
+        # dropped: its synthesis stopped and its admission was released, although the socket is still open here
+        # (a server that waited on it forever would keep the request active)
+        wait_idle(engine, timeout=120)
+        # far fewer model calls than the text's 40 sentences take
+        assert engine.scheduler.calls_done - calls_before < 20

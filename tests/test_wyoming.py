@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import httpx
 import numpy as np
 import pytest
 from wyoming.audio import AudioChunk, AudioStart
@@ -22,10 +23,17 @@ REPLY = ("Sure, here is what I found about the weather today: it will be sunny a
 
 
 @pytest.fixture(scope="module")
-def wyoming(settings, engine):
+def live(settings, engine):
+    """An HTTP server with Wyoming on `live.wyoming_port`."""
     port = free_port()
-    with LiveServer(create_app(settings.model_copy(update={"wyoming_port": port}), engine=engine)):
-        yield port
+    with LiveServer(create_app(settings.model_copy(update={"wyoming_port": port}), engine=engine)) as live:
+        live.wyoming_port = port
+        yield live
+
+
+@pytest.fixture(scope="module")
+def wyoming(live):
+    return live.wyoming_port
 
 
 async def events_until(client: AsyncTcpClient, last: str) -> list:
@@ -76,6 +84,22 @@ def test_synthesize_answers_with_start_chunks_stop(wyoming, transcribe):
     assert (start.rate, start.width, start.channels) == (24_000, 2, 1)
     assert {e.type for e in events[1:-1]} == {"audio-chunk"}
     assert word_error_rate(text, transcribe(samples(events))) < 0.15
+
+
+def test_wyoming_is_counted_in_the_http_servers_metrics(live):
+    def wyoming_requests() -> float:
+        text = httpx.get(f"{live.url}/metrics").text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("kokoro_requests_total{") and 'route="wyoming"' in line)
+
+    async def go():
+        async with AsyncTcpClient("127.0.0.1", live.wyoming_port) as client:
+            await client.write_event(Synthesize("Counted.").event())
+            return await events_until(client, "audio-stop")
+
+    before = wyoming_requests()
+    run(go())
+    assert wyoming_requests() == before + 1
 
 
 def test_streaming_speaks_each_sentence_as_it_completes(wyoming, transcribe):
@@ -172,3 +196,34 @@ def test_serve_flag_starts_wyoming_beside_http():
                 return Info.from_event(await client.read_event())
 
         assert run(go()).tts[0].name == "kokoro-speech"
+
+
+def test_zeroconf_announces_the_wyoming_port(settings, engine):
+    pytest.importorskip("zeroconf")
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
+
+    port = free_port()
+    announced = settings.model_copy(update={"wyoming_port": port, "wyoming_zeroconf": True})
+
+    async def browse():
+        found = asyncio.Event()
+        names: list[str] = []
+
+        def added(zeroconf, service_type, name, state_change):
+            names.append(name)
+            found.set()
+
+        browser_zc = AsyncZeroconf()
+        browser = AsyncServiceBrowser(browser_zc.zeroconf, "_wyoming._tcp.local.", handlers=[added])
+        try:
+            await asyncio.wait_for(found.wait(), 30)
+            info = await browser_zc.async_get_service_info("_wyoming._tcp.local.", "kokoro-speech._wyoming._tcp.local.")
+            return names, info
+        finally:
+            await browser.async_cancel()
+            await browser_zc.async_close()
+
+    with LiveServer(create_app(announced, engine=engine)):
+        names, info = run(browse())
+    assert "kokoro-speech._wyoming._tcp.local." in names
+    assert info.port == port and info.parsed_addresses() == ["127.0.0.1"]

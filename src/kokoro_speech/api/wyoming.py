@@ -88,8 +88,8 @@ class WyomingHandler(AsyncEventHandler):
                 synthesis = await ready_engine(self.state).open(request.text, _voice(request.voice), 1.0)
                 await self.write_event(AudioStart(**_AUDIO).event())
                 await self._send(synthesis)
-                await self.write_event(AudioStop().event())
                 self.state.metrics.finished(ROUTE, "200", _PCM.name, time.perf_counter() - started)
+                await self.write_event(AudioStop().event())
             elif SynthesizeStart.is_type(event.type):
                 if self.speaking is not None:  # a new stream before the last one stopped: the last is dropped
                     self.speaking.cancel()
@@ -143,15 +143,32 @@ class WyomingHandler(AsyncEventHandler):
             self.speaking.cancel()
 
 
-async def start(settings: Settings, state: ServerState) -> AsyncTcpServer:
+class WyomingService:
+    """The TCP server and its zeroconf announcement, stopped together."""
+
+    def __init__(self, server: AsyncTcpServer, announcer=None) -> None:
+        self.server = server
+        self.announcer = announcer
+
+    async def stop(self) -> None:
+        if self.announcer is not None:
+            # wyoming's helper has no close of its own: closing its Zeroconf unregisters the service (goodbye
+            # packets), so Home Assistant forgets it at once
+            await self.announcer._aiozc.async_close()
+        await self.server.stop()
+
+
+async def start(settings: Settings, state: ServerState) -> WyomingService:
     """Serve Wyoming on --wyoming-host:--wyoming-port (and announce it over zeroconf when asked)."""
     server = AsyncTcpServer(settings.wyoming_host, settings.wyoming_port)
     await server.start(lambda reader, writer: WyomingHandler(state, reader, writer))
     log.info("Wyoming server on tcp://%s:%d (no authentication)", settings.wyoming_host, settings.wyoming_port)
+    announcer = None
     if settings.wyoming_zeroconf:
         from wyoming.zeroconf import HomeAssistantZeroconf  # needs the zeroconf extra
 
         host = None if settings.wyoming_host in ("0.0.0.0", "::") else settings.wyoming_host  # None: detected
-        await HomeAssistantZeroconf(port=settings.wyoming_port, name="kokoro-speech", host=host).register_server()
+        announcer = HomeAssistantZeroconf(port=settings.wyoming_port, name="kokoro-speech", host=host)
+        await announcer.register_server()
         log.info("Wyoming server announced over zeroconf (_wyoming._tcp)")
-    return server
+    return WyomingService(server, announcer)
