@@ -100,7 +100,8 @@ def write_report(rows, errors, end_errors, by_kind, seconds: float) -> None:
         "words are matched to the items by a diff over their letters and digits; only matched pairs count (an "
         "item such as `$5.99` matches when Whisper writes it so; items Whisper hears differently are left out). "
         "Whisper's own word timings come from cross-attention and are themselves off by some tens of "
-        "milliseconds, so these figures bound the error from above.",
+        "milliseconds, so these figures bound the error from above. Synthesis and transcription are deterministic "
+        "(the same run gives the same figures), so the spread worth reading is the one across texts, below.",
         "",
         "## Per text",
         "",

@@ -81,6 +81,7 @@ def test_concurrent_requests_all_complete(server):
         response = httpx.post(f"{server.url}/v1/audio/speech", timeout=120,
                               json={"input": f"Client number {i} says hello.", "voice": "am_adam",
                                     "response_format": "wav"})
+        assert response.status_code == 200, (response.status_code, response.text)
         results.append(decode(response.content, "wav").duration)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]

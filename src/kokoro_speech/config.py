@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     )
     max_piece_frames: int = Field(
         400, ge=40, description="Most audio frames (25 ms) one model call may make: bounds the model's memory "
-        "(about 0.6 MB a frame); slow speeds get shorter pieces. With --share-cores two calls run at once: use 300.",
+        "(about 0.6 MB a frame); slow speeds get shorter pieces. With --share-cores two calls run at once: about "
+        "1.25 GB at the peak under overload, 300 or 400 alike (docs/deploy.md).",
     )
     max_requests_per_key: int = Field(0, ge=0, description="Concurrent speech requests per API key (0: none).")
     requests_per_minute_per_key: int = Field(0, ge=0, description="Speech requests per minute per API key (0: none).")
