@@ -134,6 +134,19 @@ def test_keys_as_header_subprotocol_or_query(keyed_server):
         assert len(turn(ws, "Query.")[0]) > 0
 
 
+def test_pages_from_other_origins_are_refused(server, settings, engine):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(server), origin="https://elsewhere.example")
+    assert refused.value.response.status_code == 403
+    assert json.loads(refused.value.response.body)["error"]["param"] == "origin"
+    with connect(ws_url(server), origin=f"http://127.0.0.1:{server.port}") as ws:  # the playground's own page
+        assert len(turn(ws, "Same origin.")[0]) > 0
+    allowed = settings.model_copy(update={"cors_origins": "https://elsewhere.example"})
+    with LiveServer(create_app(allowed, engine=engine)) as live:
+        with connect(ws_url(live), origin="https://elsewhere.example") as ws:
+            assert len(turn(ws, "Allowed.")[0]) > 0
+
+
 def test_per_key_limit_counts_an_open_socket(settings, engine):
     limited = settings.model_copy(update={"api_keys": API_KEY, "max_requests_per_key": 1})
     headers = {"Authorization": f"Bearer {API_KEY}"}

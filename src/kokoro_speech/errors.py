@@ -112,6 +112,13 @@ class Unauthorized(ApiError):
     code = "invalid_api_key"
 
 
+class OriginNotAllowed(ApiError):
+    """A browser page from another origin opening a WebSocket (browsers send no CORS preflight for those)."""
+
+    status = 403
+    code = "origin_not_allowed"
+
+
 class RequestTimeout(ApiError):
     status = 408
     code = "request_timeout"

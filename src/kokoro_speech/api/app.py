@@ -65,7 +65,9 @@ def _server_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRegistry | None = None) -> FastAPI:
     """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm),
     from `voices` when the caller has loaded them already."""
-    state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), engine=engine)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), engine=engine,
+                        cors_origins=tuple(origins))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -128,7 +130,6 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ResponseHeaders)
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"],

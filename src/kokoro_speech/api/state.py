@@ -24,6 +24,7 @@ class ServerState:
     metrics: Metrics
     engine: Engine | None = None  # None while it loads in the background
     load_error: str | None = None  # why it failed to load, for /health and 503s
+    cors_origins: tuple[str, ...] = ()  # --cors-origins: pages from these may also open the WebSockets
 
 
 def server_state(connection: HTTPConnection) -> ServerState:

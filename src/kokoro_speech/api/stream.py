@@ -20,6 +20,7 @@ import base64
 import json
 import logging
 import time
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -30,7 +31,7 @@ from kokoro_speech.api.schemas import StreamSession, error_body, validation_erro
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
 from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.audio.resample import SAMPLE_RATES
-from kokoro_speech.errors import ApiError, InvalidParameter
+from kokoro_speech.errors import ApiError, InvalidParameter, OriginNotAllowed
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.pipeline.incremental import IncrementalSpeech
 
@@ -39,7 +40,18 @@ log = logging.getLogger(__name__)
 ROUTE = "/v1/audio/speech/stream"
 MESSAGES = ("session.update", "input_text.append", "input_text.flush", "input_text.end")
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
+async def same_origin(websocket: WebSocket, state: StateDep) -> None:
+    """Browsers open WebSockets to any address without a CORS preflight: a page from another origin (one not in
+    --cors-origins) could otherwise use a server on the user's own machine. Non-browser clients send no Origin."""
+    origin = websocket.headers.get("origin")
+    if origin is None or origin in state.cors_origins:
+        return
+    if urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise OriginNotAllowed(f"WebSockets from pages at {origin} are not allowed; add it to --cors-origins",
+                               param="origin")
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(same_origin), Depends(require_key)])
 
 
 def _subprotocol(offered: list[str]) -> str | None:
