@@ -251,6 +251,7 @@ def test_a_client_that_stops_reading_is_dropped(settings, engine):
         while b"\r\n\r\n" not in response:
             response += sock.recv(1)  # the handshake's answer only, byte by byte; nothing after it is read
         assert response.startswith(b"HTTP/1.1 101")
+        client.receive_data(response)  # the client is open now
         calls_before = engine.scheduler.calls_done
         for message in ({"type": "input_text.append", "text": long_text[:4000]}, {"type": "input_text.end"}):
             client.send_text(json.dumps(message).encode())
