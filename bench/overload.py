@@ -212,7 +212,7 @@ def settings(clients: int, seconds: float) -> dict:
         measured[label] = load | {
             "seconds": seconds, "requests": len(outcomes), "refused": len(refused),
             "failed": sum(o.status not in ("200", "429", "aborted") for o in outcomes),
-            "served": {p: percentile(served, p) if served else 0.0 for p in (50, 90, 100)},
+            "served": {str(p): percentile(served, p) if served else 0.0 for p in (50, 90, 100)},  # JSON keys
             "refusal_ms": percentile(refused, 50) * 1000 if refused else 0.0,
             "audio": sum(o.audio for o in outcomes if o.status == "200")}
         print(label, {k: v for k, v in measured[label].items()}, flush=True)
@@ -222,7 +222,7 @@ def settings(clients: int, seconds: float) -> dict:
 def setting_rows(measured: dict) -> str:
     return "\n".join(
         f"| `{label}` | {m['warm']:.0f} | {m['steady']:.0f} | {m['peak']:.0f} | "
-        f"{m['served'][50]:.1f} / {m['served'][90]:.1f} / {m['served'][100]:.1f} s | "
+        f"{m['served']['50']:.1f} / {m['served']['90']:.1f} / {m['served']['100']:.1f} s | "
         f"{m['refused'] / max(1, m['requests']):.0%} of {m['requests']} | {m['refusal_ms']:.0f} ms | "
         f"{m['audio'] / m['seconds']:.2f} | {m['failed']} | {m['exit']} |" for label, m in measured.items())
 
@@ -284,7 +284,7 @@ def main() -> None:
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict | None = None) -> None:
+           settings: dict | None = None, notes: str = "") -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -379,6 +379,8 @@ the SDK client got **{sdk['sdk']}**.
 | check | result |
 |---|---|
 """ + "\n".join(f"| {name} | {'pass' if ok else '**FAIL**'} |" for name, ok in checks.items()) + "\n"
+    if notes:  # prose written after reading the figures, kept in docs/overload.json
+        report += f"\n## Findings\n\n{notes.strip()}\n"
     (REPO / "docs" / "overload.md").write_text(report)
     print(report)
     sys.exit(0 if all(checks.values()) else 1)
