@@ -266,3 +266,15 @@ def calibrate(model_path: Path, feeds, scope: re.Pattern = DECODER) -> dict[str,
                 low, high = np.minimum(ranges[key][0], low), np.maximum(ranges[key][1], high)
             ranges[key] = (low.astype(np.float32), high.astype(np.float32))
     return ranges
+
+
+def log_spectral_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """dB: 1024-sample Hann frames every 256, power floor 1e-10, RMS over frequency of the dB difference, mean
+    over frames (the measure docs/engine.md reports)."""
+    n = min(a.size, b.size)
+
+    def power(x: np.ndarray) -> np.ndarray:
+        frames = np.lib.stride_tricks.sliding_window_view(x[:n], 1024)[::256] * np.hanning(1024)
+        return np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-10
+
+    return float(np.mean(np.sqrt(np.mean((10 * np.log10(power(a) / power(b))) ** 2, axis=1))))

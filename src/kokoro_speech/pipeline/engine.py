@@ -27,7 +27,7 @@ from kokoro_speech.kokoro import (
 )
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
-from kokoro_speech.model.weights import resolve_model
+from kokoro_speech.model.weights import fast_model, resolve_model
 from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.text.lexicon import Lexicon
@@ -149,6 +149,8 @@ class Engine:
         loads the voices (unless given) and the G2P (Python): the two halves of a cold start overlap.
         """
         model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+        if settings.fast_model and settings.device == "cpu":
+            model_path = fast_model(model_path, settings.cache_dir)
         started = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
             sessions = pool.submit(_warm_sessions, model_path, settings)
