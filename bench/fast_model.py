@@ -112,7 +112,8 @@ def peak_memory(path: Path, tokens: list[int], style: np.ndarray) -> float:
             "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))") % (
         str(Path(__file__).parent), str(path))
     out = subprocess.run([sys.executable, "-c", code, json.dumps({"t": tokens, "s": style.tolist()})],
-                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -230,7 +231,8 @@ def write_report(r: dict) -> None:
     med = {name: statistics.median(t) for name, t in s["timings"].items()}
     rows = []
     for name in ("original", *r["variants"]):
-        q = r["variants"].get(name) or {**r["original"], "lsd": 0.0, "lsd_max": 0.0, "texts": len(VOICES) * len(QUALITY_TEXTS)}
+        q = r["variants"].get(name) or {**r["original"], "lsd": 0.0, "lsd_max": 0.0,
+                                        "texts": len(VOICES) * len(QUALITY_TEXTS)}
         rows.append(f"| {name} | {s['audio_seconds'] / med[name]:.2f} | **{med['original'] / med[name]:.2f}×** | "
                     f"{q['wer'] * 100:.1f}% | {q['lsd']:.2f} (max {q['lsd_max']:.2f}) | {q['peak']:.2f} / "
                     f"{q['clipped']} | {q['quiet_db']:.1f} | {q['texts']} |")
@@ -273,13 +275,14 @@ channel is scaled to its calibrated peak through a per-channel weight scale and 
 
 ## Speed and quality of each variant
 
-| variant | × real time | throughput vs. floor | WER | LSD to original, dB | peak / clipped samples | quietest frames, dBFS | texts judged |
+| variant | × real time | vs. floor | WER | LSD to original, dB | peak / clipped | quietest frames, dBFS | texts |
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 Natural variation (the LSD reference): the original against itself with the harmonic source's 9 phases
 randomised is **{p['lsd']:.2f} dB** (max {p['lsd_max']:.2f}); its WER {p['wer'] * 100:.1f}%.
-Throughput: {s['audio_seconds']:.1f} s of audio (8 texts' pieces, `af_heart`) per round, {len(s['timings']['original'])} rounds.
+Throughput: {s['audio_seconds']:.1f} s of audio ({len(SPEED_TEXTS)} texts' pieces, `af_heart`) per round,
+{len(s['timings']['original'])} rounds.
 Quality: {len(VOICES)} voices ({', '.join(VOICES)}) × {len(QUALITY_TEXTS)} texts for `fast` and the reference; the
 variants that failed are judged on every fourth text (quality only needed to show they fail).
 
@@ -289,11 +292,14 @@ variants that failed are judged on every fourth text (quality only needed to sho
 |---|---|
 {check_rows}
 
-- Throughput, one client: floor {med['original']:.2f} s, fast {med['fast']:.2f} s → **{med['original'] / med['fast']:.2f}×**.
+- Throughput, one client: floor {med['original']:.2f} s, fast {med['fast']:.2f} s →
+  **{med['original'] / med['fast']:.2f}×**.
 - Time to first audio (the medium text's first piece, {s['first_piece_tokens']} tokens, model call alone):
-  floor {first['original']:.3f} s, fast {first['fast']:.3f} s → **{first['fast'] / first['original']:.2f}×** the floor's.
+  floor {first['original']:.3f} s, fast {first['fast']:.3f} s →
+  **{first['fast'] / first['original']:.2f}×** the floor's.
 - Concurrency (threads sharing one two-thread session, as the server's default): 4 clients get
-  {c['fast'][4] / c['fast'][1]:.2f}× one client's audio per second with fast ({c['fast'][1]:.2f} → {c['fast'][4]:.2f} s/s),
+  {c['fast'][4] / c['fast'][1]:.2f}× one client's audio per second with fast
+  ({c['fast'][1]:.2f} → {c['fast'][4]:.2f} s/s),
   {c['original'][4] / c['original'][1]:.2f}× with the original ({c['original'][1]:.2f} → {c['original'][4]:.2f} s/s).
   On two cores one two-thread call already uses both cores; what 4 clients add over one is only the
   overlap of one call's serial parts with another's. This target is bounded by the core count, not the graph.

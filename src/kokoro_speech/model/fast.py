@@ -255,7 +255,7 @@ def calibrate(model_path: Path, feeds, scope: re.Pattern = DECODER) -> dict[str,
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for feed in feeds:
-        for name, value in zip(names, session.run(names, feed)):
+        for name, value in zip(names, session.run(names, feed), strict=True):
             if name in outputs:
                 low, high = value.min(axis=(0, 2)), value.max(axis=(0, 2))
                 key = name
