@@ -204,7 +204,7 @@ def read_voice(path: Path) -> np.ndarray:
 
 
 FAST_VERSION = "1"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
-FAST_VERIFY_TOKENS = (50, 83, 54, 156, 57, 135, 16, 81, 123, 54, 156, 102, 68, 16, 62, 83, 156, 51, 158, 46, 4)
+FAST_VERIFY_PHONEMES = "ðə lˈIbɹɛɹi wɪl bi klˈOzd ˌɔn mˈʌndeɪ fɔɹ ɹɪpˈɛɹz."  # "The library will be closed..."
 FAST_VERIFY_MAX_LSD_DB = 4.0  # the rewrite measured ~3 dB; the model's own phase variation ~4 (docs/engine.md)
 
 
@@ -250,13 +250,14 @@ def _trusted(path: Path) -> bool:
 def fast_distance(original: Path, derived: Path) -> float:
     """Log-spectral distance (dB) between the two models' audio for one fixed sentence in af_heart; inf when the
     lengths differ or the audio is not finite."""
+    from kokoro_speech.kokoro import to_token_ids
     from kokoro_speech.model.fast import log_spectral_distance
     from kokoro_speech.model.session import KokoroModel
 
-    voice = read_voice(embedded_voices_dir() / "af_heart.pt")
-    style = voice[len(FAST_VERIFY_TOKENS) - 1]
-    a = KokoroModel(original)(list(FAST_VERIFY_TOKENS), style, 1.0)
-    b = KokoroModel(derived)(list(FAST_VERIFY_TOKENS), style, 1.0)
+    tokens = to_token_ids(FAST_VERIFY_PHONEMES)
+    style = read_voice(embedded_voices_dir() / "af_heart.pt")[len(tokens) - 1]
+    a = KokoroModel(original)(tokens, style, 1.0)
+    b = KokoroModel(derived)(tokens, style, 1.0)
     if a.size != b.size or not np.isfinite(b).all() or np.abs(b).max() > 1.0:
         return float("inf")
     return log_spectral_distance(a, b)
