@@ -302,6 +302,9 @@ variants that failed are judged on every fourth text (quality only needed to sho
 |---|---|
 {check_rows}
 
+- Clipping: {fast['clipped']} sample(s) of `fast` at or beyond ±0.999 over all {fast['texts']} texts (peak
+  {fast['peak']:.3f}; the original's peak {r['original']['peak']:.3f}, {r['original']['clipped']} such samples). The
+  server's 16-bit conversion clips such a sample to full scale.
 - Throughput, one client: floor {med['original']:.2f} s, fast {med['fast']:.2f} s →
   **{med['original'] / med['fast']:.2f}×**.
 - Time to first audio (the medium text's first piece, {s['first_piece_tokens']} tokens, model call alone):
