@@ -35,7 +35,7 @@ import onnxruntime as ort
 
 from harness import REPO, floor_engine, load_whisper, machine, model_file
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
-from kokoro_speech.model.fast import bundled_ranges, load_ranges, log_spectral_distance, rewrite
+from kokoro_speech.model.fast import bundled_ranges, load_ranges, log_spectral_distance, rewrite, with_phase_input
 from texts import TEXTS
 
 QUICK = bool(os.environ.get("QUICK"))
@@ -45,7 +45,6 @@ SPEED_TEXTS = TEXTS[4:20:2][: 2 if QUICK else 8]
 MEDIUM = TEXTS[12] + " " + TEXTS[13]
 CONCURRENCY_TEXT = TEXTS[12]
 ROUNDS = 2 if QUICK else 3
-HARMONIC_SIN = "/decoder/decoder/generator/m_source/l_sin_gen/Sin"
 
 
 def words(text: str) -> list[str]:
@@ -66,23 +65,6 @@ def quiet_level(x: np.ndarray) -> float:
     frames = x[: x.size // 600 * 600].reshape(-1, 600)
     rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
     return float(20 * np.log10(np.percentile(rms, 10) + 1e-9))
-
-
-def phase_model(original: onnx.ModelProto) -> onnx.ModelProto:
-    """The original with an input `phase_offset` [1, 1, 9] added to the harmonic source's phases before its Sin."""
-    model = onnx.ModelProto()
-    model.CopyFrom(original)
-    nodes = []
-    for node in model.graph.node:
-        if node.name == HARMONIC_SIN:
-            phase = node.input[0]
-            nodes.append(onnx.helper.make_node("Add", [phase, "phase_offset"], [phase + "_offset"]))
-            node.input[0] = phase + "_offset"
-        nodes.append(node)
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
-    model.graph.input.append(onnx.helper.make_tensor_value_info("phase_offset", onnx.TensorProto.FLOAT, [1, 1, 9]))
-    return model
 
 
 class Model:
@@ -145,7 +127,7 @@ def main() -> None:
         model = rewrite(original, {} if only_inputs else ranges, **kwargs)
         paths[name] = tmp / (name.replace(" ", "_").replace("+", "") + ".onnx")
         onnx.save(model, str(paths[name]))
-    onnx.save(phase_model(original), str(tmp / "phase.onnx"))
+    onnx.save(with_phase_input(original), str(tmp / "phase.onnx"))
     del original
 
     results: dict = {"machine": machine(), "variants": {}, "quick": QUICK}

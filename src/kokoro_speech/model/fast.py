@@ -278,3 +278,27 @@ def log_spectral_distance(a: np.ndarray, b: np.ndarray) -> float:
         return np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-10
 
     return float(np.mean(np.sqrt(np.mean((10 * np.log10(power(a) / power(b))) ** 2, axis=1))))
+
+
+HARMONIC_SIN = "/decoder/decoder/generator/m_source/l_sin_gen/Sin"
+
+
+def with_phase_input(model):
+    """A copy of `model` whose harmonic source takes an extra input `phase_offset` [1, 1, 9], added to its 9
+    harmonics' phases before their Sin: random offsets give the model's own natural variation (the reference
+    for the log-spectral distance)."""
+    import onnx
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    nodes = []
+    for node in out.graph.node:
+        if node.name == HARMONIC_SIN:
+            phase = node.input[0]
+            nodes.append(onnx.helper.make_node("Add", [phase, "phase_offset"], [phase + "_offset"]))
+            node.input[0] = phase + "_offset"
+        nodes.append(node)
+    del out.graph.node[:]
+    out.graph.node.extend(nodes)
+    out.graph.input.append(onnx.helper.make_tensor_value_info("phase_offset", onnx.TensorProto.FLOAT, [1, 1, 9]))
+    return out

@@ -205,7 +205,7 @@ def read_voice(path: Path) -> np.ndarray:
 
 FAST_VERSION = "1"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
 FAST_VERIFY_PHONEMES = "ðə lˈIbɹɛɹi wɪl bi klˈOzd ˌɔn mˈʌndeɪ fɔɹ ɹɪpˈɛɹz."  # "The library will be closed..."
-FAST_VERIFY_MAX_LSD_DB = 4.0  # the rewrite measured ~3 dB; the model's own phase variation ~4 (docs/engine.md)
+FAST_VERIFY_MAX_LSD_DB = 5.0  # a broken rewrite is 6+ dB off; a sentence's own phase variation reaches ~5.6
 
 
 def fast_model(original: Path, cache_dir: Path) -> Path:
