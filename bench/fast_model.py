@@ -263,8 +263,8 @@ weights shifted into int8 (u8s8; this CPU has AVX512-VNNI and AMX-INT8). ONNX Ru
 is simply much faster than its `ConvInteger` here: the speed comes from the kernel, not from dropping the
 per-call quantization (see `static only` below, which drops it and keeps `ConvInteger`). The activations are
 still quantized on the call by the same `DynamicQuantizeLinear` as today. `QLinearConv` must quantize its
-output to 8 bits with one scale; each output channel is scaled to its calibrated peak through a per-channel weight scale and scaled back after
-`DequantizeLinear`, which makes it a per-channel output quantization.
+output to 8 bits with one scale; each output channel is scaled to its calibrated peak through a per-channel
+weight scale and scaled back after `DequantizeLinear`, which makes it a per-channel output quantization.
 
 ## Speed and quality of each variant
 
