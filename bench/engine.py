@@ -220,6 +220,10 @@ threads sharing one two-threaded session in-process, the way a server that wraps
 
 ## What bounds the speed, and what was tried
 
+The server now runs a faster int8 graph by default (`--fast-model`: the decoder's convolutions as
+`QLinearConv`): [engine.md](engine.md) measures its speed and quality. Rerun this
+benchmark to see it end to end; what follows is about the original graph.
+
 The floor and the peer are the same thing underneath: one ONNX Runtime session running the same int8 graph,
 and they measure within noise of each other. A server can only add overhead to the floor or hide it
 (ours starts speaking after the first piece instead of the whole text, and phonemizes the next piece while

@@ -260,3 +260,15 @@ def test_say_as_readings(engine, interpret_as, fmt, text, words):
     ssml = f'<speak><say-as interpret-as="{interpret_as}" format="{fmt}">{text}</say-as></speak>'
     normalized, *_ = engine.phonemize(ssml, "af_heart")
     assert normalized == (words if words is not None else engine.words(text, engine.resolve_voice("af_heart")))
+
+
+def test_at_volume_one_samples_pass_exactly_unless_one_would_clip():
+    import numpy as np
+
+    from kokoro_speech.audio.volume import apply_volume
+
+    quiet = np.array([0.5, -0.95, 0.99], np.float32)
+    assert apply_volume(quiet, 1.0) is quiet  # exact: nothing to limit
+    loud = np.array([0.5, 1.018, -1.2], np.float32)  # a peak over full scale, as the model rarely makes
+    bent = apply_volume(loud, 1.0)
+    assert bent[0] == 0.5 and 0.9 < bent[1] < 1.0 and -1.0 < bent[2] < -0.9

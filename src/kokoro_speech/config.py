@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     share_cores: bool = Field(
         False, description="Under concurrent load, run one single-threaded model call per core (a second session)."
     )
+    fast_model: bool = Field(
+        True, description="On CPU, run the bundled model's faster int8 graph (its decoder's convolutions as "
+        "QLinearConv, derived once into the cache and checked against the original; docs/engine.md). "
+        "--no-fast-model runs the original graph.",
+    )
     max_queued_requests: int = Field(
         32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
     )

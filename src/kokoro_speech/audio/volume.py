@@ -13,8 +13,9 @@ KNEE = 0.9  # the level up to which the gain is linear; the last 10% of full sca
 
 
 def apply_volume(samples: np.ndarray, volume: float) -> np.ndarray:
-    """`samples` times `volume`, peaks above the knee compressed with tanh so that |out| < 1."""
-    if volume == 1.0:
+    """`samples` times `volume`, peaks above the knee compressed with tanh so that |out| < 1. At volume 1 the
+    samples pass exactly unless one would clip (the model's rare peak over full scale is bent, not cut)."""
+    if volume == 1.0 and float(np.abs(samples).max(initial=0.0)) < 1.0:
         return samples
     out = samples * np.float32(volume)
     over = np.abs(out) > KNEE

@@ -201,3 +201,63 @@ def read_voice(path: Path) -> np.ndarray:
     if not np.isfinite(voice).all():
         raise SetupError(f"voice file {path} holds NaN or infinite values: replace or remove it")
     return voice.astype(np.float32, copy=True)
+
+
+FAST_VERSION = "1"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
+FAST_VERIFY_PHONEMES = "ðə lˈIbɹɛɹi wɪl bi klˈOzd ˌɔn mˈʌndeɪ fɔɹ ɹɪpˈɛɹz."  # "The library will be closed..."
+FAST_VERIFY_MAX_LSD_DB = 5.0  # a broken rewrite is 6+ dB off; a sentence's own phase variation reaches ~5.6
+
+
+def fast_model(original: Path, cache_dir: Path) -> Path:
+    """The faster int8 graph of the bundled model (model/fast.py), derived once into the cache next to it and
+    checked against the original; `original` itself when it is not the bundled model or the derivation fails."""
+    from kokoro_speech.model import fast
+
+    if not verified(original, BUNDLED_MODEL_SHA256):
+        log.info("%s is not the bundled model: the faster graph is calibrated for that one only; using it as is",
+                 original)
+        return original
+    ranges = fast.bundled_ranges()
+    key = hashlib.sha256(ranges.read_bytes() + FAST_VERSION.encode()).hexdigest()[:12]
+    target = cache_dir / f"{BUNDLED_MODEL_NAME.removesuffix('.onnx')}.fast-{key}.onnx"
+    if target.is_file() and _trusted(target):
+        return target
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fast.derive(original, target, ranges)
+        distance = fast_distance(original, target)
+        if not distance <= FAST_VERIFY_MAX_LSD_DB:
+            raise ValueError(f"its audio is {distance:.2f} dB from the original's (at most "
+                             f"{FAST_VERIFY_MAX_LSD_DB} expected)")
+    except Exception as exc:  # never worse than the original: fall back to it
+        log.warning("could not derive the faster model (%s); using the original", exc)
+        target.unlink(missing_ok=True)
+        return original
+    _record(target, sha256_of(target))
+    log.info("derived the faster int8 model into %s (%.2f dB from the original)", target, distance)
+    return target
+
+
+def _trusted(path: Path) -> bool:
+    """Whether `path` is as it was when derived and checked (its stamp: SHA-256, size, mtime)."""
+    try:
+        digest = _stamp(path).read_text().split()[0]
+    except (OSError, IndexError):
+        return False
+    return verified(path, digest)
+
+
+def fast_distance(original: Path, derived: Path) -> float:
+    """Log-spectral distance (dB) between the two models' audio for one fixed sentence in af_heart; inf when the
+    lengths differ or the audio is not finite."""
+    from kokoro_speech.kokoro import to_token_ids
+    from kokoro_speech.model.fast import log_spectral_distance
+    from kokoro_speech.model.session import KokoroModel
+
+    tokens = to_token_ids(FAST_VERIFY_PHONEMES)
+    style = read_voice(embedded_voices_dir() / "af_heart.pt")[len(tokens) - 1]
+    a = KokoroModel(original)(tokens, style, 1.0)
+    b = KokoroModel(derived)(tokens, style, 1.0)
+    if a.size != b.size or not np.isfinite(b).all() or np.abs(b).max() > 1.0:
+        return float("inf")
+    return log_spectral_distance(a, b)

@@ -28,7 +28,7 @@ from kokoro_speech.kokoro import (
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.durations import with_durations
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
-from kokoro_speech.model.weights import resolve_model
+from kokoro_speech.model.weights import fast_model, resolve_model
 from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.pipeline.timestamps import Spans, Timeline, WordTime
@@ -173,9 +173,11 @@ class Engine:
         The sessions are built and run once on a thread (ONNX Runtime releases the GIL) while this thread
         loads the voices (unless given) and the G2P (Python): the two halves of a cold start overlap.
         """
+        model_path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+        if settings.fast_model and settings.device == "cpu":
+            model_path = fast_model(model_path, settings.cache_dir)
         # the copy that also outputs each phoneme's duration, for word timestamps (audio bit-identical)
-        model_path = with_durations(resolve_model(settings.model, settings.cache_dir, offline=settings.offline),
-                                    settings.cache_dir)
+        model_path = with_durations(model_path, settings.cache_dir)
         started = time.perf_counter()
         with ThreadPoolExecutor(1, thread_name_prefix="engine-load") as pool:
             sessions = pool.submit(_warm_sessions, model_path, settings)
