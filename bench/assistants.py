@@ -215,7 +215,9 @@ The server speaks the first clause as soon as it is complete: "{FIRST_CLAUSE}"
   waiting for the next token when the clause's last token ends on its punctuation, since a clause or sentence
   end is only known once the following space (or word) has come.
 - **floor**: the bare ONNX Runtime session synthesizing that clause's first piece ({piece_tokens} phoneme tokens,
-  what the server speaks first), median of {FLOOR_RUNS} runs, measured in the same repeat.
+  what the server speaks first), median of {FLOOR_RUNS} runs, measured in the same repeat, on the original int8
+  graph; the server runs its default, the faster graph of docs/engine.md (with `--no-fast-model` the ratios were
+  1.00 and 1.02 in an earlier run).
 - **dry**: a client that starts playing at the first audio byte and plays in real time: how often its audio ran
   out before the reply's end.
 
