@@ -91,15 +91,15 @@ def test_a_stalled_reader_is_dropped():
 
 
 def test_an_error_in_one_request_leaves_the_others_alone(server, engine, monkeypatch):
-    from kokoro_speech.api import routes
+    from kokoro_speech.api import streaming
 
-    class BrokenEncoder(routes.Encoder):
+    class BrokenEncoder(streaming.Encoder):
         def encode(self, samples):
             if self.format.name == "flac":
                 raise RuntimeError("injected encoder fault")
             return super().encode(samples)
 
-    monkeypatch.setattr(routes, "Encoder", BrokenEncoder)
+    monkeypatch.setattr(streaming, "Encoder", BrokenEncoder)
     body = {"input": STORY, "voice": "af_heart"}
     with pytest.raises(httpx.HTTPError):  # cut off without a clean end: the client sees the failure
         with httpx.stream("POST", f"{server.url}/v1/audio/speech", json={**body, "response_format": "flac"},
