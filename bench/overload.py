@@ -339,7 +339,7 @@ tuned, which touch neither piece sizes nor memory.
 ## One slow request
 
 A pcm request read to its end, median of {repeats} fresh servers (the 4,096-character one: a single run, about
-19 minutes of audio). The reference is the same
+17 minutes of audio). The reference is the same
 server with the old sizing (`--max-piece-frames 1880`, i.e. 200 tokens whatever the speed).
 
 | request | audio read | time | idle MB | peak MB | spread of the peak, MB |

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
     max_synthesis_seconds: float = Field(
         1800.0, gt=0, description="Longest a single request may synthesize (the longest input at speed 0.25, about "
-        "19 minutes of audio, takes about 10 minutes on 2 cores).")
+        "17 minutes of audio, took 5 to 8 minutes on 2 cores).")
     keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
     shutdown_grace: int = Field(
         30, ge=0, description="On SIGTERM, seconds in-flight requests get to finish before the process exits."
