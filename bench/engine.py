@@ -18,7 +18,7 @@ import numpy as np
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, floor_engine, machine, model_file
+from harness import REPO, Peer, Server, floor_engine, in_threads, machine, model_file
 from texts import TEXTS
 
 VOICE = "af_heart"
@@ -41,13 +41,7 @@ def concurrent(n: int, one_request) -> tuple[float, float]:
             with lock:
                 audio.append(seconds)
 
-    threads = [threading.Thread(target=client) for _ in range(n)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = in_threads(client, n)
     return len(audio) / wall * 60, sum(audio) / wall
 
 

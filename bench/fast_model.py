@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from harness import REPO, floor_engine, load_whisper, machine, model_file
+from harness import REPO, floor_engine, in_threads, load_whisper, machine, model_file
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 from kokoro_speech.model.fast import bundled_ranges, load_ranges, log_spectral_distance, rewrite, with_phase_input
 from texts import TEXTS
@@ -160,13 +159,7 @@ def main() -> None:
             for _ in range(2):
                 audio.append(sum(m(t, style(len(t))).size for t in concurrency_pieces) / SAMPLE_RATE)
 
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return sum(audio) / (time.perf_counter() - started)
+        return sum(audio) / in_threads(client, clients)
 
     conc = {name: {n: concurrent(models[name], n) for n in (1, 4)} for name in ("original", "fast")}
     memory = {name: peak_memory(paths[name], longest, voices["af_heart"].style_for(len(longest)))

@@ -15,8 +15,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import httpx
 import numpy as np
@@ -188,6 +190,17 @@ def audio_seconds(data: bytes, response_format: str) -> float:
     if samples == 0:
         raise ValueError("no audio frames")
     return samples / rate
+
+
+def in_threads(client: Callable[[], None], n: int) -> float:
+    """Run `client` on `n` threads at once: the wall seconds until the last one is done."""
+    threads = [threading.Thread(target=client) for _ in range(n)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def percentile(values: list[float], q: float) -> float:

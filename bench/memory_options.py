@@ -239,6 +239,18 @@ def save_results(results: dict) -> None:
     RESULTS.write_text(json.dumps(results, indent=1))
 
 
+def measure(results: dict, section: str, key: str, spec: dict, env: dict) -> dict | None:
+    """One configuration's child process: its result kept under results[section][key] and saved at once; None
+    (and the error printed) when the child failed."""
+    r = run_child(spec, env)
+    results.setdefault(section, {})[key] = r
+    save_results(results)
+    if "error" in r:
+        print(f"{section} {key}: {r['error']}", flush=True)
+        return None
+    return r
+
+
 def phase_grid(base: dict, results: dict) -> None:
     grid = results.setdefault("grid", {})
     for n in GRID_TOKENS:
@@ -252,15 +264,11 @@ def phase_grid(base: dict, results: dict) -> None:
 
 
 def phase_options(base: dict, results: dict, names: list[str]) -> None:
-    options = results.setdefault("options", {})
     calls = [["typical", *TYPICAL], ["worst", *WORST]] + [[f"typical{i}", *TYPICAL] for i in range(1, 6)]
     for name in names:
         _, settings, env = OPTION_SETS[name]
-        r = run_child({**base, "settings": settings, "calls": calls}, env)
-        options[name] = r
-        save_results(results)
-        if "error" in r:
-            print(f"options {name}: {r['error']}", flush=True)
+        r = measure(results, "options", name, {**base, "settings": settings, "calls": calls}, env)
+        if r is None:
             continue
         c = r["calls"]
         print(f"options {name:28s} load {r['load']['VmRSS']:5.0f}  typical peak {c[0]['VmHWM']:5.0f} "
@@ -270,14 +278,11 @@ def phase_options(base: dict, results: dict, names: list[str]) -> None:
 
 
 def phase_big(base: dict, results: dict, names: list[str]) -> None:
-    big = results.setdefault("big", {})
     for name in names:
         _, settings, env = OPTION_SETS[name]
-        r = run_child({**base, "settings": settings, "calls": [["big", 510, 0.25], ["typical", *TYPICAL]]}, env)
-        big[name] = r
-        save_results(results)
-        if "error" in r:
-            print(f"big {name}: {r['error']}", flush=True)
+        r = measure(results, "big", name,
+                    {**base, "settings": settings, "calls": [["big", 510, 0.25], ["typical", *TYPICAL]]}, env)
+        if r is None:
             continue
         c = r["calls"]
         print(f"big {name:28s} load {r['load']['VmRSS']:5.0f}  510@0.25 frames {c[0]['frames']}  peak "
@@ -302,16 +307,12 @@ def phase_concur(base: dict, results: dict, cases: list[tuple[str, int, float]])
 def phase_pair(base: dict, results: dict, names: list[str]) -> None:
     """Two sessions in one process (2 threads and 1, as with --share-cores): each arena on its own, or one shared
     arena. The worst call on each in turn, then a typical call on each: what the pair holds at its peak and after."""
-    pair = results.setdefault("pair", {})
     calls = [["worst wide", *WORST, 0], ["worst narrow", *WORST, 1], ["typical wide", *TYPICAL, 0],
              ["typical narrow", *TYPICAL, 1]]
     for name in names:
         _, settings, env = OPTION_SETS[name]
-        r = run_child({**base, "settings": settings, "pair": True, "calls": calls}, env)
-        pair[name] = r
-        save_results(results)
-        if "error" in r:
-            print(f"pair {name}: {r['error']}", flush=True)
+        r = measure(results, "pair", name, {**base, "settings": settings, "pair": True, "calls": calls}, env)
+        if r is None:
             continue
         c = r["calls"]
         print(f"pair {name:24s} load {r['load']['VmRSS']:5.0f}  peak {c[-1]['VmHWM']:5.0f}  after each: "
@@ -319,14 +320,11 @@ def phase_pair(base: dict, results: dict, names: list[str]) -> None:
 
 
 def phase_timing(base: dict, results: dict, names: list[str]) -> None:
-    timing = results.setdefault("timing", {})
     for name in names:
         _, settings, env = OPTION_SETS[name]
-        r = run_child({**base, "settings": settings, "case": list(TYPICAL), "repeats": TIMING_REPEATS}, env)
-        timing[name] = r
-        save_results(results)
-        if "error" in r:
-            print(f"timing {name}: {r['error']}", flush=True)
+        r = measure(results, "timing", name,
+                    {**base, "settings": settings, "case": list(TYPICAL), "repeats": TIMING_REPEATS}, env)
+        if r is None:
             continue
         ratios = [o / d for o, d in zip(r["option"], r["default"], strict=True)]
         print(f"timing {name:28s} default {statistics.median(r['default']):5.2f} s  option "
