@@ -159,7 +159,8 @@ def main() -> None:
             for _ in range(2):
                 audio.append(sum(m(t, style(len(t))).size for t in concurrency_pieces) / SAMPLE_RATE)
 
-        return sum(audio) / in_threads(client, clients)
+        wall = in_threads(client, clients)  # first: the clients fill `audio`
+        return sum(audio) / wall
 
     conc = {name: {n: concurrent(models[name], n) for n in (1, 4)} for name in ("original", "fast")}
     memory = {name: peak_memory(paths[name], longest, voices["af_heart"].style_for(len(longest)))
