@@ -55,6 +55,7 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.cold_start: float | None = None  # seconds from the process start to /health 200, the last start
         self.peak_rss_mb = 0.0  # the highest VmHWM seen, over every start
+        self.refused = 0  # 429s `stream` was given (and retried)
         if start:
             self.start()
             self.wait_healthy()
@@ -132,17 +133,23 @@ class Server:
         return self.wait(timeout)
 
     def stream(self, text: str, response_format: str = "pcm", voice: str = "af_heart") -> tuple[float, float, int]:
-        """(seconds to the first audio byte, seconds to the last, bytes) for one streamed request."""
+        """(seconds to the first audio byte, seconds to the last, bytes) for one streamed request. A 429 is
+        retried after its Retry-After, as the OpenAI SDK does (counted in `refused`); the wait counts in the times."""
         body = {"model": "kokoro-82m", "input": text, "voice": voice, "response_format": response_format}
         started = time.perf_counter()
         first, size = None, 0
-        with httpx.stream("POST", f"{self.url}/v1/audio/speech", json=body, timeout=900) as response:
-            response.raise_for_status()
-            for chunk in response.iter_raw():
-                if chunk and first is None:
-                    first = time.perf_counter() - started
-                size += len(chunk)
-        return first, time.perf_counter() - started, size
+        while True:
+            with httpx.stream("POST", f"{self.url}/v1/audio/speech", json=body, timeout=900) as response:
+                if response.status_code == 429:
+                    self.refused += 1
+                    time.sleep(float(response.headers.get("retry-after", "1")))
+                    continue
+                response.raise_for_status()
+                for chunk in response.iter_raw():
+                    if chunk and first is None:
+                        first = time.perf_counter() - started
+                    size += len(chunk)
+            return first, time.perf_counter() - started, size
 
 
 def proc_status(pid: int) -> dict:
