@@ -15,7 +15,9 @@ the level of the quietest frames (hiss on silence). Speed: one client's throughp
 piece of the medium text (time to first audio), 4 concurrent clients on one session, peak memory of a process
 running the longest piece; ways of running concurrent clients and what bounds them (ARRANGEMENTS).
 Run: .venv/bin/python bench/fast_model.py   (QUICK=1: fewer texts, for a smoke test; --concurrency: that phase
-alone, into the saved results; --report: rewrite docs/engine.md from them)
+alone, into the saved results; --profile: the fast graph's time by operator and the
+memory of two sessions sharing weights, likewise; --report: rewrite
+docs/engine.md from the saved results)
 """
 
 from __future__ import annotations
@@ -129,9 +131,9 @@ ARRANGEMENTS = {
 }
 
 
-def arrangements(rounds: int = 6) -> dict:
-    """The concurrency phase alone (--concurrency): the ARRANGEMENTS on the shipped fast graph (derived as the server
-    does), interleaved rounds; and the peak memory of one call against two at once."""
+def shipped() -> tuple[Path, list[list[int]], list[int], object]:
+    """The fast graph as the server derives it, the concurrency text's pieces, the longest piece of the quality
+    texts, and the voice (af_heart)."""
     from kokoro_speech.config import Settings
     from kokoro_speech.model.weights import fast_model
 
@@ -141,7 +143,13 @@ def arrangements(rounds: int = 6) -> dict:
     longest = max((to_token_ids(p.phonemes) for t in QUALITY_TEXTS for p in engine.pieces(t, voice)
                    if hasattr(p, "phonemes")), key=len)
     engine.close()
-    path = fast_model(model_file(), Settings(offline=True, _env_file=None).cache_dir)
+    return fast_model(model_file(), Settings(offline=True, _env_file=None).cache_dir), pieces, longest, voice
+
+
+def arrangements(rounds: int = 6) -> dict:
+    """The concurrency phase alone (--concurrency): the ARRANGEMENTS on the shipped fast graph, interleaved rounds;
+    and the peak memory of one call against two at once."""
+    path, pieces, longest, voice = shipped()
     sessions = {(t, spin): Model(path, t, spinning=spin) for t, spin, _ in ARRANGEMENTS.values()}
     for m in sessions.values():
         m(pieces[0], voice.style_for(len(pieces[0])))
@@ -154,6 +162,78 @@ def arrangements(rounds: int = 6) -> dict:
     memory = {"one call, 2-thread session": peak_memory(path, longest, style, threads=2, calls=1),
               "two calls at once, 1-thread session": peak_memory(path, longest, style, threads=1, calls=2)}
     return {"rates": rates, "peak_mb": memory, "longest_tokens": len(longest), "rounds": rounds}
+
+
+def profile(path: Path, pieces: list[list[int]], style, passes: int = 2) -> dict:
+    """Where a graph's time goes: ONNX Runtime's own profile of `passes` over the pieces on a two-thread session,
+    as shares of the summed kernel time by operator type, and the harmonic source's `Sin` on its own."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.inter_op_num_threads = 1
+    options.enable_profiling = True
+    options.profile_file_prefix = str(Path(tempfile.mkdtemp(prefix="kokoro-profile-")) / "run")
+    m = Model.__new__(Model)  # a Model around a profiling session
+    m.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    m.run_options = ort.RunOptions()
+    m(pieces[0], style(len(pieces[0])))  # warm-up, left in: a small share of the total
+    for _ in range(passes):
+        for t in pieces:
+            m(t, style(len(t)))
+    events = json.loads(Path(m.session.end_profiling()).read_text())
+    by_type: dict[str, float] = {}
+    source_sin = 0.0
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            by_type[e["args"]["op_name"]] = by_type.get(e["args"]["op_name"], 0.0) + e["dur"]
+            source_sin += e["dur"] if "/m_source/l_sin_gen/Sin" in e["name"] else 0.0
+    total = sum(by_type.values())
+    return {"shares": {k: v / total for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])},
+            "harmonic_source_sin": source_sin / total}
+
+
+SHARING_CODE = """
+import gc, json, re, sys
+import numpy as np, onnx, onnxruntime as ort
+from onnx import numpy_helper
+
+path, shared = sys.argv[1], sys.argv[2] == "shared"
+def rss():
+    return int(re.search(r"VmRSS:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+def options(threads):
+    o = ort.SessionOptions()
+    o.intra_op_num_threads, o.inter_op_num_threads = threads, 1
+    return o
+feed = {"tokens": np.array([[0, *range(10, 60), 0]], np.int64), "style": np.zeros((1, 256), np.float32),
+        "speed": np.array([1.0], np.float32)}
+wide, narrow, keep = options(2), options(1), []
+before = rss()
+if shared:  # one OrtValue per weight, handed to both sessions instead of each loading its own copy
+    for init in onnx.load(path).graph.initializer:
+        array = numpy_helper.to_array(init)
+        if array.nbytes >= 1024:
+            keep.append((array, ort.OrtValue.ortvalue_from_numpy(array)))
+            wide.add_initializer(init.name, keep[-1][1])
+            narrow.add_initializer(init.name, keep[-1][1])
+    gc.collect()
+a = ort.InferenceSession(path, wide, providers=["CPUExecutionProvider"])
+audio = a.run(["audio"], feed)[0]
+one = rss()
+b = ort.InferenceSession(path, narrow, providers=["CPUExecutionProvider"])
+same = bool(np.array_equal(audio, b.run(["audio"], feed)[0]))
+print(json.dumps({"one_session": one - before, "two_sessions": rss() - before, "same_audio": same}))
+"""
+
+
+def sharing() -> dict:
+    """Resident memory (MB over a fresh process's start) of the wide session, then with the narrow one beside it
+    (--share-cores), each run once: each loading its own weights, and sharing them (add_initializer)."""
+    path = shipped()[0]
+    out = {}
+    for mode in ("own", "shared"):
+        run = subprocess.run([sys.executable, "-c", SHARING_CODE, str(path), mode], capture_output=True, text=True,
+                             check=True)
+        out[mode] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out
 
 
 def main() -> None:
@@ -247,19 +327,47 @@ def main() -> None:
         results["variants"][name] = {**judge({k: speak(models[name], quality_pieces[k[0]][k[1]], voices[k[0]])
                                               for k in keys}), "texts": len(keys)}
     results["speed"]["arrangements"] = arrangements()
+    path, pieces, _, voice = shipped()
+    results["speed"]["profile"] = profile(path, pieces, voice.style_for)
+    results["speed"]["sharing"] = sharing()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, default=float))
     write_report(results)
 
 
-def arrangements_report(a: dict) -> str:
+def sharing_report(s: dict) -> str:
+    own, shared = s["own"], s["shared"]
+    return f"""- **Sharing the weights between the two sessions** (the issue's second avenue; `--profile` measures
+  it, ONNX Runtime's `SessionOptions.add_initializer` with one `OrtValue` per weight handed to both): the second,
+  one-thread session adds {own['two_sessions'] - own['one_session']:.0f} MB to the process with weights of its own
+  and {shared['two_sessions'] - shared['one_session']:.0f} MB when they are shared, but the process as a whole holds
+  {shared['two_sessions']:.0f} MB against {own['two_sessions']:.0f} MB (same audio either way): the shared arrays
+  live outside ONNX Runtime while each session still builds its own copies for its kernels (most likely the int8
+  kernels' packed weights; sharing those takes ORT's `PrepackedWeightsContainer`, which its Python API does not
+  expose). Rejected. Sharing one arena between them was measured under the memory issue: the same peak, more
+  memory kept ([memory-options.md](bench/memory-options.md)).
+"""
+
+
+def arrangements_report(a: dict, sharing_measured: dict | None = None) -> str:
     rates = {name: statistics.median(v) for name, v in a["rates"].items()}
     one, narrow = rates["1 client, 2-thread session"], rates["1 client, 1-thread session"]
     rows = "\n".join(f"| {name} | {rate:.2f} | {min(a['rates'][name]):.2f}–{max(a['rates'][name]):.2f} | "
                       f"**{rate / one:.2f}×** |" for name, rate in rates.items())
     best = max((n for n in rates if not n.startswith("1 client")), key=rates.get)
+    sharing = sharing_report(sharing_measured) if sharing_measured else ""
     m = a["peak_mb"]
     one_call, two_calls = m["one call, 2-thread session"], m["two calls at once, 1-thread session"]
+    ceiling = 2 * narrow / one
+    bound = ("intra-op scaling (its ceiling is under 1.25×) and by memory" if ceiling < 1.25 else
+             "memory: reaching it takes calls at once, which the 1,000 MB bound does not leave room for")
+    end_to_end = ""
+    if (REPO / "docs" / "bench" / "benchmarks.json").is_file():  # bench/engine.py: the server over HTTP
+        c = json.loads((REPO / "docs" / "bench" / "benchmarks.json").read_text())["concurrency"]
+        one_client = c["1"]["ours"][1]
+        end_to_end = (f" End to end over HTTP ([benchmarks.md](benchmarks.md)), 4 clients got "
+                      f"{c['4']['ours'][1] / one_client:.2f}× one client's throughput from the default server and "
+                      f"{c['4']['share_cores'][1] / one_client:.2f}× with `--share-cores`.")
     return f"""## Concurrency on two cores: what bounds it
 
 `bench/fast_model.py --concurrency`: the shipped fast graph (derived as the server does), clients on threads
@@ -272,9 +380,9 @@ calling ONNX Runtime directly on the pieces of a 187-character text, {a['rounds'
 
 - The server's default runs one call at a time on the two-thread session: under load it gives what one client
   gets (the first row), by design. `--share-cores` runs two calls at a time on a one-thread session while both
-  are busy (the last row).
+  are busy (the last row).{end_to_end}
 - **The ceiling.** Two cores each running a one-thread call give at most 2 × {narrow:.2f} = {2 * narrow:.2f} s/s,
-  **{2 * narrow / one:.2f}×** one client on both cores: a two-thread call already runs {one / narrow:.2f}× as fast as
+  **{ceiling:.2f}×** one client on both cores: a two-thread call already runs {one / narrow:.2f}× as fast as
   a one-thread one, and concurrency can only win back what intra-op threading loses. 1.25× would need
   a two-thread call no better than 1.6× a one-thread one. The best arrangement measured, "{best}", gave
   {rates[best] / one:.2f}×.
@@ -284,9 +392,37 @@ calling ONNX Runtime directly on the pieces of a 187-character text, {a['rounds'
   server under sustained overload peaks at 983 MB with one call at a time (docs/overload.md), against the
   1,000 MB bound of the memory issue; `--share-cores` (a second session, so its own weights too) peaked at
   ~1.25 GB there. Concurrency by default would break that bound for {rates[best] / one:.2f}× at best.
-- So the default stays one call at a time, and `--share-cores` remains the opt-in for a machine with the memory
-  to spare. On two cores the 4-client target is bounded by intra-op scaling and by memory, not by the graph;
-  on machines with more cores, where one call's threads scale worse, the trade differs (not measured here).
+{sharing}- So the default stays one call at a time, and `--share-cores` remains the opt-in for a machine with the memory
+  to spare. On two cores the 4-client target is bounded by {bound}. On machines with more cores, where one
+  call's threads scale worse, the trade differs (not measured here).
+
+"""
+
+
+def profile_report(p: dict) -> str:
+    shares = p["shares"]
+    rows = "\n".join(f"| `{op}` | {share * 100:.1f}% |" for op, share in list(shares.items())[:10])
+    rest = sum(list(shares.values())[10:])
+    sin, source = shares.get("Sin", 0.0), p["harmonic_source_sin"]
+    return f"""## Where the fast graph's time goes
+
+ONNX Runtime's profile of the fast graph (`bench/fast_model.py --profile`: two passes over the 187-character
+text's pieces, two threads), as shares of the summed kernel time:
+
+| operator | share |
+|---|---|
+{rows}
+| the other {len(shares) - 10} types | {rest * 100:.1f}% |
+
+- **A cheaper `Sin` for the harmonic source (the issue's third avenue) is bounded by this table.** Its one `Sin`
+  is {source * 100:.1f}% of the time: an exact formulation that removed it entirely would make the model at most
+  {1 / (1 - source):.3f}× as fast. Not pursued.
+- **`Sin` as a whole is the next avenue.** All `Sin` together take {sin * 100:.1f}%, and 48 of the 51 `Sin` nodes
+  are the Snake activations (x + sin²(αx)/α), which work on every sample of every channel: there is no smaller
+  tensor to move them to, and a cheaper approximation would change the output (the fused Snake op the issue
+  tried was slower). A `Sin` twice as fast would make the model at most {1 / (1 - sin / 2):.2f}× as fast.
+- The front's 19 `ConvInteger` (text encoder, duration and F0 predictors), which the rewrite leaves as they are,
+  take {shares.get("ConvInteger", 0.0) * 100:.1f}%: rewriting them too could save at most that.
 
 """
 
@@ -308,7 +444,7 @@ def write_report(r: dict) -> None:
     checks = {
         "WER not worse than the original": fast["wer"] <= r["original"]["wer"] + 1e-9,
         "LSD to the original ≤ the phase-randomised original's": fast["lsd"] <= p["lsd"],
-        "no clipping (no sample at ±0.999)": fast["clipped"] == 0,
+        "no clipping in the graph's raw output (no sample at ±0.999)": fast["clipped"] == 0,
         "no hiss on silence (quietest frames within 3 dB of the original's)":
             fast["quiet_db"] <= r["original"]["quiet_db"] + 3,
         "single-client throughput ≥ 1.3× the floor": med["original"] / med["fast"] >= 1.3,
@@ -326,7 +462,8 @@ def write_report(r: dict) -> None:
             f"{q['lsd']:.2f} dB on every fourth text (natural variation {p['lsd']:.2f}, fast {fast['lsd']:.2f}, "
             f"over all texts): {'within' if q['lsd'] <= p['lsd'] else '**beyond**'} the natural variation, "
             f"{'closer to' if q['lsd'] < fast['lsd'] else 'further from'} the original than fast.")
-    concurrency_section = arrangements_report(s["arrangements"]) if "arrangements" in s else ""
+    concurrency_section = arrangements_report(s["arrangements"], s.get("sharing")) if "arrangements" in s else ""
+    profile_section = profile_report(s["profile"]) if "profile" in s else ""
     check_rows = "\n".join(f"| {k} | {'pass' if v else '**fail**'} |" for k, v in checks.items())
     report = f"""# The engine: a faster int8 graph (issue 17)
 
@@ -391,7 +528,8 @@ variants that failed are judged on every fourth text (quality only needed to sho
 - Time to first audio (the medium text's first piece, {s['first_piece_tokens']} tokens, model call alone):
   floor {first['original']:.3f} s, fast {first['fast']:.3f} s →
   **{first['fast'] / first['original']:.2f}×** the floor's.
-- Concurrency (threads sharing one two-thread session, as the server's default): 4 clients get
+- Concurrency (threads sharing one two-thread session in process; the server's default runs one call at a time
+  instead): 4 clients get
   {c['fast'][4] / c['fast'][1]:.2f}× one client's audio per second with fast
   ({c['fast'][1]:.2f} → {c['fast'][4]:.2f} s/s),
   {c['original'][4] / c['original'][1]:.2f}× with the original ({c['original'][1]:.2f} → {c['original'][4]:.2f} s/s).
@@ -400,7 +538,7 @@ variants that failed are judged on every fourth text (quality only needed to sho
 - Peak memory, a fresh process running the longest piece ({s['longest_tokens']} tokens): original
   {s['peak_mb']['original']:.0f} MB, fast {s['peak_mb']['fast']:.0f} MB.
 
-{concurrency_section}## The other avenues
+{concurrency_section}{profile_section}## The other avenues
 
 {chr(10).join(verdicts)}
 
@@ -411,19 +549,23 @@ variants that failed are judged on every fourth text (quality only needed to sho
   the large ones; the per-channel scaling in `fast` removes that at no measurable cost.
 - From the issue, not redone: float rewrites of `ConvInteger`, u8s8 weights under `ConvInteger`, OpenVINO,
   fused Snake / instance-norm ops, graph and threading options.
-- Not done: a cheaper harmonic-source `Sin`.
 """
     (REPO / "docs" / "engine.md").write_text(report)
     print(report)
 
 
 if __name__ == "__main__":
-    if "--report" in sys.argv or "--concurrency" in sys.argv:
+    if {"--report", "--concurrency", "--profile"} & set(sys.argv):
         saved = json.loads(RESULTS.read_text())
         saved["speed"]["concurrency"] = {k: {int(n): v for n, v in c.items()}
                                          for k, c in saved["speed"]["concurrency"].items()}
         if "--concurrency" in sys.argv:  # rerun only that phase into the saved results
             saved["speed"]["arrangements"] = arrangements()
+        if "--profile" in sys.argv:  # likewise, with the weight-sharing measurement
+            path, pieces, _, voice = shipped()
+            saved["speed"]["profile"] = profile(path, pieces, voice.style_for)
+            saved["speed"]["sharing"] = sharing()
+        if {"--concurrency", "--profile"} & set(sys.argv):
             RESULTS.write_text(json.dumps(saved, indent=1, default=float))
         write_report(saved)  # --report alone: rewrite docs/engine.md from the saved results
     else:
