@@ -72,12 +72,15 @@ def quiet_level(x: np.ndarray) -> float:
 
 
 class Model:
-    def __init__(self, path: Path, threads: int = 2, *, spinning: bool = True) -> None:
+    def __init__(self, path: Path, threads: int = 2, *, spinning: bool = True, profile: str | None = None) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         if not spinning:  # idle pool threads sleep instead of spinning for work
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if profile:  # ONNX Runtime's own profile, written under this prefix when the session ends it
+            options.enable_profiling = True
+            options.profile_file_prefix = profile
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.run_options = ort.RunOptions()
         self.run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")  # as the server
@@ -167,14 +170,7 @@ def arrangements(rounds: int = 6) -> dict:
 def profile(path: Path, pieces: list[list[int]], style, passes: int = 2) -> dict:
     """Where a graph's time goes: ONNX Runtime's own profile of `passes` over the pieces on a two-thread session,
     as shares of the summed kernel time by operator type, and the harmonic source's `Sin` on its own."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    options.inter_op_num_threads = 1
-    options.enable_profiling = True
-    options.profile_file_prefix = str(Path(tempfile.mkdtemp(prefix="kokoro-profile-")) / "run")
-    m = Model.__new__(Model)  # a Model around a profiling session
-    m.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    m.run_options = ort.RunOptions()
+    m = Model(path, 2, profile=str(Path(tempfile.mkdtemp(prefix="kokoro-profile-")) / "run"))
     m(pieces[0], style(len(pieces[0])))  # warm-up, left in: a small share of the total
     for _ in range(passes):
         for t in pieces:
@@ -192,7 +188,7 @@ def profile(path: Path, pieces: list[list[int]], style, passes: int = 2) -> dict
 
 
 SHARING_CODE = """
-import gc, json, re, sys
+import ctypes, gc, json, re, sys
 import numpy as np, onnx, onnxruntime as ort
 from onnx import numpy_helper
 
@@ -215,6 +211,7 @@ if shared:  # one OrtValue per weight, handed to both sessions instead of each l
             wide.add_initializer(init.name, keep[-1][1])
             narrow.add_initializer(init.name, keep[-1][1])
     gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand back what parsing the model took, so only the arrays count
 a = ort.InferenceSession(path, wide, providers=["CPUExecutionProvider"])
 audio = a.run(["audio"], feed)[0]
 one = rss()
@@ -340,11 +337,11 @@ def sharing_report(s: dict) -> str:
     return f"""- **Sharing the weights between the two sessions** (the issue's second avenue; `--profile` measures
   it, ONNX Runtime's `SessionOptions.add_initializer` with one `OrtValue` per weight handed to both): the second,
   one-thread session adds {own['two_sessions'] - own['one_session']:.0f} MB to the process with weights of its own
-  and {shared['two_sessions'] - shared['one_session']:.0f} MB when they are shared, but the process as a whole holds
-  {shared['two_sessions']:.0f} MB against {own['two_sessions']:.0f} MB (same audio either way): the shared arrays
-  live outside ONNX Runtime while each session still builds its own copies for its kernels (most likely the int8
-  kernels' packed weights; sharing those takes ORT's `PrepackedWeightsContainer`, which its Python API does not
-  expose). Rejected. Sharing one arena between them was measured under the memory issue: the same peak, more
+  and still {shared['two_sessions'] - shared['one_session']:.0f} MB when they are shared, and the process as a whole
+  holds {shared['two_sessions']:.0f} MB against {own['two_sessions']:.0f} MB (same audio either way): the shared
+  arrays live outside ONNX Runtime while each session still builds its own copies for its kernels (most likely the
+  int8 kernels' packed weights; sharing those takes ORT's `PrepackedWeightsContainer`, which its Python API does
+  not expose). Rejected. Sharing one arena between them was measured under the memory issue: the same peak, more
   memory kept ([memory-options.md](bench/memory-options.md)).
 """
 
