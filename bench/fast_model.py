@@ -149,10 +149,10 @@ def shipped() -> tuple[Path, list[list[int]], list[int], object]:
     return fast_model(model_file(), Settings(offline=True, _env_file=None).cache_dir), pieces, longest, voice
 
 
-def arrangements(rounds: int = 6) -> dict:
-    """The concurrency phase alone (--concurrency): the ARRANGEMENTS on the shipped fast graph, interleaved rounds;
-    and the peak memory of one call against two at once."""
-    path, pieces, longest, voice = shipped()
+def arrangements(graph: tuple, rounds: int = 6) -> dict:
+    """The concurrency phase (--concurrency): the ARRANGEMENTS on the shipped fast graph (`shipped()`), interleaved
+    rounds; and the peak memory of one call against two at once."""
+    path, pieces, longest, voice = graph
     sessions = {(t, spin): Model(path, t, spinning=spin) for t, spin, _ in ARRANGEMENTS.values()}
     for m in sessions.values():
         m(pieces[0], voice.style_for(len(pieces[0])))
@@ -221,10 +221,9 @@ print(json.dumps({"one_session": one - before, "two_sessions": rss() - before, "
 """
 
 
-def sharing() -> dict:
+def sharing(path: Path) -> dict:
     """Resident memory (MB over a fresh process's start) of the wide session, then with the narrow one beside it
     (--share-cores), each run once: each loading its own weights, and sharing them (add_initializer)."""
-    path = shipped()[0]
     out = {}
     for mode in ("own", "shared"):
         run = subprocess.run([sys.executable, "-c", SHARING_CODE, str(path), mode], capture_output=True, text=True,
@@ -323,10 +322,11 @@ def main() -> None:
         keys = list(reference) if name == "fast" else [k for k in reference if k[1] % 4 == 0]
         results["variants"][name] = {**judge({k: speak(models[name], quality_pieces[k[0]][k[1]], voices[k[0]])
                                               for k in keys}), "texts": len(keys)}
-    results["speed"]["arrangements"] = arrangements()
-    path, pieces, _, voice = shipped()
+    graph = shipped()
+    results["speed"]["arrangements"] = arrangements(graph)
+    path, pieces, _, voice = graph
     results["speed"]["profile"] = profile(path, pieces, voice.style_for)
-    results["speed"]["sharing"] = sharing()
+    results["speed"]["sharing"] = sharing(path)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, default=float))
     write_report(results)
@@ -552,17 +552,19 @@ variants that failed are judged on every fourth text (quality only needed to sho
 
 
 if __name__ == "__main__":
-    if {"--report", "--concurrency", "--profile"} & set(sys.argv):
+    phases = {"--concurrency", "--profile"} & set(sys.argv)  # rerun only these into the saved results
+    if phases or "--report" in sys.argv:
         saved = json.loads(RESULTS.read_text())
         saved["speed"]["concurrency"] = {k: {int(n): v for n, v in c.items()}
                                          for k, c in saved["speed"]["concurrency"].items()}
-        if "--concurrency" in sys.argv:  # rerun only that phase into the saved results
-            saved["speed"]["arrangements"] = arrangements()
-        if "--profile" in sys.argv:  # likewise, with the weight-sharing measurement
-            path, pieces, _, voice = shipped()
-            saved["speed"]["profile"] = profile(path, pieces, voice.style_for)
-            saved["speed"]["sharing"] = sharing()
-        if {"--concurrency", "--profile"} & set(sys.argv):
+        if phases:
+            graph = shipped()
+            if "--concurrency" in phases:
+                saved["speed"]["arrangements"] = arrangements(graph)
+            if "--profile" in phases:  # with the weight-sharing measurement
+                path, pieces, _, voice = graph
+                saved["speed"]["profile"] = profile(path, pieces, voice.style_for)
+                saved["speed"]["sharing"] = sharing(path)
             RESULTS.write_text(json.dumps(saved, indent=1, default=float))
         write_report(saved)  # --report alone: rewrite docs/engine.md from the saved results
     else:
