@@ -358,6 +358,7 @@ def arrangements_report(a: dict, sharing_measured: dict | None = None) -> str:
     ceiling = 2 * narrow / one
     bound = ("intra-op scaling (its ceiling is under 1.25×) and by memory" if ceiling < 1.25 else
              "memory: reaching it takes calls at once, which the 1,000 MB bound does not leave room for")
+    overload = json.loads((REPO / "docs" / "overload.json").read_text())  # bench/overload.py's figures
     end_to_end = ""
     if (REPO / "docs" / "bench" / "benchmarks.json").is_file():  # bench/engine.py: the server over HTTP
         c = json.loads((REPO / "docs" / "bench" / "benchmarks.json").read_text())["concurrency"]
@@ -386,9 +387,11 @@ calling ONNX Runtime directly on the pieces of a 187-character text, {a['rounds'
 - **The memory.** Running calls at once holds each one's activations at once: a fresh process running the longest
   piece of the texts ({a['longest_tokens']} tokens) peaks at {one_call:.0f} MB as one call on the two-thread session
   and {two_calls:.0f} MB as two calls at once on a one-thread session (+{two_calls - one_call:.0f} MB). The
-  server under sustained overload peaks at 983 MB with one call at a time (docs/overload.md), against the
-  1,000 MB bound of the memory issue; `--share-cores` (a second session, so its own weights too) peaked at
-  ~1.25 GB there. Concurrency by default would break that bound for {rates[best] / one:.2f}× at best.
+  server under sustained overload peaks at {overload['load']['peak']:.0f} MB with one call at a time
+  ([overload.md](overload.md)), against the 1,000 MB bound of the memory issue; `--share-cores` (a second
+  session, so its own weights too) peaked at {overload['settings']['--share-cores']['peak']:.0f} MB in its per-setting
+  run (original graph).
+  Concurrency by default would break that bound for {rates[best] / one:.2f}× at best.
 {sharing}- So the default stays one call at a time, and `--share-cores` remains the opt-in for a machine with the memory
   to spare. On two cores the 4-client target is bounded by {bound}. On machines with more cores, where one
   call's threads scale worse, the trade differs (not measured here).
