@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -20,10 +23,39 @@ import uvicorn
 
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
+from kokoro_speech.model.session import KokoroModel
 from kokoro_speech.pipeline.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 API_KEY = "sk-test-0123456789"
+
+# Never the user's ~/.cache/kokoro-speech: the assembled and derived models go to a folder of this run (servers
+# started as processes inherit it). KOKORO_TEST_CACHE_DIR reuses one between runs, for quick loops.
+if os.environ.get("KOKORO_TEST_CACHE_DIR"):
+    os.environ["XDG_CACHE_HOME"] = os.environ["KOKORO_TEST_CACHE_DIR"]
+else:
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kokoro-tests-")
+    atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
+
+# What loads the model (or Whisper): a test marked `unit` may use none of these.
+MODEL_FIXTURES = {"engine", "server", "keyed_server", "transcribe"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.get_closest_marker("unit") and MODEL_FIXTURES & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses the model "
+                                    f"({', '.join(sorted(MODEL_FIXTURES & set(item.fixturenames)))})")
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_load_no_model(request, monkeypatch) -> None:
+    """A `unit` test that builds a model session fails at once: the quick tier stays quick."""
+    if request.node.get_closest_marker("unit"):
+        def refuse(*args, **kwargs):
+            raise AssertionError("a test marked unit loads the model: unmark it or use a fake")
+
+        monkeypatch.setattr(KokoroModel, "__init__", refuse)
 
 
 def free_port() -> int:

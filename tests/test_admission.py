@@ -7,6 +7,8 @@ import pytest
 from kokoro_speech.errors import Overloaded
 from kokoro_speech.pipeline.admission import OVERHEAD, Admission, finish_times
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 SPF = 0.01  # machine-seconds per frame (overhead included), fixed for these tests
 SECOND = 1 / SPF  # frames of work per machine-second
 

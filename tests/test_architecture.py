@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "kokoro_speech"
 
 # what each part of the package may import of the package (besides itself)

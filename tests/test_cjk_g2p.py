@@ -10,6 +10,8 @@ import pytest
 from kokoro_speech.text import cjk
 from kokoro_speech.kokoro import vocabulary
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 JA_MISSING = cjk.missing_packages("j")
 ZH_MISSING = cjk.missing_packages("z")
 needs_ja = pytest.mark.skipif(JA_MISSING is not None, reason=f"Japanese G2P packages missing: {JA_MISSING}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import importlib.util
 import os
 import shutil
@@ -22,22 +24,26 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
     return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=300, env=environment)
 
 
+@pytest.mark.unit
 def test_serve_refuses_a_public_address_without_keys():
     result = run("serve", "--host", "0.0.0.0")
     assert result.returncode == 2
     assert "KOKORO_API_KEYS" in result.stderr and "--insecure-no-auth" in result.stderr
 
 
+@pytest.mark.unit
 def test_serve_names_a_missing_model_file(tmp_path):
     result = run("serve", "--model", str(tmp_path / "missing.onnx"))
     assert result.returncode == 2 and "missing.onnx" in result.stderr
 
 
+@pytest.mark.unit
 def test_serve_names_a_missing_key_file(tmp_path):
     result = run("serve", "--api-key-file", str(tmp_path / "keys.txt"))
     assert result.returncode == 2 and "keys.txt" in result.stderr
 
 
+@pytest.mark.unit
 def test_wyoming_zeroconf_needs_a_port_and_its_package():
     result = run("serve", "--wyoming-zeroconf")
     assert result.returncode == 2 and "--wyoming-port" in result.stderr
@@ -46,6 +52,7 @@ def test_wyoming_zeroconf_needs_a_port_and_its_package():
         assert result.returncode == 2 and "kokoro-speech[zeroconf]" in result.stderr
 
 
+@pytest.mark.unit
 def test_voices_lists_all_with_aliases():
     result = run("voices")
     lines = result.stdout.strip().splitlines()
@@ -53,6 +60,7 @@ def test_voices_lists_all_with_aliases():
     assert any(line.startswith("bm_fable") and "fable" in line.split()[-1] for line in lines)
 
 
+@pytest.mark.unit
 def test_a_voices_folder_adds_to_the_embedded_voices(tmp_path):
     shutil.copy(embedded_voices_dir() / "bf_emma.pt", tmp_path / "my_narrator.pt")
     result = run("voices", "--voices-dir", str(tmp_path))

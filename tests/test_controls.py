@@ -148,6 +148,7 @@ def test_hostile_or_malformed_ssml_is_a_400_that_says_why(server, ssml, where):
     assert "root:" not in error["message"]
 
 
+@pytest.mark.unit
 def test_ten_thousand_tags_are_refused_before_parsing():
     many = "<speak>" + '<break time="1ms"/>' * 10_000 + "Hi.</speak>"  # the CLI has no input limit
     with pytest.raises(Exception, match="more than 2000 elements"):
@@ -262,6 +263,7 @@ def test_say_as_readings(engine, interpret_as, fmt, text, words):
     assert normalized == (words if words is not None else engine.words(text, engine.resolve_voice("af_heart")))
 
 
+@pytest.mark.unit
 def test_at_volume_one_samples_pass_exactly_unless_one_would_clip():
     import numpy as np
 

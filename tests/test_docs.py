@@ -20,16 +20,34 @@ def code_blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)
 
 
-def test_configuration_table_lists_every_setting():
+def _written_default(value) -> str:
+    """A default as the README's Default column writes it."""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if value == "":
+        return "empty"
+    return f"`{value}`"
+
+
+@pytest.mark.unit
+def test_configuration_table_lists_every_setting_with_its_default():
     rows = {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(
-        r"^\| `(--[a-z-]+)` \| `(KOKORO_\w+)` \| .*? \| (.*) \|$", README, re.MULTILINE)}
-    for name in Settings.model_fields:
+        r"^\| `(--[a-z-]+)` \| `(KOKORO_\w+)` \| (.*?) \| .* \|$", README, re.MULTILINE)}
+    for name, field in Settings.model_fields.items():
         flag = "--" + name.replace("_", "-")
         assert flag in rows, f"README's configuration table lacks {flag}"
-        assert rows[flag][0] == f"KOKORO_{name.upper()}"
+        variable, written = rows[flag]
+        assert variable == f"KOKORO_{name.upper()}"
+        if field.default_factory is not None:  # computed where it runs (the cache dir): said in words
+            assert written.startswith("`$XDG_CACHE_HOME"), (flag, written)
+        elif field.default is None:  # unset: the column says what happens instead
+            assert not re.fullmatch(r"`[^`]*`", written) or written == "`none`", (flag, written)
+        else:
+            assert written == _written_default(field.default), f"{flag}: README says {written}, code {field.default}"
     assert len(rows) == len(Settings.model_fields), "the table lists a setting the code does not have"
 
 
+@pytest.mark.unit
 def test_the_two_quick_start_commands_come_first():
     first_block = code_blocks("bash")[0].strip().splitlines()
     assert first_block[0].startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")

@@ -28,6 +28,7 @@ TEXT = st.lists(st.one_of(st.text(max_size=40), NASTY_PIECES, st.from_regex(r"[A
                 max_size=25).map(" ".join)
 
 
+@pytest.mark.unit
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXT, language=st.sampled_from(["a", "b"]))
 def test_any_text_becomes_pieces_inside_the_window_or_nothing(text, language):

@@ -10,6 +10,8 @@ import pytest
 from kokoro_speech.text.incremental import MIN_CLAUSE_CHARACTERS, TextBuffer
 from kokoro_speech.text.split import split_sentences
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 REPLY = ("Sure, here is what I found about the weather today: it will be sunny all morning. Later, around 3 p.m., "
          "clouds roll in and approx. three millimetres of rain fall. Dr. Smith says it costs $3.50! Is that right?")
 

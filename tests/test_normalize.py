@@ -6,6 +6,8 @@ import pytest
 
 from kokoro_speech.text.normalize import normalize
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 # (input, expected American reading)
 CASES = [
     # cardinals

@@ -70,6 +70,7 @@ def test_per_key_concurrency_and_rate_limits(strict_server, engine):
     assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 60
 
 
+@pytest.mark.unit
 def test_a_stalled_reader_is_dropped():
     """SendTimeout: a response whose client accepts nothing is abandoned after the timeout."""
     finished = asyncio.Event()

@@ -167,3 +167,28 @@ def test_voice_files_dropped_in_are_picked_up_and_corrupt_ones_skipped(own_setti
         assert bad.status_code == 400
         (folder / "my_bella.pt").unlink()
         assert "my_bella" not in ids()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_saved_voice_belongs_to_the_key_that_saved_it(own_settings, engine, shared):
+    """Another key may not delete it (404, as if it did not exist), nor use or list it unless
+    --share-saved-voices says so."""
+    keyed = own_settings.model_copy(update={"api_keys": f"{API_KEY},second-key", "share_saved_voices": shared})
+    mine, theirs = ({"authorization": f"Bearer {key}"} for key in (API_KEY, "second-key"))
+    with serve(keyed, engine) as live:
+        saved = httpx.post(f"{live.url}/v1/audio/voices", headers=mine, json={"name": "mine", "voice": BLEND})
+        assert saved.status_code == 201, saved.text
+
+        def listed(headers) -> set[str]:
+            return {v["id"] for v in httpx.get(f"{live.url}/v1/audio/voices", headers=headers).json()["voices"]}
+
+        assert "mine" in listed(mine) and ("mine" in listed(theirs)) == shared
+        speech = {"input": "Hello there.", "voice": "mine", "response_format": "pcm"}
+        used = httpx.post(f"{live.url}/v1/audio/speech", headers=theirs, json=speech, timeout=120)
+        assert used.status_code == (200 if shared else 400), used.text
+        if not shared:
+            assert used.json()["error"]["param"] == "voice"
+        refused = httpx.delete(f"{live.url}/v1/audio/voices/mine", headers=theirs)
+        assert refused.status_code == 404 and refused.json()["error"]["param"] == "voice_id"
+        assert httpx.post(f"{live.url}/v1/audio/speech", headers=mine, json=speech, timeout=120).status_code == 200
+        assert httpx.delete(f"{live.url}/v1/audio/voices/mine", headers=mine).status_code == 200

@@ -12,6 +12,8 @@ import pytest
 from kokoro_speech.pipeline.admission import Admission
 from kokoro_speech.pipeline.scheduler import Scheduler
 
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
+
 SILENCE = np.zeros(1, np.float32)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.text.split import (
     FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, MAX_SENTENCE_CHARACTERS, cut, plan_pieces, split_sentences,
 )
+
+pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
 
 
 def letters(text: str) -> str:

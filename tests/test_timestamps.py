@@ -26,6 +26,7 @@ def items_of(original: str) -> list[str]:
     return [original[s:e] for s, e in spans.items]
 
 
+@pytest.mark.unit
 def test_expanded_words_are_one_item_carrying_the_original_text():
     assert items_of("Dr. Smith paid $4.50 on 3/14/2024.") == ["Dr.", "Smith", "paid", "$4.50", "on", "3/14/2024"]
     assert items_of('"Hello," she said (quietly).') == ["Hello", "she", "said", "quietly"]
@@ -35,6 +36,7 @@ def test_expanded_words_are_one_item_carrying_the_original_text():
     assert len(money) == 1 and spans.items[money.pop()] == (9, 14)
 
 
+@pytest.mark.unit
 def test_pieces_are_timed_from_durations_shifted_by_trim_and_offset(monkeypatch):
     import kokoro_speech.pipeline.timestamps as timestamps
     from kokoro_speech.text.phonemize import Token
@@ -75,6 +77,7 @@ def test_the_durations_model_speaks_bit_identical_audio_and_times_every_sample(s
         assert durations.shape == (len(tokens) + 2,) and durations.sum() * SAMPLES_PER_FRAME == audio.size
 
 
+@pytest.mark.unit
 def test_a_model_without_durations_is_used_as_it_is(tmp_path):
     graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
                                    [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
@@ -204,6 +207,7 @@ def test_subtitles_come_with_the_captions(server):
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "subtitles"
 
 
+@pytest.mark.unit
 def test_subtitle_files_group_words_into_timed_cues():
     words = [WordTime(w, i * 0.5, i * 0.5 + 0.4, 0, len(w)) for i, w in enumerate("Hi there. How are you?".split())]
     assert webvtt(words) == ("WEBVTT\n\n00:00:00.000 --> 00:00:00.900\nHi there.\n\n"

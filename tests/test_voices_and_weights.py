@@ -26,6 +26,7 @@ def registry() -> VoiceRegistry:
     return VoiceRegistry.from_dir(embedded_voices_dir())
 
 
+@pytest.mark.unit
 def test_all_54_official_voices_load_without_unpickling(registry):
     assert len(registry.ids()) == 54
     heart = read_voice(embedded_voices_dir() / "af_heart.pt")
@@ -34,6 +35,7 @@ def test_all_54_official_voices_load_without_unpickling(registry):
     assert np.array_equal(heart.reshape(-1), np.frombuffer(raw, "<f4"))
 
 
+@pytest.mark.unit
 def test_bin_and_npy_voices_read_the_same(tmp_path):
     heart = read_voice(embedded_voices_dir() / "af_heart.pt")
     heart.tofile(tmp_path / "x.bin")
@@ -42,6 +44,7 @@ def test_bin_and_npy_voices_read_the_same(tmp_path):
     assert np.array_equal(read_voice(tmp_path / "y.npy"), heart)
 
 
+@pytest.mark.unit
 def test_corrupt_voice_names_the_file(tmp_path):
     bad = tmp_path / "af_bad.pt"
     buffer = io.BytesIO()
@@ -55,6 +58,7 @@ def test_corrupt_voice_names_the_file(tmp_path):
         read_voice(tmp_path / "x.pkl.npy")
 
 
+@pytest.mark.unit
 def test_aliases_and_blends(registry):
     for alias, target in OPENAI_VOICES.items():
         assert registry.resolve(alias).name == target
@@ -80,6 +84,7 @@ def test_bundled_model_is_assembled_once_and_verified(tmp_path):
     assert sha256_of(assemble_bundled_model(tmp_path)) == BUNDLED_MODEL_SHA256
 
 
+@pytest.mark.unit
 def test_missing_files_give_clear_errors(tmp_path):
     with pytest.raises(SetupError, match="nope.onnx"):
         resolve_model(tmp_path / "nope.onnx", tmp_path, offline=True)
@@ -89,6 +94,7 @@ def test_missing_files_give_clear_errors(tmp_path):
         VoiceRegistry.from_dir(tmp_path)
 
 
+@pytest.mark.unit
 def test_without_the_bundled_model_the_download_path_fails_clearly_offline(tmp_path, monkeypatch):
     from kokoro_speech.model import weights
 

@@ -37,7 +37,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
             kwargs["type"] = int
         elif Path in typing.get_args(annotation) or annotation is Path:
             kwargs["type"] = Path
-        parser.add_argument(flag, **kwargs)
+        former = (field.json_schema_extra or {}).get("former_flags", [])  # renamed settings keep their old flags
+        parser.add_argument(flag, *former, **kwargs)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kokoro_speech.errors import SetupError
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_saved_voices: int = Field(
         100, ge=0, description="Most saved voices (each holds 0.5 MB in memory); 0 turns saving off.",
     )
+    share_saved_voices: bool = Field(
+        False, description="Let every API key use the voices any key saved (by default a saved voice is its key's "
+        "own); only the key that saved a voice may delete it.",
+    )
     max_pause_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest single pause ([pause:2s], SSML <break>) a request may ask for (400 "
         "beyond).",
@@ -72,8 +76,12 @@ class Settings(BaseSettings):
         "QLinearConv, derived once into the cache and checked against the original; docs/engine.md). "
         "--no-fast-model runs the original graph.",
     )
-    max_queued_requests: int = Field(
-        32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After."
+    max_admitted_requests: int = Field(
+        32, ge=1, description="Synthesis requests admitted at once; more get 429 with Retry-After. (Formerly "
+        "--max-queued-requests, still accepted.)",
+        validation_alias=AliasChoices("max_admitted_requests", "KOKORO_MAX_ADMITTED_REQUESTS",
+                                      "KOKORO_MAX_QUEUED_REQUESTS", "max_queued_requests"),
+        json_schema_extra={"former_flags": ["--max-queued-requests"]},
     )
     max_first_audio_seconds: float = Field(
         10.0, gt=0, description="Refuse a request (429) whose first audio could not start within this many seconds."

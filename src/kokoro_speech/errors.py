@@ -84,6 +84,13 @@ class VoiceNotFound(ApiError):
         super().__init__(message, param="voice_id")
 
 
+class NotFound(ApiError):
+    """Something a path names that does not exist, or that belongs to another API key (the same answer)."""
+
+    status = 404
+    code = "not_found"
+
+
 class VoiceExists(ApiError):
     status = 409
     code = "voice_exists"

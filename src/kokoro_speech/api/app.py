@@ -8,7 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -21,10 +21,11 @@ from kokoro_speech.api import captions
 from kokoro_speech.api.auth import KeyChecker
 from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
+from kokoro_speech.api.policy import PUBLIC, declared, policy, undeclared
 from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders, SendTimeout
 from kokoro_speech.api.routes import router, v1
 from kokoro_speech.api.schemas import error_body, error_response, validation_error_body
-from kokoro_speech.api.state import ServerState
+from kokoro_speech.api.state import ServerState, route_guard
 from kokoro_speech.api.stream import router as stream_router
 from kokoro_speech.api.wyoming import start as start_wyoming
 from kokoro_speech.config import Settings
@@ -66,8 +67,9 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     """The app; with no `engine` given it loads one in the background (/health says 503 until it is warm),
     from `voices` when the caller has loaded them already."""
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-    state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), engine=engine,
-                        cors_origins=tuple(origins))
+    limits = KeyLimits(concurrent=settings.max_requests_per_key, per_minute=settings.requests_per_minute_per_key)
+    state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), limits=limits,
+                        engine=engine, cors_origins=tuple(origins))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -94,19 +96,22 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
             state.engine.close()
 
     app = FastAPI(title="kokoro-speech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="OpenAI-compatible text-to-speech with Kokoro-82M.")
+                  description="OpenAI-compatible text-to-speech with Kokoro-82M.", dependencies=[Depends(route_guard)])
     app.state.server = state
     metrics = state.metrics
 
     @app.get("/metrics", include_in_schema=False)
+    @policy(PUBLIC)
     async def metrics_page() -> Response:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
     # The API docs page, with Swagger UI served from this server: self-hosted means no CDN.
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", declared(StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), PUBLIC),
+              name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
+    @policy(PUBLIC)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="kokoro-speech API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
@@ -117,7 +122,12 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.include_router(stream_router)
     app.include_router(captions.router)
     app.include_router(router)
-    app.mount("/static", StaticFiles(packages=[("kokoro_speech", "static")]), name="static")
+    app.mount("/static", declared(StaticFiles(packages=[("kokoro_speech", "static")]), PUBLIC), name="static")
+    for route in app.routes:
+        if getattr(route, "path", None) == app.openapi_url:  # FastAPI's own schema route
+            policy(PUBLIC)(route.endpoint)
+    if undeclared(app.routes):
+        raise RuntimeError(f"routes without a policy (api/policy.py): {', '.join(undeclared(app.routes))}")
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -125,8 +135,6 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
 
     # The last added is the outermost: CORS wraps everything, so browsers can read even a 413.
     app.add_middleware(SendTimeout, timeout=settings.send_timeout)
-    app.add_middleware(KeyLimits, keys=state.keys, concurrent=settings.max_requests_per_key,
-                       per_minute=settings.requests_per_minute_per_key)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ResponseHeaders)

@@ -8,12 +8,13 @@ import json
 import logging
 from typing import AsyncIterator, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field, StrictBool, StrictStr
 
 from kokoro_speech.api.schemas import ErrorBody, SpeechRequest, VoiceReference
-from kokoro_speech.api.state import EngineDep, require_key
+from kokoro_speech.api.policy import SYNTHESIS, policy
+from kokoro_speech.api.state import EngineDep, KeyDep
 from kokoro_speech.api.streaming import encoded_with_words
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, output_rate
 from kokoro_speech.audio.subtitles import subtitles
@@ -22,7 +23,7 @@ from kokoro_speech.pipeline.timestamps import WordTime
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(dependencies=[Depends(require_key)], responses={
+router = APIRouter(responses={
     400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
 SUBTITLES_DESCRIPTION = (
@@ -63,13 +64,14 @@ async def _lines(synthesis: Synthesis, fmt: AudioFormat, body: CaptionedSpeechRe
 @router.post("/dev/captioned_speech", responses={200: {"description": (
         "JSON {audio (base64), audio_format, timestamps: [{word, start_time, end_time, start_index, end_index}]}; "
         "streamed as newline-delimited JSON chunks of that shape unless `stream` is false.")}})
-async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep):
+@policy(SYNTHESIS)
+async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep, key: KeyDep):
     """Speech with word timestamps, compatible with Kokoro-FastAPI's route of the same name."""
     fmt = FORMATS[body.response_format]
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
                                   timestamps="return_timestamps" if body.return_timestamps else "subtitles"
-                                  if body.subtitles else None)
+                                  if body.subtitles else None, caller=key)
     log.info("captioned speech: %d chars, voice %s, %s, stream %s", len(body.input), body.voice_id(), fmt.name,
              body.stream)
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

@@ -1,7 +1,7 @@
-"""Per-API-key limits on speech requests: how many at once, and how many per minute (both off by default).
+"""Per-API-key limits on synthesis: how many requests at once, and how many per minute (both off by default).
 
-A refused request gets 429 with Retry-After in OpenAI's rate_limit_error shape. Unauthenticated requests
-pass through untouched (the auth check answers them), so unknown keys cannot fill the tables.
+Applied by `route_guard` (api/state.py) to every route whose policy says it synthesizes. A refused request gets
+429 with Retry-After in OpenAI's rate_limit_error shape.
 """
 
 from __future__ import annotations
@@ -9,42 +9,28 @@ from __future__ import annotations
 import collections
 import math
 import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from kokoro_speech.api.auth import KeyChecker, credentials
-from kokoro_speech.api.schemas import error_response
-from kokoro_speech.errors import RateLimited, Unauthorized
-
-LIMITED_PATHS = ("/v1/audio/speech", "/v1/audio/speech/stream")  # a WebSocket counts as one request while open
+from kokoro_speech.errors import RateLimited
 
 
 class KeyLimits:
-    def __init__(self, app: ASGIApp, keys: KeyChecker, *, concurrent: int, per_minute: int) -> None:
-        self.app = app
-        self.keys = keys
+    def __init__(self, *, concurrent: int, per_minute: int) -> None:
         self.concurrent = concurrent
         self.per_minute = per_minute
         self._active: collections.Counter[str] = collections.Counter()
         self._recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limited = scope["type"] in ("http", "websocket") and (
-            scope["path"] in LIMITED_PATHS or scope["path"].startswith("/v1/text-to-speech/"))
-        if not limited or not (self.concurrent or self.per_minute):
-            return await self.app(scope, receive, send)
-        try:
-            key = self.keys.check(credentials(scope))
-        except Unauthorized:
-            key = None
-        if key is None:
-            return await self.app(scope, receive, send)
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """One request of `key` while the block runs; raises RateLimited past either limit."""
         refusal = self._refusal(key)
         if refusal is not None:
-            return await error_response(refusal)(scope, receive, send)
+            raise refusal
         self._active[key] += 1
         try:
-            await self.app(scope, receive, send)
+            yield
         finally:
             self._active[key] -= 1
             if not self._active[key]:

@@ -1,5 +1,5 @@
-"""Prometheus metrics: requests by route, status and format, latency and time-to-first-audio histograms,
-audio generated, queue depth and model state. One registry per app, no globals."""
+"""Prometheus metrics: requests by route (its path template), status and format, latency and time-to-first-audio
+histograms, audio generated, queue depth and model state. One registry per app, no globals."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kokoro_speech.api.policy import label_of
 from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine
 
 _FORMAT_OF = {f.content_type: f.name for f in FORMATS.values()} | {"text/event-stream": "sse"}
-_ROUTES = ("/v1/audio/speech", "/v1/audio/phonemize", "/v1/audio/voices", "/v1/models", "/health", "/metrics", "/")
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120)
 
 
@@ -70,10 +70,6 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def route_label(path: str) -> str:
-    return path if path in _ROUTES else ("/v1/models/{id}" if path.startswith("/v1/models/") else "other")
-
-
 class MetricsMiddleware:
     """Counts every response, and times its end and (for audio) its first body byte."""
 
@@ -86,7 +82,6 @@ class MetricsMiddleware:
             return await self.app(scope, receive, send)
         metrics = self.metrics
         started = time.perf_counter()
-        route = route_label(scope["path"])
         status, fmt, first_sent = "500", "none", False
 
         async def timed_send(message: Message) -> None:
@@ -104,4 +99,4 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            metrics.finished(route, status, fmt, time.perf_counter() - started)
+            metrics.finished(label_of(scope), status, fmt, time.perf_counter() - started)  # routed by now

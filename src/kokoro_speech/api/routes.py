@@ -19,7 +19,8 @@ from kokoro_speech.api.schemas import (
     SaveVoiceRequest,
     SpeechRequest,
 )
-from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
+from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, Owned, RoutePolicy, policy
+from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
 from kokoro_speech.api.streaming import encoded, sse_events
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.errors import CloningUnsupported, InvalidParameter, ModelNotFound
@@ -31,12 +32,13 @@ CREATED = 1735689600  # 2025-01-01, a fixed "created" time for the model list
 
 
 router = APIRouter()
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses={
+v1 = APIRouter(prefix="/v1", responses={
     400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
 
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
+@policy(SYNTHESIS)
 async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> StreamingResponse:
     fmt = FORMATS[body.response_format]
     if body.timestamps and body.stream_format != "sse":
@@ -45,7 +47,7 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> 
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
-                                  timestamps="timestamps" if body.timestamps else None)
+                                  timestamps="timestamps" if body.timestamps else None, caller=key)
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}
@@ -58,10 +60,11 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> 
 
 
 @v1.post("/audio/phonemize")
-async def phonemize(body: PhonemizeRequest, engine: EngineDep) -> PhonemizeResponse:
+@policy(KEYED)
+async def phonemize(body: PhonemizeRequest, engine: EngineDep, key: KeyDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
     normalized, phonemes, tokens, segments = await asyncio.to_thread(
-        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language())
+        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language(), key)
     return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens, segments=segments)
 
 
@@ -70,11 +73,13 @@ def _model_entry(model_id: str) -> dict:
 
 
 @v1.get("/models")
+@policy(KEYED)
 async def list_models() -> dict:
     return {"object": "list", "data": [_model_entry(m) for m in (MODEL_ID, *MODEL_ALIASES)]}
 
 
 @v1.get("/models/{model_id}")
+@policy(KEYED)
 async def get_model(model_id: str) -> dict:
     if model_id != MODEL_ID and model_id not in MODEL_ALIASES:
         raise ModelNotFound(f"The model '{model_id}' does not exist", param="model")
@@ -82,8 +87,9 @@ async def get_model(model_id: str) -> dict:
 
 
 @v1.get("/audio/voices")
-async def list_voices(engine: EngineDep) -> dict:
-    return {"voices": engine.describe_voices()}
+@policy(KEYED)
+async def list_voices(engine: EngineDep, key: KeyDep) -> dict:
+    return {"voices": engine.describe_voices(caller=key)}
 
 
 _CLONING = ("Kokoro cannot make a voice from an audio sample or a prompt (OpenAI's form of this route); save a "
@@ -99,18 +105,20 @@ async def _no_cloning(request: Request) -> None:
 
 
 @v1.post("/audio/voices", status_code=201, dependencies=[Depends(_no_cloning)])
+@policy(KEYED)
 async def save_voice(body: SaveVoiceRequest, engine: EngineDep, key: KeyDep) -> dict:
     """Save a blend under a name: from then on (and after restarts) it is a voice id like any other."""
     extra = set(body.model_extra or {}) & {"audio_sample", "prompt", "consent"}
     if extra:
         raise CloningUnsupported(_CLONING, param=sorted(extra)[0])
-    info = await asyncio.to_thread(engine.voices.save, body.name, body.voice_id(), body.language())
+    info = await asyncio.to_thread(engine.voices.save, body.name, body.voice_id(), body.language(), owner=key)
     log.info("voice '%s' saved (%s), %s", body.name, info["voice"], key or "no key")
     return {"object": "audio.voice", "id": info["name"], "name": info["name"], "created_at": info["created_at"],
             "type": "blend", "voice": info["voice"], "language": LANGUAGES[info["language"]].tag}
 
 
 @v1.delete("/audio/voices/{voice_id}")
+@policy(RoutePolicy(owned=Owned("voice", "voice_id")))
 async def delete_voice(voice_id: str, engine: EngineDep, key: KeyDep) -> dict:
     await asyncio.to_thread(engine.voices.delete, voice_id)
     log.info("voice '%s' deleted, %s", voice_id, key or "no key")
@@ -118,12 +126,14 @@ async def delete_voice(voice_id: str, engine: EngineDep, key: KeyDep) -> dict:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@policy(PUBLIC)
 async def playground() -> HTMLResponse:
     """The web playground (static/index.html): type, pick a voice, hear it stream."""
     return HTMLResponse(files("kokoro_speech").joinpath("static/index.html").read_text(encoding="utf-8"))
 
 
 @router.get("/health")
+@policy(PUBLIC)
 async def health(state: StateDep) -> JSONResponse:
     if state.engine is not None:
         return JSONResponse({"status": "ok"})

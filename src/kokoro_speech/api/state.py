@@ -1,20 +1,23 @@
 """What the transports share, and the typed dependencies that hand it to a route.
 
 One `ServerState` per app, built by the app factory; routes ask for what they need (`EngineDep`, `KeyDep`)
-instead of reading an untyped `app.state`.
+instead of reading an untyped `app.state`. `route_guard`, run before every route, applies the route's declared
+policy (api/policy.py): its key, the owner of what it names, the per-key limits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, AsyncIterator
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from kokoro_speech.api.auth import KeyChecker, credentials
+from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics
-from kokoro_speech.errors import NotReady
+from kokoro_speech.api.policy import OwnedKind, Owners, policy_of, route_of
+from kokoro_speech.errors import NotFound, NotReady
 from kokoro_speech.pipeline.engine import Engine
 
 
@@ -22,9 +25,16 @@ from kokoro_speech.pipeline.engine import Engine
 class ServerState:
     keys: KeyChecker
     metrics: Metrics
+    limits: KeyLimits
     engine: Engine | None = None  # None while it loads in the background
     load_error: str | None = None  # why it failed to load, for /health and 503s
     cors_origins: tuple[str, ...] = ()  # --cors-origins: pages from these may also open the WebSockets
+    owners: dict[OwnedKind, Owners] = field(default_factory=dict)  # the stores of what keys own, by kind
+
+    def owners_of(self, kind: OwnedKind) -> Owners | None:
+        if kind == "voice" and self.engine is not None:
+            return self.engine.voices
+        return self.owners.get(kind)
 
 
 def server_state(connection: HTTPConnection) -> ServerState:
@@ -34,9 +44,27 @@ def server_state(connection: HTTPConnection) -> ServerState:
 StateDep = Annotated[ServerState, Depends(server_state)]
 
 
-async def require_key(connection: HTTPConnection, state: StateDep) -> str | None:
-    """The caller's key id (None when keys are off); 401 without a valid key (a WebSocket's upgrade is refused)."""
-    return state.keys.check(credentials(connection.scope))
+async def route_guard(connection: HTTPConnection, state: StateDep) -> AsyncIterator[str | None]:
+    """The caller's key id (None when keys are off or the route needs none), once the route's policy holds: 401
+    without a valid key (a WebSocket's upgrade is refused), 404 for what another key owns, 429 past a per-key
+    limit (the request, or the open WebSocket, counts until its response ends)."""
+    route = route_of(connection.scope)
+    declared = policy_of(route) if route is not None else None
+    if declared is None:  # create_app checks every route at start-up; this is a bug, not a client error
+        raise RuntimeError(f"route {getattr(route, 'path', connection.url.path)} declares no policy")
+    key = state.keys.check(credentials(connection.scope)) if declared.key else None
+    if declared.owned is not None:
+        name = connection.path_params.get(declared.owned.param)
+        owners = state.owners_of(declared.owned.kind)
+        if name is not None and owners is not None:
+            owner = owners.owner(name)
+            if owner is not False and owner is not None and owner != key:
+                raise NotFound(f"there is no {declared.owned.kind} '{name}'", param=declared.owned.param)
+    if not declared.synthesizes or key is None:
+        yield key
+        return
+    async with state.limits.hold(key):
+        yield key
 
 
 def ready_engine(state: StateDep) -> Engine:
@@ -48,5 +76,5 @@ def ready_engine(state: StateDep) -> Engine:
     return state.engine
 
 
-KeyDep = Annotated[str | None, Depends(require_key)]
+KeyDep = Annotated[str | None, Depends(route_guard)]
 EngineDep = Annotated[Engine, Depends(ready_engine)]

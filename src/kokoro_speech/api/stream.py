@@ -28,7 +28,8 @@ from pydantic import ValidationError
 from kokoro_speech.api.auth import KEY_SUBPROTOCOL
 from kokoro_speech.api.streaming import encoded_with_words, usage
 from kokoro_speech.api.schemas import StreamSession, error_body, validation_error_body
-from kokoro_speech.api.state import EngineDep, KeyDep, StateDep, require_key
+from kokoro_speech.api.policy import SYNTHESIS, label_of, policy
+from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
 from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.errors import ApiError, InvalidParameter, OriginNotAllowed
@@ -37,7 +38,6 @@ from kokoro_speech.pipeline.incremental import IncrementalSpeech
 
 log = logging.getLogger(__name__)
 
-ROUTE = "/v1/audio/speech/stream"
 MESSAGES = ("session.update", "input_text.append", "input_text.flush", "input_text.end")
 
 async def same_origin(websocket: WebSocket, state: StateDep) -> None:
@@ -51,7 +51,7 @@ async def same_origin(websocket: WebSocket, state: StateDep) -> None:
                                param="origin")
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(same_origin), Depends(require_key)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(same_origin)])
 
 
 def _subprotocol(offered: list[str]) -> str | None:
@@ -62,8 +62,9 @@ def _subprotocol(offered: list[str]) -> str | None:
 
 
 class SpeechStream:
-    def __init__(self, websocket: WebSocket, engine: Engine, state: StateDep) -> None:
+    def __init__(self, websocket: WebSocket, engine: Engine, state: StateDep, key: str | None) -> None:
         self.websocket = websocket
+        self.key = key
         self.engine = engine
         self.metrics = state.metrics
         self.session = StreamSession()
@@ -121,7 +122,7 @@ class SpeechStream:
         if self.speech is None:
             session = self.session
             self.speech = IncrementalSpeech(self.engine, session.voice_id(), session.speed, session.language(),
-                                            timestamps="timestamps" if session.timestamps else None)
+                                            timestamps="timestamps" if session.timestamps else None, caller=self.key)
             self.speaking = asyncio.create_task(self._speak(self.speech, session, self.speaking))
         return self.speech
 
@@ -143,7 +144,7 @@ class SpeechStream:
             if not self.failed.done():
                 self.failed.set_exception(exc)
             return
-        self.metrics.finished(ROUTE, "200", fmt.name, time.perf_counter() - started)
+        self.metrics.finished(label_of(self.websocket.scope), "200", fmt.name, time.perf_counter() - started)
 
     def _delta(self, audio: str) -> dict:
         return {"type": "speech.audio.delta", "audio": audio}
@@ -214,19 +215,21 @@ def _elevenlabs_format(output_format: str) -> dict:
 
 
 @router.websocket("/text-to-speech/{voice_id}/stream-input")
+@policy(SYNTHESIS)
 async def elevenlabs_stream(websocket: WebSocket, voice_id: str, engine: EngineDep, key: KeyDep, state: StateDep,
                             output_format: str = "mp3_44100_128") -> None:
     session = StreamSession.model_validate({"voice": voice_id, **_elevenlabs_format(output_format)})
-    engine.resolve_voice(session.voice_id())  # a voice this server lacks refuses the upgrade (400)
+    engine.resolve_voice(session.voice_id(), caller=key)  # a voice this server lacks refuses the upgrade (400)
     await websocket.accept(subprotocol=_subprotocol(websocket.scope.get("subprotocols", [])))
     log.info("ElevenLabs-style speech stream opened, %s", key or "no key")
-    stream = ElevenLabsStream(websocket, engine, state)
+    stream = ElevenLabsStream(websocket, engine, state, key)
     stream.session = session
     await stream.run()
 
 
 @router.websocket("/audio/speech/stream")
+@policy(SYNTHESIS)
 async def speech_stream(websocket: WebSocket, engine: EngineDep, key: KeyDep, state: StateDep) -> None:
     await websocket.accept(subprotocol=_subprotocol(websocket.scope.get("subprotocols", [])))
     log.info("speech stream opened, %s", key or "no key")
-    await SpeechStream(websocket, engine, state).run()
+    await SpeechStream(websocket, engine, state, key).run()

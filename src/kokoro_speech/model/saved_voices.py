@@ -102,7 +102,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 class SavedVoices(VoiceFolder):
     """The server's own folder of saved blends: `name.npy` (a voice pack any Kokoro tool reads) and
-    `name.json` (the blend it was made from, its language, when it was saved)."""
+    `name.json` (the blend it was made from, its language, when it was saved, the key id that saved it)."""
 
     def _read(self, path: Path) -> FolderPack:
         pack = read_voice(path)
@@ -113,9 +113,9 @@ class SavedVoices(VoiceFolder):
             pass  # a pack copied in by hand: its language comes from its name
         return FolderPack(pack, info)
 
-    def save(self, name: str, styles: np.ndarray, *, voice: str, language: str) -> dict:
+    def save(self, name: str, styles: np.ndarray, *, voice: str, language: str, owner: str | None = None) -> dict:
         self.folder.mkdir(parents=True, exist_ok=True)
-        info = {"name": name, "voice": voice, "language": language, "created_at": int(time.time())}
+        info = {"name": name, "voice": voice, "language": language, "created_at": int(time.time()), "owner": owner}
         buffer = io.BytesIO()
         np.save(buffer, styles.astype("<f4"), allow_pickle=False)
         # the description first: the pack's arrival is what makes the voice exist

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import Literal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +85,8 @@ class VoiceRegistry:
     are re-read at most every `rescan_seconds` when a voice is looked up."""
 
     def __init__(self, packs: dict[str, np.ndarray], *, folders: list[VoiceFolder] | None = None,
-                 saved: SavedVoices | None = None, rescan_seconds: float = 2.0, max_saved: int = 100) -> None:
+                 saved: SavedVoices | None = None, rescan_seconds: float = 2.0, max_saved: int = 100,
+                 share_saved: bool = False) -> None:
         if not packs:
             raise SetupError("no voice packs found: pass --voices-dir with Kokoro v1.0 .pt/.bin/.npy files")
         self._builtin = packs
@@ -92,6 +94,7 @@ class VoiceRegistry:
         self._saved = saved
         self._rescan_seconds = rescan_seconds
         self.max_saved = max_saved
+        self.share_saved = share_saved  # saved voices usable by every key, not only the one that saved them
         self._lock = threading.Lock()  # one re-scan at a time; readers use the dicts swapped in whole
         self._save_lock = threading.Lock()
         self._packs = dict(packs)
@@ -122,6 +125,19 @@ class VoiceRegistry:
             self.refresh()
         return self._packs
 
+    def owner(self, name: str) -> str | None | Literal[False]:
+        """The key id that saved the voice `name` (None: saved while keys were off, or not a saved voice at all,
+        so no key owns it); False when there is no voice of that name."""
+        if name not in self._current():
+            return False
+        return self._saved_info.get(name, {}).get("owner")
+
+    def _visible(self, name: str, caller: str | None) -> bool:
+        """Whether `caller` (a key id; None when keys are off) may use the voice `name`: another key's saved voice
+        only when --share-saved-voices says so."""
+        owner = self._saved_info.get(name, {}).get("owner")
+        return caller is None or owner is None or owner == caller or self.share_saved
+
     def language(self, voice_id: str) -> str:
         """A voice's own language letter: a saved voice's from its blend, any other's from its id."""
         saved = self._saved_info.get(voice_id, {}).get("language")
@@ -138,13 +154,15 @@ class VoiceRegistry:
     def ids(self) -> list[str]:
         return sorted(self._current())
 
-    def describe(self) -> list[dict]:
-        """One entry per voice: id, language, gender and the OpenAI names that map to it."""
+    def describe(self, caller: str | None = None) -> list[dict]:
+        """One entry per voice `caller` may use: id, language, gender and the OpenAI names that map to it."""
         aliases: dict[str, list[str]] = {}
         for alias, target in OPENAI_VOICES.items():
             aliases.setdefault(target, []).append(alias)
         out = []
         for vid in self.ids():
+            if not self._visible(vid, caller):
+                continue
             language = LANGUAGES[self.language(vid)]
             saved = self._saved_info.get(vid)
             entry = {
@@ -161,8 +179,9 @@ class VoiceRegistry:
             out.append(entry)
         return out
 
-    def save(self, name: str, spec: str, language: str | None = None) -> dict:
-        """Save the voice `spec` names (a blend, usually) as the voice `name`; its description."""
+    def save(self, name: str, spec: str, language: str | None = None, *, owner: str | None = None) -> dict:
+        """Save the voice `spec` names (a blend, usually) as the voice `name`, belonging to the key id `owner`;
+        its description."""
         if self._saved is None or self.max_saved == 0:
             raise InvalidParameter("this server does not save voices (--max-saved-voices is 0)", param="name",
                                    code="saving_disabled")
@@ -179,8 +198,8 @@ class VoiceRegistry:
             if len(self._saved_info) >= self.max_saved:
                 raise InvalidParameter(f"this server keeps at most {self.max_saved} saved voices: delete one first",
                                        param="name", code="saved_voice_limit")
-            voice = self.resolve(spec, language)
-            info = self._saved.save(name, voice.styles, voice=spec, language=voice.language)
+            voice = self.resolve(spec, language, caller=owner)
+            info = self._saved.save(name, voice.styles, voice=spec, language=voice.language, owner=owner)
             self.refresh()
         return info
 
@@ -198,7 +217,7 @@ class VoiceRegistry:
             self._saved.delete(name)
             self.refresh()
 
-    def resolve(self, spec: str, language: str | None = None) -> Voice:
+    def resolve(self, spec: str, language: str | None = None, *, caller: str | None = None) -> Voice:
         """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)`, reading `language` (a
         letter of LANGUAGES; default: the voice's own). A blend of voices of several languages needs it,
         except for American with British English (read as the first voice's)."""
@@ -211,7 +230,7 @@ class VoiceRegistry:
                 raise UnknownVoice(f"voice '{spec}': '{part.strip()}' is not a voice id or 'id(weight)'")
             name, weight = match.group(1), float(match.group(2) or 1.0)
             name = OPENAI_VOICES.get(name.lower(), name)
-            if name not in packs:
+            if name not in packs or not self._visible(name, caller):
                 raise UnknownVoice(
                     f"voice '{name}' does not exist; GET /v1/audio/voices lists the {len(packs)} voices"
                 )
@@ -241,4 +260,5 @@ def load_voices(settings: Settings) -> VoiceRegistry:
     packs = read_packs(builtin)
     watched = [VoiceFolder(settings.voices_dir)] if settings.voices_dir is not None else []
     return VoiceRegistry(packs, folders=watched, saved=SavedVoices(settings.saved_voices_folder()),
-                         rescan_seconds=settings.voices_rescan_seconds, max_saved=settings.max_saved_voices)
+                         rescan_seconds=settings.voices_rescan_seconds, max_saved=settings.max_saved_voices,
+                         share_saved=settings.share_saved_voices)

@@ -187,7 +187,7 @@ class Engine:
             phonemizers = Phonemizers()
             phonemizers.warm_up(WARM_UP_TEXT)
             model, narrow, cores = sessions.result()
-        admission = Admission(max_requests=settings.max_queued_requests,
+        admission = Admission(max_requests=settings.max_admitted_requests,
                               first_audio_seconds=settings.max_first_audio_seconds,
                               finish_seconds=settings.max_request_seconds)
         scheduler = Scheduler(model, admission=admission, narrow=narrow, cores=cores)
@@ -204,9 +204,10 @@ class Engine:
     def close(self) -> None:
         self.scheduler.close()
 
-    def resolve_voice(self, spec: str, language: str | None = None) -> Voice:
-        """The voice `spec` names, reading `language` (default: the voice's); 400 when it cannot be read."""
-        voice = self.voices.resolve(spec, language)
+    def resolve_voice(self, spec: str, language: str | None = None, *, caller: str | None = None) -> Voice:
+        """The voice `spec` names for `caller` (a key id: another key's saved voice is not its to use), reading
+        `language` (default: the voice's); 400 when it cannot be read."""
+        voice = self.voices.resolve(spec, language, caller=caller)
         missing = self.phonemizers.missing(voice.language)
         if missing:
             name = LANGUAGES[voice.language].name
@@ -216,9 +217,10 @@ class Engine:
                 param="voice" if language is None else "lang_code")
         return voice
 
-    def describe_voices(self) -> list[dict]:
-        """The voice list, each saying whether this server can speak it now (and if not, what to install)."""
-        described = self.voices.describe()
+    def describe_voices(self, caller: str | None = None) -> list[dict]:
+        """The voice list `caller` (a key id) may use, each saying whether this server can speak it now (and if
+        not, what to install)."""
+        described = self.voices.describe(caller)
         for voice in described:
             missing = self.phonemizers.missing(voice["language_letter"])
             voice["ready"] = missing is None
@@ -317,11 +319,11 @@ class Engine:
         return frames, first_frames or 0.0
 
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
-                  language: str | None = None) -> tuple[str, str, int, list[dict]]:
+                  language: str | None = None, caller: str | None = None) -> tuple[str, str, int, list[dict]]:
         """How the server reads `text` (for /phonemize): the normalized text and the phonemes the model would
         get (pauses written as `[pause:…]` markers, which input_is_phonemes accepts), their token count, and
         the spans and pauses one by one (SSML's rates included)."""
-        voice = self.resolve_voice(voice_spec, language)
+        voice = self.resolve_voice(voice_spec, language, caller=caller)
         normalized, phonemes, tokens, segments = [], [], 0, []
         for segment in self.script(text, voice, lexicon):
             if isinstance(segment, Pause):
@@ -342,15 +344,16 @@ class Engine:
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None,
-                   timestamps: str | None = None) -> Synthesis:
+                   timestamps: str | None = None, caller: str | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and prepare its first piece; raises an
         ApiError before any audio.
 
-        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own.
+        `language` (a letter of LANGUAGES) reads the text in another language than the voice's own; `caller` is
+        the key id asking (another key's saved voice is not its to use).
         `timestamps` (the request parameter that asked for them) makes `Synthesis.take_words` give word times."""
         if timestamps is not None and not self.has_timestamps:
             raise TimestampsUnavailable(param=timestamps)
-        voice = self.resolve_voice(voice_spec, language)
+        voice = self.resolve_voice(voice_spec, language, caller=caller)
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
         frames, first_frames = self.estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes)
         ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)

@@ -36,12 +36,13 @@ class Utterance:
 
 class IncrementalSpeech:
     def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None, *,
-                 timestamps: str | None = None) -> None:
-        engine.resolve_voice(voice, language)  # a bad voice or language is refused before any text
+                 timestamps: str | None = None, caller: str | None = None) -> None:
+        engine.resolve_voice(voice, language, caller=caller)  # a bad voice or language is refused before any text
         if timestamps is not None and not engine.has_timestamps:
             raise TimestampsUnavailable(param=timestamps)
         self.engine = engine
         self.voice, self.speed, self.language, self.timestamps = voice, speed, language, timestamps
+        self.caller = caller
         self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
         self._buffer = TextBuffer()
         self._units: collections.deque[Unit] = collections.deque()
@@ -91,7 +92,7 @@ class IncrementalSpeech:
         while (unit := await self._next()) is not None:
             try:
                 synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language,
-                                                   timestamps=self.timestamps)
+                                                   timestamps=self.timestamps, caller=self.caller)
             except NothingToSay:  # punctuation alone, say
                 continue
             except ApiError as exc:
