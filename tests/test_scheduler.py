@@ -28,14 +28,28 @@ def session(name: str):
 WIDE, NARROW = session("wide"), session("narrow")
 
 
+async def queued(scheduler: Scheduler, calls: int) -> None:
+    """Until `calls` model calls wait for the worker (event-loop turns, not wall-clock guesses)."""
+    for _ in range(100_000):
+        if scheduler.queued_calls >= calls:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{scheduler.queued_calls} calls queued, expected {calls}")
+
+
+async def running(started: threading.Event) -> None:
+    assert await asyncio.to_thread(started.wait, 5), "the worker never started the call"
+
+
 def test_first_pieces_go_ahead_of_later_pieces():
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     order: list[str] = []
-    gate = threading.Event()
+    gate, started = threading.Event(), threading.Event()
 
     def call(name: str):
         def run(_session) -> np.ndarray:
             if name == "blocker":
+                started.set()
                 gate.wait(5)
             order.append(name)
             return SILENCE
@@ -43,11 +57,11 @@ def test_first_pieces_go_ahead_of_later_pieces():
 
     async def main() -> None:
         blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
-        await asyncio.sleep(0.05)  # the worker is now busy with the blocker
+        await running(started)  # the worker is now busy with the blocker
         later = [asyncio.ensure_future(scheduler.run(call(f"later{i}"), first=False)) for i in range(3)]
-        await asyncio.sleep(0.01)
+        await queued(scheduler, 3)
         first = asyncio.ensure_future(scheduler.run(call("first"), first=True))
-        await asyncio.sleep(0.01)
+        await queued(scheduler, 4)
         gate.set()
         await asyncio.gather(blocker, first, *later)
 
@@ -89,22 +103,32 @@ def test_requests_take_turns_piece_by_piece():
     later pieces alternate between requests, whatever their length or format: none holds the others back."""
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     order: list[str] = []
+    gate, started = threading.Event(), threading.Event()
 
     def call(name: str):
         def run(_session) -> np.ndarray:
-            time.sleep(0.02)
+            if name == "L0":
+                started.set()
+                gate.wait(5)
+            time.sleep(0.02)  # a model call's work: the others queue their next pieces meanwhile
             order.append(name)
             return SILENCE
         return run
 
-    async def request(name: str, pieces: int, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def request(name: str, pieces: int) -> None:
         for i in range(pieces):
             await scheduler.run(call(f"{name}{i}"), first=i == 0)
 
     async def main() -> None:
-        # a long request (a slow 4,096-character one, say) arrives first; two short ones just after
-        await asyncio.gather(request("L", 8, 0), request("a", 3, 0.005), request("b", 3, 0.01))
+        # a long request (a slow 4,096-character one, say) arrives first; two short ones in order after it
+        long = asyncio.ensure_future(request("L", 8))
+        await running(started)
+        short = [asyncio.ensure_future(request("a", 3))]
+        await queued(scheduler, 1)
+        short.append(asyncio.ensure_future(request("b", 3)))
+        await queued(scheduler, 2)
+        gate.set()
+        await asyncio.gather(long, *short)
 
     asyncio.run(main())
     scheduler.close()
@@ -115,9 +139,11 @@ def test_requests_take_turns_piece_by_piece():
 def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     ran: list[str] = []
+    gate, started = threading.Event(), threading.Event()
 
     def slow(_session) -> np.ndarray:
-        time.sleep(0.2)
+        started.set()
+        gate.wait(5)
         ran.append("slow")
         return SILENCE
 
@@ -125,12 +151,14 @@ def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
         raise RuntimeError("bad voice file")
 
     async def main() -> None:
-        running = asyncio.ensure_future(scheduler.run(slow, first=True))
-        await asyncio.sleep(0.05)
+        busy = asyncio.ensure_future(scheduler.run(slow, first=True))
+        await running(started)
         doomed = asyncio.ensure_future(scheduler.run(lambda s: ran.append("doomed") or SILENCE, first=False))
-        await asyncio.sleep(0.01)
+        await queued(scheduler, 1)
         doomed.cancel()
-        await running
+        await asyncio.sleep(0)  # the cancellation reaches the call before the worker is free
+        gate.set()
+        await busy
         with pytest.raises(RuntimeError, match="bad voice"):
             await scheduler.run(boom, first=True)
         assert (await scheduler.run(lambda s: np.ones(2, np.float32), first=True)).size == 2

@@ -36,13 +36,39 @@ def test_expanded_words_are_one_item_carrying_the_original_text():
     assert len(money) == 1 and spans.items[money.pop()] == (9, 14)
 
 
-@pytest.mark.unit
-def test_pieces_are_timed_from_durations_shifted_by_trim_and_offset(monkeypatch):
+def _hi_five_dollars():
     import kokoro_speech.pipeline.timestamps as timestamps
     from kokoro_speech.text.phonemize import Token
 
-    monkeypatch.setattr(timestamps, "LEAD_FRAMES", 0)
-    monkeypatch.setattr(timestamps, "SPLIT_SPACES", False)
+    timeline = timestamps.Timeline(Spans("Hi $5 ok.", "Hi five dollars ok."))
+    tokens = [Token("Hi", "hˈI", " "), Token("five", "fˈIv", " "), Token("dollars", "dˈɑləɹz", " "),
+              Token("ok", "ˌOkˈA", ""), Token(".", ".", "")]
+    timeline.read("Hi five dollars ok.", "hˈI fˈIv dˈɑləɹz ˌOkˈA.", tokens)
+    return timeline
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("lead_frames", "split_spaces"), [(1, False), (0, True)])
+def test_the_alignment_knobs_move_the_times(monkeypatch, lead_frames, split_spaces):
+    """LEAD_FRAMES and SPLIT_SPACES (0 and False, as calibrated) do move the times when set otherwise."""
+    import kokoro_speech.pipeline.timestamps as timestamps
+
+    frames = np.array([2] + [2, 2, 2, 1, 2, 2, 2, 2] + [3])
+    default = _hi_five_dollars().piece("hˈI fˈIv", frames, kept=(600, 9000), offset=1000)
+    monkeypatch.setattr(timestamps, "LEAD_FRAMES", lead_frames)
+    monkeypatch.setattr(timestamps, "SPLIT_SPACES", split_spaces)
+    moved = _hi_five_dollars().piece("hˈI fˈIv", frames, kept=(600, 9000), offset=1000)
+    assert (moved[0].start_time, moved[0].end_time) != (default[0].start_time, default[0].end_time)
+    if lead_frames:
+        assert moved[0].start_time == pytest.approx(default[0].start_time - lead_frames * 600 / 24000)
+
+
+@pytest.mark.unit
+def test_pieces_are_timed_from_durations_shifted_by_trim_and_offset():
+    import kokoro_speech.pipeline.timestamps as timestamps
+    from kokoro_speech.text.phonemize import Token
+
+    assert (timestamps.LEAD_FRAMES, timestamps.SPLIT_SPACES) == (0, False)  # the calibrated alignment
     timeline = timestamps.Timeline(Spans("Hi $5 ok.", "Hi five dollars ok."))
     tokens = [Token("Hi", "hˈI", " "), Token("five", "fˈIv", " "), Token("dollars", "dˈɑləɹz", " "),
               Token("ok", "ˌOkˈA", ""), Token(".", ".", "")]

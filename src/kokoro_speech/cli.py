@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 
 from kokoro_speech import __version__
+from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError, SetupError
 from kokoro_speech.logs import setup_logging
@@ -174,8 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     say_parser.add_argument("-o", "--output", default="speech.mp3", help="output file (default: speech.mp3)")
     say_parser.add_argument("--voice", default="af_heart", help="voice id, OpenAI name or blend")
     say_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
-    say_parser.add_argument("--format", help="mp3, wav, aac, opus, flac, pcm, ulaw or alaw (default: from the file "
-                            "name)")
+    say_parser.add_argument("--format", help=f"{', '.join(FORMATS)} (default: from the file name)")
     say_parser.add_argument("--volume", type=float, default=1.0, help="volume multiplier, 0.1 to 4.0 (soft-limited)")
     say_parser.add_argument("--sample-rate", type=int, help="8000, 16000, 22050, 24000 (default), 32000, 44100 or "
                             "48000")

@@ -7,17 +7,17 @@ from typing import Any, Literal, Sequence
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from kokoro_speech.audio.encode import FORMATS, STREAMED
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
 from kokoro_speech.errors import ApiError, InvalidLexicon
-from kokoro_speech.kokoro import LANGUAGE_CODES, language_letter
+from kokoro_speech.kokoro import LANGUAGE_CODES, MAX_INPUT_CHARACTERS, language_letter
 from kokoro_speech.text.lexicon import Lexicon
 
 MODEL_ID = "kokoro-82m"
 MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
-MAX_INPUT_CHARACTERS = 4096
 
-ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ulaw", "alaw"]
+ResponseFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 
 
 class VoiceReference(BaseModel):
@@ -119,7 +119,7 @@ class SpeechRequest(BaseModel):
         return language_letter(self.lang_code) if self.lang_code is not None else None
 
 
-StreamFormat = Literal["pcm", "mp3", "opus", "aac", "ulaw", "alaw"]  # those that stream
+StreamFormat = Literal[STREAMED]  # type: ignore[valid-type]  # those that stream
 
 
 class StreamSession(BaseModel):

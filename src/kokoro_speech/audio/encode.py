@@ -33,20 +33,23 @@ class AudioFormat:
     codec_rates: tuple[int, ...] | None = None  # the input rates the codec takes (None: any)
 
 
+# The one list of output formats (OpenAI's six in its order, then G.711): the request schemas, the CLI and the
+# metrics read it.
 FORMATS: dict[str, AudioFormat] = {
     "mp3": AudioFormat("mp3", "audio/mpeg", "mp3", "libmp3lame", 96_000, True),
-    "aac": AudioFormat("aac", "audio/aac", "adts", "aac", 96_000, True),
     # Ogg pages of 0.1 s: the muxer's default of 1 s would hold the stream back
     # Opus decodes at 48 kHz whatever it was fed; libopus takes these input rates (others go in at 48 kHz)
     "opus": AudioFormat("opus", "audio/ogg", "ogg", "libopus", 48_000, True, (("page_duration", "100000"),),
                         codec_rates=(8000, 12000, 16000, 24000, 48000)),
+    "aac": AudioFormat("aac", "audio/aac", "adts", "aac", 96_000, True),
+    "flac": AudioFormat("flac", "audio/flac", "flac", "flac", None, False),
+    "wav": AudioFormat("wav", "audio/wav", "wav", "pcm_s16le", None, False),
     "pcm": AudioFormat("pcm", "audio/pcm", None, None, None, True),
     # G.711 for telephony: raw 8-bit samples, 8 kHz unless sample_rate says otherwise (RFC 4856's media types)
     "ulaw": AudioFormat("ulaw", "audio/PCMU", "mulaw", "pcm_mulaw", None, True, default_rate=8000),
     "alaw": AudioFormat("alaw", "audio/PCMA", "alaw", "pcm_alaw", None, True, default_rate=8000),
-    "flac": AudioFormat("flac", "audio/flac", "flac", "flac", None, False),
-    "wav": AudioFormat("wav", "audio/wav", "wav", "pcm_s16le", None, False),
 }
+STREAMED = tuple(name for name, fmt in FORMATS.items() if fmt.streams)
 
 
 OPUS_DECODE_RATE = 48_000

@@ -23,7 +23,8 @@ from kokoro_speech.audio.stitch import pause, silence, trim, trim_bounds
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, NothingToSay, TimestampsUnavailable, UnsupportedLanguage
 from kokoro_speech.kokoro import (
-    ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, STYLE_SIZE, to_token_ids,
+    ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, MAX_INPUT_CHARACTERS, SAMPLE_RATE, SAMPLES_PER_FRAME, STYLE_SIZE,
+    to_token_ids,
 )
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.durations import with_durations
@@ -43,7 +44,7 @@ from kokoro_speech.text.split import (
 log = logging.getLogger(__name__)
 
 WARM_UP_TEXT = "Kokoro is warming up."
-MAX_SPOKEN_CHARACTERS = 4 * 4096  # normalized text; ordinary prose grows by a few percent at most
+MAX_SPOKEN_CHARACTERS = 4 * MAX_INPUT_CHARACTERS  # normalized text; ordinary prose grows by a few percent at most
 
 
 @dataclass

@@ -17,13 +17,13 @@ import numpy as np
 
 from kokoro_speech.audio.stitch import pause
 from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay, TimestampsUnavailable
-from kokoro_speech.kokoro import SAMPLE_RATE
+from kokoro_speech.kokoro import MAX_INPUT_CHARACTERS, SAMPLE_RATE
 from kokoro_speech.pipeline.engine import Engine, Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.incremental import TextBuffer, Unit
 
 
-MAX_CHARACTERS = 4096  # one message's text, and text buffered with no end: as much as one HTTP request's input
+MAX_CHARACTERS = MAX_INPUT_CHARACTERS  # one message's text, and text buffered with no end
 
 
 @dataclass
