@@ -26,7 +26,7 @@ from kokoro_speech.api.middleware import BodyLimit, ResponseHeaders, SendTimeout
 from kokoro_speech.api.routes import router, v1
 from kokoro_speech.api.schemas import error_body, error_response, validation_error_body
 from kokoro_speech.api.state import ServerState, route_guard
-from kokoro_speech.api.stream import router as stream_router
+from kokoro_speech.api.websocket import router as websocket_router
 from kokoro_speech.api.wyoming import start as start_wyoming
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError
@@ -119,7 +119,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
     app.include_router(v1)
-    app.include_router(stream_router)
+    app.include_router(websocket_router)
     app.include_router(captions.router)
     app.include_router(router)
     app.mount("/static", declared(StaticFiles(packages=[("kokoro_speech", "static")]), PUBLIC), name="static")
