@@ -43,7 +43,7 @@ def test_every_route_declares_a_policy_and_one_without_is_found():
     assert undeclared(client.app.routes) == []
     # the routes that synthesize today: the next one added must say so too (this list only grows)
     assert {r.path for r in synthesizing(client)} >= {
-        "/v1/audio/speech", "/dev/captioned_speech", "/v1/audio/speech/stream",
+        "/v1/audio/speech", "/dev/captioned_speech", "/v1/audio/speech/stream", "/dev/generate_from_phonemes",
         "/v1/text-to-speech/{voice_id}/stream-input"}
 
     async def forgotten() -> dict:
@@ -166,6 +166,8 @@ EXAMPLES = {
     ("POST", "/v1/audio/phonemize"): {"input": "Hi.", "voice": "af_heart"},
     ("POST", "/v1/audio/voices"): {"name": "narrator", "voice": "af_heart"},
     ("DELETE", "/v1/audio/voices/{voice_id}"): None,
+    ("POST", "/dev/phonemize"): {"text": "Hi."},
+    ("POST", "/dev/generate_from_phonemes"): {"phonemes": "hˈI.", "voice": "af_heart"},
     ("WS", "/v1/audio/speech/stream"): ([{"type": "input_text.append", "text": "Hi."}, {"type": "input_text.end"}],
                                         "type"),
     ("WS", "/v1/text-to-speech/{voice_id}/stream-input"): ([{"text": " "}, {"text": "Hi."}, {"text": ""}],

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kokoro_speech import __version__
-from kokoro_speech.api import captions
+from kokoro_speech.api import captions, dev
 from kokoro_speech.api.auth import KeyChecker
 from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
@@ -121,6 +121,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.include_router(v1)
     app.include_router(websocket_router)
     app.include_router(captions.router)
+    app.include_router(dev.router)
     app.include_router(router)
     app.mount("/static", declared(StaticFiles(packages=[("kokoro_speech", "static")]), PUBLIC), name="static")
     for route in app.routes:

@@ -88,8 +88,13 @@ async def get_model(model_id: str) -> dict:
 
 @v1.get("/audio/voices")
 @policy(KEYED)
-async def list_voices(engine: EngineDep, key: KeyDep) -> dict:
-    return {"voices": engine.describe_voices(caller=key)}
+async def list_voices(engine: EngineDep, key: KeyDep, legacy: bool = False) -> dict:
+    """Every voice this key may use, each with `id` and `name` (what Open WebUI reads) and what it is;
+    `?legacy=true` gives the plain list of ids (Kokoro-FastAPI's older shape)."""
+    voices = engine.describe_voices(caller=key)
+    if legacy:
+        return {"voices": [voice["id"] for voice in voices]}
+    return {"voices": voices}
 
 
 _CLONING = ("Kokoro cannot make a voice from an audio sample or a prompt (OpenAI's form of this route); save a "

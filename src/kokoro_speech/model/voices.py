@@ -167,6 +167,7 @@ class VoiceRegistry:
             saved = self._saved_info.get(vid)
             entry = {
                 "id": vid,
+                "name": vid,  # Kokoro-FastAPI's field: a saved voice's name is its id
                 "language": language.tag,
                 "language_name": language.name,
                 "language_letter": language.letter,
