@@ -38,7 +38,7 @@ RUN python3 -m venv /opt/kokoro
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN /opt/kokoro/bin/pip install ".[cjk]" \
+RUN /opt/kokoro/bin/pip install . \
     && case "$VARIANT" in \
          cpu) ;; \
          cuda) /opt/kokoro/bin/pip uninstall -y onnxruntime \

@@ -167,6 +167,7 @@ EXAMPLES = {
     ("POST", "/v1/audio/voices"): {"name": "narrator", "voice": "af_heart"},
     ("DELETE", "/v1/audio/voices/{voice_id}"): None,
     ("POST", "/dev/phonemize"): {"text": "Hi."},
+    ("DELETE", "/v1/audio/voice_consents/{consent_id}"): None,
     ("POST", "/dev/generate_from_phonemes"): {"phonemes": "hˈI.", "voice": "af_heart"},
     ("WS", "/v1/audio/speech/stream"): ([{"type": "input_text.append", "text": "Hi."}, {"type": "input_text.end"}],
                                         "type"),
@@ -185,7 +186,7 @@ def test_a_route_that_synthesizes_is_declared_so():
         methods = sorted(getattr(route, "methods", None) or {"WS" if hasattr(route, "endpoint") else "GET"})
         method = [m for m in methods if m != "HEAD"][0]
         path = route.path
-        concrete = path.replace("{voice_id}", "af_heart").replace("{model_id}", "tts-1")
+        concrete = path.replace("{voice_id}", "af_heart").replace("{model_id}", "tts-1").replace("{consent_id}", "c1")
         engine.calls.clear()
         if method == "WS":
             assert (method, path) in EXAMPLES, f"add an example request for WS {path}"

@@ -129,6 +129,13 @@ def test_the_openai_sdk_deletes_and_is_refused_cloning(own_settings, engine):
             client.audio.voices.create(name="me", audio_sample=("me.wav", b"RIFF"), consent="yes")
         httpx.post(f"{live.url}/v1/audio/voices", json={"name": "sdk_voice", "voice": "af_heart"})
         assert client.audio.voices.delete("sdk_voice").deleted
+        # OpenAI's consent recordings for cloned voices: refused alike, saying what is offered instead
+        for call in (lambda: client.audio.voice_consents.create(language="en-US", name="me",
+                                                               recording=("me.wav", b"RIFF")),
+                     client.audio.voice_consents.list, lambda: client.audio.voice_consents.retrieve("c1"),
+                     lambda: client.audio.voice_consents.delete("c1")):
+            with pytest.raises(BadRequestError, match="blend"):
+                call()
 
 
 def test_saving_needs_a_key_when_keys_are_configured(own_settings, engine):

@@ -122,6 +122,15 @@ async def save_voice(body: SaveVoiceRequest, engine: EngineDep, key: KeyDep) -> 
             "type": "blend", "voice": info["voice"], "language": LANGUAGES[info["language"]].tag}
 
 
+@v1.api_route("/audio/voice_consents", methods=["GET", "POST"], include_in_schema=False)
+@v1.api_route("/audio/voice_consents/{consent_id}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
+@policy(KEYED)
+async def voice_consents() -> None:
+    """OpenAI's consent records for cloned voices: there is nothing to consent to here, since nothing is cloned."""
+    raise CloningUnsupported("this server makes no voices from recordings, so it keeps no voice consents; "
+                             + _CLONING.split("; ", 1)[1], param=None)
+
+
 @v1.delete("/audio/voices/{voice_id}")
 @policy(RoutePolicy(owned=Owned("voice", "voice_id")))
 async def delete_voice(voice_id: str, engine: EngineDep, key: KeyDep) -> dict:

@@ -213,8 +213,8 @@ class Engine:
         if missing:
             name = LANGUAGES[voice.language].name
             raise UnsupportedLanguage(
-                f"voice '{spec}' reads {name}, whose G2P packages this server lacks: run `{missing}` (or install "
-                "kokoro-speech[cjk]) and restart the server; GET /v1/audio/voices says which voices are ready",
+                f"voice '{spec}' reads {name}, whose G2P packages this server lacks: run `{missing}` (a default "
+                "install has them) and restart the server; GET /v1/audio/voices says which voices are ready",
                 param="voice" if language is None else "lang_code")
         return voice
 

@@ -109,7 +109,7 @@ class Phonemizers:
         if missing:
             raise UnsupportedLanguage(
                 f"{language.name} voices need their G2P packages, which this server lacks: run `{missing}` "
-                "(or install kokoro-speech[cjk]) and restart; GET /v1/audio/voices lists the voices that are ready"
+                "(a default install has them) and restart; GET /v1/audio/voices lists the voices that are ready"
             )
         if language.g2p == "misaki-en":
             with self._lock:  # one tagger for both dialects
