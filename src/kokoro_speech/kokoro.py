@@ -14,6 +14,8 @@ FRAMES_PER_TOKEN = 2.37  # at speed 1 on average (measured over 50-510 token pie
 MOST_FRAMES_PER_TOKEN = 2.7  # the highest ratio measured (short pieces): what bounds a piece's frames
 MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
+# The vocabulary's punctuation and space: pauses, not a word being said (a piece of these alone is silence)
+PAUSE_SYMBOLS = frozenset(';:,.!?—…"()“” ¡¿«»-–')
 
 
 @dataclass(frozen=True)

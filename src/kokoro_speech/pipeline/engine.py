@@ -37,7 +37,7 @@ from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script, visible
 from kokoro_speech.text.split import (
-    MAX_PIECE_FRAMES, Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences,
+    Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences,
 )
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,15 @@ class Synthesis:
         self._ticket.release()
 
 
+_DEFAULTS = Settings.model_fields  # an engine built by hand has the server's default limits
+
+
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
-                 scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0,
-                 max_piece_frames: int = MAX_PIECE_FRAMES, max_pause_seconds: float = 10.0) -> None:
+                 scheduler: Scheduler, lexicon: Lexicon | None = None, *,
+                 max_seconds: float = _DEFAULTS["max_synthesis_seconds"].default,
+                 max_piece_frames: int = _DEFAULTS["max_piece_frames"].default,
+                 max_pause_seconds: float = _DEFAULTS["max_pause_seconds"].default) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
