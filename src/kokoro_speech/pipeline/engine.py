@@ -26,9 +26,9 @@ from kokoro_speech.kokoro import (
     ENGLISH, FRAMES_PER_TOKEN, LANGUAGES, SAMPLE_RATE, SAMPLES_PER_FRAME, STYLE_SIZE, to_token_ids,
 )
 from kokoro_speech.model.session import KokoroModel, usable_cores
-from kokoro_speech.model.durations import with_durations
+from kokoro_speech.model.derived import fast_model, with_durations
 from kokoro_speech.model.voices import Voice, VoiceRegistry, load_voices
-from kokoro_speech.model.weights import fast_model, resolve_model
+from kokoro_speech.model.weights import resolve_model
 from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.pipeline.timestamps import Spans, Timeline, WordTime
