@@ -18,7 +18,8 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause
 from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay, TimestampsUnavailable
 from kokoro_speech.kokoro import SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Engine, Synthesis, SynthesisStats
+from kokoro_speech.pipeline.engine import Engine
+from kokoro_speech.pipeline.synthesis import Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.incremental import TextBuffer, Unit
 
@@ -36,12 +37,13 @@ class Utterance:
 
 class IncrementalSpeech:
     def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None, *,
-                 timestamps: str | None = None) -> None:
+                 timestamps: bool = False, timestamps_param: str = "timestamps") -> None:
         engine.resolve_voice(voice, language)  # a bad voice or language is refused before any text
-        if timestamps is not None and not engine.has_timestamps:
-            raise TimestampsUnavailable(param=timestamps)
+        if timestamps and not engine.has_timestamps:
+            raise TimestampsUnavailable(param=timestamps_param)
         self.engine = engine
         self.voice, self.speed, self.language, self.timestamps = voice, speed, language, timestamps
+        self.timestamps_param = timestamps_param
         self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
         self._buffer = TextBuffer()
         self._units: collections.deque[Unit] = collections.deque()
@@ -91,7 +93,8 @@ class IncrementalSpeech:
         while (unit := await self._next()) is not None:
             try:
                 synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language,
-                                                   timestamps=self.timestamps)
+                                                   timestamps=self.timestamps,
+                                                   timestamps_param=self.timestamps_param)
             except NothingToSay:  # punctuation alone, say
                 continue
             except ApiError as exc:
@@ -116,7 +119,7 @@ class IncrementalSpeech:
 
 
 class StitchedSynthesis:
-    """The utterances as one `Synthesis`: float32 chunks at 24 kHz, and word times on the whole turn's clock,
+    """The utterances as one `AudioStream`: float32 chunks at 24 kHz, and word times on the whole turn's clock,
     indexed into all the text appended."""
 
     def __init__(self, speech: IncrementalSpeech, on_error: Callable[[ApiError], Awaitable[None]]) -> None:
