@@ -138,7 +138,7 @@ def shipped() -> tuple[Path, list[list[int]], list[int], object]:
     """The fast graph as the server derives it, the concurrency text's pieces, the longest piece of the quality
     texts, and the voice (af_heart)."""
     from kokoro_speech.config import Settings
-    from kokoro_speech.model.weights import fast_model
+    from kokoro_speech.model.derived import fast_model
 
     engine = floor_engine()
     voice = engine.resolve_voice("af_heart")

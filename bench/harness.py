@@ -256,7 +256,7 @@ def floor_engine():
     directly, are the floor (no text processing, HTTP or encoding)."""
     from kokoro_speech.model.session import KokoroModel
     from kokoro_speech.model.voices import VoiceRegistry
-    from kokoro_speech.model.weights import embedded_voices_dir
+    from kokoro_speech.model.packs import embedded_voices_dir
     from kokoro_speech.pipeline.engine import Engine
     from kokoro_speech.pipeline.admission import Admission
     from kokoro_speech.pipeline.scheduler import Scheduler

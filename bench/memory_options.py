@@ -127,7 +127,7 @@ def timing_child(spec: dict) -> dict:
 
     import numpy as np
 
-    from kokoro_speech.model.weights import read_voice
+    from kokoro_speech.model.packs import read_voice
 
     libc = ctypes.CDLL("libc.so.6")
     voice = read_voice(VOICES / f"{VOICE}.pt")
@@ -155,7 +155,7 @@ def child(spec: dict) -> dict:
 
     import numpy as np
 
-    from kokoro_speech.model.weights import read_voice
+    from kokoro_speech.model.packs import read_voice
 
     settings = spec["settings"]
     # with "pair", a second single-threaded session beside the first, as the server's --share-cores makes

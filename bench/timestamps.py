@@ -36,7 +36,7 @@ def key(word: str) -> str:
 
 
 async def synthesize(engine: Engine, text: str, speed: float) -> tuple[np.ndarray, list]:
-    synthesis = await engine.open(text, VOICE, speed, timestamps="timestamps")
+    synthesis = await engine.open(text, VOICE, speed, timestamps=True)
     chunks, items = [], []
     async for chunk in synthesis:
         chunks.append(chunk)

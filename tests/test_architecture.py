@@ -84,4 +84,4 @@ def test_no_import_cycles() -> None:
 
 def test_the_graph_is_read() -> None:
     """The checks above see real edges (a parser that found nothing would pass them vacuously)."""
-    assert "kokoro" in GRAPH["text.split"] and "pipeline.engine" in GRAPH["api.streaming"]
+    assert "kokoro" in GRAPH["text.split"] and "pipeline.synthesis" in GRAPH["api.streaming"]

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from conftest import decode
-from kokoro_speech.model.weights import embedded_voices_dir
+from kokoro_speech.model.packs import embedded_voices_dir
 
 CLI = [sys.executable, "-m", "kokoro_speech"]
 

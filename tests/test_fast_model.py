@@ -15,14 +15,9 @@ from kokoro_speech.config import Settings
 from kokoro_speech.kokoro import to_token_ids
 from kokoro_speech.model.fast import log_spectral_distance, with_phase_input
 from kokoro_speech.model.session import KokoroModel
-from kokoro_speech.model.weights import (
-    FAST_VERIFY_MAX_LSD_DB,
-    embedded_voices_dir,
-    fast_distance,
-    fast_model,
-    read_voice,
-    resolve_model,
-)
+from kokoro_speech.model.derived import FAST_VERIFY_MAX_LSD_DB, fast_distance, fast_model
+from kokoro_speech.model.packs import embedded_voices_dir, read_voice
+from kokoro_speech.model.weights import resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +32,7 @@ def derived(original, tmp_path_factory):
 
 def test_derived_once_into_the_cache_and_close_to_the_original(original, derived):
     assert derived != original and derived.name.startswith("kokoro-v1.0.int8.fast-")
-    assert derived.with_name(derived.name + ".sha256").is_file()  # checked, then trusted
+    assert derived.with_name(derived.name + ".stamp").is_file()  # checked, then trusted
     ops = collections.Counter(n.op_type for n in onnx.load(str(derived), load_external_data=False).graph.node)
     assert ops["QLinearConv"] == 68 and ops["ConvInteger"] == 19  # the decoder's convs; the front's untouched
     assert fast_distance(original, derived) <= FAST_VERIFY_MAX_LSD_DB

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import decode
 from kokoro_speech.kokoro import LANGUAGES
-from kokoro_speech.model.weights import embedded_voices_dir
+from kokoro_speech.model.packs import embedded_voices_dir
 from kokoro_speech.text import cjk
 
 SENTENCES = {

@@ -16,7 +16,7 @@ import pytest
 from conftest import API_KEY, LiveServer
 from kokoro_speech.api.app import create_app
 from kokoro_speech.model.voices import load_voices
-from kokoro_speech.model.weights import embedded_voices_dir, read_voice
+from kokoro_speech.model.packs import embedded_voices_dir, read_voice
 from kokoro_speech.pipeline.engine import Engine
 
 BLEND = "af_heart(2)+bm_george(1)"

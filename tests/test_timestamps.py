@@ -12,7 +12,7 @@ import pytest
 
 from kokoro_speech.audio.subtitles import srt, webvtt
 from kokoro_speech.kokoro import SAMPLE_RATE, SAMPLES_PER_FRAME, to_token_ids
-from kokoro_speech.model.durations import with_durations
+from kokoro_speech.model.derived import with_durations
 from kokoro_speech.model.session import KokoroModel
 from kokoro_speech.pipeline.timestamps import Spans, WordTime
 from kokoro_speech.text.normalize import normalize

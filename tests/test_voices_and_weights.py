@@ -10,15 +10,9 @@ import pytest
 
 from kokoro_speech.errors import SetupError, UnknownVoice
 from kokoro_speech.model.voices import OPENAI_VOICES, VoiceRegistry
-from kokoro_speech.model.weights import (
-    BUNDLED_MODEL_SHA256,
-    assemble_bundled_model,
-    read_voice,
-    resolve_model,
-    embedded_voices_dir,
-    voice_folders,
-    sha256_of,
-)
+from kokoro_speech.model.cache import sha256_of
+from kokoro_speech.model.packs import embedded_voices_dir, read_voice, voice_folders
+from kokoro_speech.model.weights import BUNDLED_MODEL_SHA256, assemble_bundled_model, resolve_model
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,7 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
         from kokoro_speech.audio.subtitles import subtitles
 
         synthesis = await engine.open(text, args.voice, args.speed,
-                                      timestamps="--subtitles" if captions is not None else None)
+                                      timestamps=captions is not None, timestamps_param="--subtitles")
         words = []
         encoder = Encoder(fmt, sample_rate=args.sample_rate, volume=args.volume)
         stats = synthesis.stats

@@ -15,6 +15,8 @@ MOST_FRAMES_PER_TOKEN = 2.7  # the highest ratio measured (short pieces): what b
 MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
 MAX_INPUT_CHARACTERS = 4096  # one request's text (OpenAI's limit), and one WebSocket message's
+# The vocabulary's punctuation and space: pauses, not a word being said (a piece of these alone is silence)
+PAUSE_SYMBOLS = frozenset(';:,.!?—…"()“” ¡¿«»-–')
 
 
 @dataclass(frozen=True)

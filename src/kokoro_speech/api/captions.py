@@ -18,7 +18,7 @@ from kokoro_speech.api.state import EngineDep, KeyDep
 from kokoro_speech.api.streaming import encoded_with_words
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, output_rate
 from kokoro_speech.audio.subtitles import subtitles
-from kokoro_speech.pipeline.engine import Synthesis
+from kokoro_speech.pipeline.synthesis import Synthesis
 from kokoro_speech.pipeline.timestamps import WordTime
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep, key:
     fmt = FORMATS[body.response_format]
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
-                                  timestamps="return_timestamps" if body.return_timestamps else "subtitles"
-                                  if body.subtitles else None, caller=key)
+                                  timestamps=body.return_timestamps or bool(body.subtitles),
+                                  timestamps_param="return_timestamps" if body.return_timestamps else "subtitles",
+                                  caller=key)
     log.info("captioned speech: %d chars, voice %s, %s, stream %s", len(body.input), body.voice_id(), fmt.name,
              body.stream)
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

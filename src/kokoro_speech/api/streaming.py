@@ -10,11 +10,11 @@ from typing import AsyncIterator
 
 from kokoro_speech.audio.encode import AudioFormat, Encoder
 from kokoro_speech.kokoro import SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Synthesis, SynthesisStats
+from kokoro_speech.pipeline.synthesis import AudioStream, SynthesisStats
 from kokoro_speech.pipeline.timestamps import WordTime
 
 
-async def encoded_with_words(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
+async def encoded_with_words(synthesis: AudioStream, fmt: AudioFormat, *, sample_rate: int | None = None,
                              volume: float = 1.0) -> AsyncIterator[tuple[bytes, list[WordTime]]]:
     """The synthesis as (bytes of `fmt`, the word times made with them), chunk by chunk: each piece's words come
     with (or before) its first bytes (none unless the synthesis was opened with timestamps). Stops the synthesis
@@ -37,7 +37,7 @@ async def encoded_with_words(synthesis: Synthesis, fmt: AudioFormat, *, sample_r
         await synthesis.aclose()
 
 
-async def encoded(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
+async def encoded(synthesis: AudioStream, fmt: AudioFormat, *, sample_rate: int | None = None,
                   volume: float = 1.0) -> AsyncIterator[bytes]:
     """The synthesis as bytes of `fmt`, chunk by chunk."""
     async for data, _ in encoded_with_words(synthesis, fmt, sample_rate=sample_rate, volume=volume):
@@ -56,7 +56,7 @@ def sse(event: dict) -> bytes:
     return f"data: {json.dumps(event, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
 
 
-async def sse_events(synthesis: Synthesis, fmt: AudioFormat, *, sample_rate: int | None = None,
+async def sse_events(synthesis: AudioStream, fmt: AudioFormat, *, sample_rate: int | None = None,
                      volume: float = 1.0) -> AsyncIterator[bytes]:
     """OpenAI's `stream_format: sse`: speech.audio.delta events (each piece's `speech.audio.timestamps` event
     before its audio, when asked for), then speech.audio.done with usage."""

@@ -122,7 +122,7 @@ class SpeechStream:
         if self.speech is None:
             session = self.session
             self.speech = IncrementalSpeech(self.engine, session.voice_id(), session.speed, session.language(),
-                                            timestamps="timestamps" if session.timestamps else None, caller=self.key)
+                                            timestamps=session.timestamps, caller=self.key)
             self.speaking = asyncio.create_task(self._speak(self.speech, session, self.speaking))
         return self.speech
 

@@ -32,7 +32,7 @@ from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.kokoro import SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Synthesis
+from kokoro_speech.pipeline.synthesis import Synthesis
 from kokoro_speech.pipeline.incremental import IncrementalSpeech
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ convolutions becomes
   come from running the original model on many voices, speeds and texts (`bench/calibrate_fast.py`), and ship as
   data (`data/fast-int8-ranges.npz`).
 
-`derive(original, target, ranges)` writes the rewritten model; `model/weights.py` derives it once into the cache
-next to the original and checks it against the original before use. `bench/fast_model.py` measures it.
+`rewritten(original)` is the rewritten model; `model/derived.py` derives it once into the cache next to the
+original and checks it against the original before use. `bench/fast_model.py` measures it.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def conv_patterns(graph, scope: re.Pattern = DECODER):
 
 
 def calibration_outputs(graph, scope: re.Pattern = DECODER) -> list[str]:
-    """The float outputs (the scale Mul's) of the convolutions `derive` rewrites: what calibration measures."""
+    """The float outputs (the scale Mul's) of the convolutions `rewrite` rewrites: what calibration measures."""
     return [mul.output[0] for _, _, mul, _ in conv_patterns(graph, scope)]
 
 
@@ -219,18 +219,11 @@ def save_ranges(path: Path, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) ->
     np.savez_compressed(path, **arrays)
 
 
-def derive(original: Path, target: Path, ranges: Path | None = None) -> Path:
-    """Writes the rewritten model of `original` to `target` (atomically) and returns it."""
-    import os
-
+def rewritten(original: Path, ranges: Path | None = None):
+    """The faster graph of the model file `original` (an onnx ModelProto), with the shipped ranges by default."""
     import onnx
 
-    model = onnx.load(str(original))
-    fast = rewrite(model, load_ranges(ranges or bundled_ranges()))
-    partial = target.with_suffix(f".{os.getpid()}.part")
-    onnx.save(fast, str(partial))
-    os.replace(partial, target)
-    return target
+    return rewrite(onnx.load(str(original)), load_ranges(ranges or bundled_ranges()))
 
 
 def calibrate(model_path: Path, feeds, scope: re.Pattern = DECODER) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -1,7 +1,7 @@
 """Voice packs that come and go while the server runs: the user's watched folder and the voices saved by the API.
 
 Folders are re-read by the registry every few seconds, each file only when its size or time changed; a file that
-cannot be read is logged and skipped. Saved voices are written atomically (temporary file, fsync, rename).
+cannot be read is logged and skipped. Saved voices are written atomically (model/cache.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from kokoro_speech.errors import SetupError
-from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice
+from kokoro_speech.model.cache import atomic_write
+from kokoro_speech.model.packs import VOICE_SUFFIXES, read_voice
 
 log = logging.getLogger(__name__)
 
@@ -77,29 +76,6 @@ class VoiceFolder:
         return {p.stem: pack for p, (_, pack) in seen.items() if pack is not None}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """`data` into `path` so that readers see the old file or the whole new one, never a part (and a crash
-    leaves at most a hidden temporary file, which no scan reads)."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:  # the rename itself survives a power cut once the folder is synced
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError:
-        pass
-
-
 class SavedVoices(VoiceFolder):
     """The server's own folder of saved blends: `name.npy` (a voice pack any Kokoro tool reads) and
     `name.json` (the blend it was made from, its language, when it was saved, the key id that saved it)."""
@@ -119,8 +95,8 @@ class SavedVoices(VoiceFolder):
         buffer = io.BytesIO()
         np.save(buffer, styles.astype("<f4"), allow_pickle=False)
         # the description first: the pack's arrival is what makes the voice exist
-        _atomic_write(self.folder / f"{name}.json", json.dumps(info).encode())
-        _atomic_write(self.folder / f"{name}.npy", buffer.getvalue())
+        atomic_write(self.folder / f"{name}.json", lambda path: path.write_text(json.dumps(info), encoding="utf-8"))
+        atomic_write(self.folder / f"{name}.npy", lambda path: path.write_bytes(buffer.getvalue()))
         return info
 
     def delete(self, name: str) -> None:

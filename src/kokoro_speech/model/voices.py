@@ -20,7 +20,7 @@ from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidParameter, SetupError, UnknownVoice, VoiceExists, VoiceNotFound
 from kokoro_speech.kokoro import ENGLISH, LANGUAGES
 from kokoro_speech.model.saved_voices import SavedVoices, VoiceFolder
-from kokoro_speech.model.weights import VOICE_SUFFIXES, read_voice, voice_folders
+from kokoro_speech.model.packs import VOICE_SUFFIXES, read_voice, voice_folders
 
 GENDERS = {"f": "female", "m": "male"}
 

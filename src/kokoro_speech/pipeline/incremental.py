@@ -18,7 +18,8 @@ import numpy as np
 from kokoro_speech.audio.stitch import pause
 from kokoro_speech.errors import ApiError, InvalidParameter, NothingToSay, TimestampsUnavailable
 from kokoro_speech.kokoro import MAX_INPUT_CHARACTERS, SAMPLE_RATE
-from kokoro_speech.pipeline.engine import Engine, Synthesis, SynthesisStats
+from kokoro_speech.pipeline.engine import Engine
+from kokoro_speech.pipeline.synthesis import Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.incremental import TextBuffer, Unit
 
@@ -36,13 +37,13 @@ class Utterance:
 
 class IncrementalSpeech:
     def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None, *,
-                 timestamps: str | None = None, caller: str | None = None) -> None:
+                 timestamps: bool = False, timestamps_param: str = "timestamps", caller: str | None = None) -> None:
         engine.resolve_voice(voice, language, caller=caller)  # a bad voice or language is refused before any text
-        if timestamps is not None and not engine.has_timestamps:
-            raise TimestampsUnavailable(param=timestamps)
+        if timestamps and not engine.has_timestamps:
+            raise TimestampsUnavailable(param=timestamps_param)
         self.engine = engine
         self.voice, self.speed, self.language, self.timestamps = voice, speed, language, timestamps
-        self.caller = caller
+        self.timestamps_param, self.caller = timestamps_param, caller
         self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
         self._buffer = TextBuffer()
         self._units: collections.deque[Unit] = collections.deque()
@@ -92,7 +93,8 @@ class IncrementalSpeech:
         while (unit := await self._next()) is not None:
             try:
                 synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language,
-                                                   timestamps=self.timestamps, caller=self.caller)
+                                                   timestamps=self.timestamps,
+                                                   timestamps_param=self.timestamps_param, caller=self.caller)
             except NothingToSay:  # punctuation alone, say
                 continue
             except ApiError as exc:
@@ -117,7 +119,7 @@ class IncrementalSpeech:
 
 
 class StitchedSynthesis:
-    """The utterances as one `Synthesis`: float32 chunks at 24 kHz, and word times on the whole turn's clock,
+    """The utterances as one `AudioStream`: float32 chunks at 24 kHz, and word times on the whole turn's clock,
     indexed into all the text appended."""
 
     def __init__(self, speech: IncrementalSpeech, on_error: Callable[[ApiError], Awaitable[None]]) -> None:

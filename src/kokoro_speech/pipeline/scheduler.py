@@ -25,7 +25,7 @@ import itertools
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,12 +34,31 @@ from kokoro_speech.pipeline.admission import Admission
 
 log = logging.getLogger(__name__)
 
-Session = Callable[..., np.ndarray]  # KokoroModel: (tokens, style, speed) → audio
-ModelCall = Callable[[Session], np.ndarray]
+class ModelSession(Protocol):
+    """What a model call runs on: Kokoro's session (model/session.py), or a stand-in where only plumbing is tested."""
+
+    def __call__(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        """float32 audio at 24 kHz for one piece's token ids."""
+        ...
+
+
+@runtime_checkable
+class TimedSession(ModelSession, Protocol):
+    """A session that can also say how long each token lasts (word timestamps), when `durations_output` is set."""
+
+    durations_output: str | None
+
+    def timed(self, tokens: list[int], style: np.ndarray, speed: float) -> tuple[np.ndarray, np.ndarray]:
+        """The audio and each token's frames, the two boundary pads included."""
+        ...
+
+
+ModelCall = Callable[[ModelSession], np.ndarray]
 
 
 class Scheduler:
-    def __init__(self, wide: Session, *, admission: Admission, narrow: Session | None = None, cores: int = 1) -> None:
+    def __init__(self, wide: ModelSession, *, admission: Admission, narrow: ModelSession | None = None,
+                 cores: int = 1) -> None:
         self.admission = admission
         self._wide = wide
         self._narrow = narrow
@@ -58,7 +77,7 @@ class Scheduler:
             thread.start()
 
     @property
-    def sessions(self) -> list[Session]:
+    def sessions(self) -> list[ModelSession]:
         return [self._wide] if self._narrow is None else [self._wide, self._narrow]
 
     @property
@@ -87,7 +106,7 @@ class Scheduler:
             self._ready.notify()
         return await asyncio.wrap_future(future)
 
-    def _take(self) -> tuple[concurrent.futures.Future, ModelCall, Session, int] | None:
+    def _take(self) -> tuple[concurrent.futures.Future, ModelCall, ModelSession, int] | None:
         """Under the lock: the next call, the session for it and the cores it occupies."""
         while True:
             while not self._closed and not (self._queue and self._free):

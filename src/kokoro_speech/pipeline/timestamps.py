@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from kokoro_speech.kokoro import SAMPLE_RATE, SAMPLES_PER_FRAME, vocabulary
+from kokoro_speech.kokoro import PAUSE_SYMBOLS, SAMPLE_RATE, SAMPLES_PER_FRAME, vocabulary
 from kokoro_speech.text.markup import MARKUP
 from kokoro_speech.text.phonemize import Token
 
@@ -27,8 +27,6 @@ _TRAILING = ",;:!?\"'”’)]}»*_…"
 # How a token's frames become a word's time (bench/timestamps.py measures the result against Whisper)
 LEAD_FRAMES = 0  # the audio leads the durations by this many frames
 SPLIT_SPACES = False  # words take half of the spaces around them
-# phoneme symbols that are pauses, not a word being said (text/split.py's punctuation: it skips what is only these)
-_SILENT = set(';:,.!?—…"()“” ¡¿«»-–')
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,7 @@ class Timeline:
     def read(self, sentence: str, phonemes: str, tokens: list[Token] | None) -> str:
         """Register a sentence's tokens; returns its phonemes, for the piece planner."""
         plain = _unmarked(sentence)
-        if not {c for c in phonemes if c in self._vocab} - _SILENT:  # the planner skips it: punctuation alone
+        if not {c for c in phonemes if c in self._vocab} - PAUSE_SYMBOLS:  # the planner skips it: punctuation alone
             self._chars += sum(not c.isspace() for c in plain)
             return phonemes
         if tokens is None or sum(self._count(t.phonemes) for t in tokens) != self._count(phonemes):
@@ -167,7 +165,7 @@ class Timeline:
             cursor = at + len(token.text) if found >= 0 else cursor
             word = self.spans.word_at(self._chars + int(nonspace[min(at, len(plain))]))
             count = self._count(token.phonemes)
-            voiced = any(c in self._vocab and not c.isspace() and c not in _SILENT for c in token.phonemes)
+            voiced = any(c in self._vocab and not c.isspace() and c not in PAUSE_SYMBOLS for c in token.phonemes)
             item = self.spans.item_of[word] if 0 <= word < len(self.spans.item_of) else -1
             self._said.append(_Said(item, self._symbols, self._symbols + count, voiced))
             self._symbols += count

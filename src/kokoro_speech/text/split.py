@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
 
-from kokoro_speech.kokoro import MAX_TOKENS, MOST_FRAMES_PER_TOKEN, vocabulary
+from kokoro_speech.kokoro import MAX_TOKENS, MOST_FRAMES_PER_TOKEN, PAUSE_SYMBOLS, vocabulary
 
 FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
@@ -34,7 +34,6 @@ PARAGRAPH = re.compile(r"\n\s*\n")
 # mark or space before this, so neither the G2P's memory nor the wait for the first piece grows with the input.
 MAX_SENTENCE_CHARACTERS = 500
 CLAUSE_END = re.compile(r"[,;:—–]\s+|[，、；：]\s*")
-_PUNCTUATION = set(';:,.!?—…"()“” ¡¿«»-–')
 
 
 def sentence_ends(paragraph: str) -> Iterator[int]:
@@ -145,7 +144,7 @@ def plan_pieces(
     pending = ""
     for sentence in sentences:
         phonemes = "".join(p for p in phonemize(sentence) if p in vocab).strip()
-        if not set(phonemes) - _PUNCTUATION:
+        if not set(phonemes) - PAUSE_SYMBOLS:
             continue  # nothing to say: punctuation alone is silence
         pending = f"{pending} {phonemes}" if pending else phonemes
         # a whole short first sentence reads better than a cut one a few symbols shorter
