@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         False, description="Let every API key use the voices any key saved (by default a saved voice is its key's "
         "own); only the key that saved a voice may delete it.",
     )
+    downloads_dir: Path | None = Field(
+        None, description="Where files kept by return_download_link wait for GET /v1/download (Kokoro-FastAPI's "
+        "download links). Default: downloads in the cache dir.",
+    )
+    download_ttl_seconds: float = Field(3600.0, gt=0, description="How long a kept file stays downloadable.")
+    downloads_max_bytes: int = Field(
+        1 << 30, ge=0, description="Most bytes the kept files may take together; the oldest go first beyond it.",
+    )
     max_pause_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest single pause ([pause:2s], SSML <break>) a request may ask for (400 "
         "beyond).",
@@ -127,6 +135,9 @@ class Settings(BaseSettings):
 
     def saved_voices_folder(self) -> Path:
         return self.saved_voices_dir if self.saved_voices_dir is not None else self.cache_dir / "saved-voices"
+
+    def downloads_folder(self) -> Path:
+        return self.downloads_dir if self.downloads_dir is not None else self.cache_dir / "downloads"
 
     def keys(self) -> list[str]:
         """All configured API keys, from KOKORO_API_KEYS and the key file."""

@@ -17,8 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kokoro_speech import __version__
-from kokoro_speech.api import captions, dev
+from kokoro_speech.api import captions, dev, downloads as download_routes
 from kokoro_speech.api.auth import KeyChecker
+from kokoro_speech.api.kept import Downloads
 from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics, MetricsMiddleware
 from kokoro_speech.api.policy import PUBLIC, declared, policy, undeclared
@@ -68,8 +69,10 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     from `voices` when the caller has loaded them already."""
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     limits = KeyLimits(concurrent=settings.max_requests_per_key, per_minute=settings.requests_per_minute_per_key)
+    downloads = Downloads(settings.downloads_folder(), max_age_seconds=settings.download_ttl_seconds,
+                          max_bytes=settings.downloads_max_bytes)
     state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), limits=limits,
-                        engine=engine, cors_origins=tuple(origins))
+                        downloads=downloads, engine=engine, cors_origins=tuple(origins))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -122,6 +125,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.include_router(websocket_router)
     app.include_router(captions.router)
     app.include_router(dev.router)
+    app.include_router(download_routes.router)
     app.include_router(router)
     app.mount("/static", declared(StaticFiles(packages=[("kokoro_speech", "static")]), PUBLIC), name="static")
     for route in app.routes:

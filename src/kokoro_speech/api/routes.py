@@ -8,7 +8,7 @@ import time
 from importlib.resources import files
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from kokoro_speech.api.schemas import (
     MODEL_ALIASES,
@@ -21,7 +21,7 @@ from kokoro_speech.api.schemas import (
 )
 from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, Owned, RoutePolicy, policy
 from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
-from kokoro_speech.api.streaming import encoded, sse_events
+from kokoro_speech.api.streaming import encoded, sse_events, whole_file
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.errors import CloningUnsupported, InvalidParameter, ModelNotFound
 from kokoro_speech.kokoro import LANGUAGES
@@ -39,23 +39,38 @@ v1 = APIRouter(prefix="/v1", responses={
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 @policy(SYNTHESIS)
-async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep) -> StreamingResponse:
+async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, state: StateDep) -> Response:
     fmt = FORMATS[body.response_format]
     if body.timestamps and body.stream_format != "sse":
         raise InvalidParameter("timestamps come as events of the SSE stream: set stream_format to 'sse' (or use "
                                "POST /dev/captioned_speech)", param="timestamps")
+    if not body.stream and body.stream_format == "sse":
+        raise InvalidParameter("stream_format 'sse' is a stream: set stream to true, or stream_format to 'audio'",
+                               param="stream")
+    timing = body.return_timing and body.return_download_link  # Kokoro-FastAPI ignores it without a link
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
-                                  timestamps=body.timestamps, caller=key)
+                                  timestamps=body.timestamps or timing, caller=key,
+                                  timestamps_param="timestamps" if body.timestamps else "return_timing")
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}
     output = {"sample_rate": body.sample_rate, "volume": body.volume_multiplier}
+    if body.return_download_link:
+        kept = FORMATS[body.download_format or body.response_format]
+        output["copy"] = copy = await asyncio.to_thread(state.downloads.keep, kept, owner=key, timing=timing,
+                                                        same_as_stream=kept is fmt, **output)
+        headers["X-Download-Path"] = copy.download_path
+        if timing:
+            headers["X-Timing-Path"] = f"{copy.download_path}.json"
     if body.stream_format == "sse":
-        return StreamingResponse(sse_events(synthesis, fmt, **output), media_type="text/event-stream",
+        return StreamingResponse(sse_events(synthesis, fmt, send_words=body.timestamps, **output),
+                                 media_type="text/event-stream",
                                  headers=headers)
     headers["Content-Disposition"] = f'inline; filename="speech.{fmt.name}"'
+    if not body.stream:  # the whole file, spooled to disk (a long request's wav is tens of MB), then sent
+        return await whole_file(encoded(synthesis, fmt, **output), fmt.content_type, headers)
     return StreamingResponse(encoded(synthesis, fmt, **output), media_type=fmt.content_type, headers=headers)
 
 

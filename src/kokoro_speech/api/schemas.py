@@ -96,6 +96,17 @@ class SpeechRequest(BaseModel):
         f"Output sample rate in Hz: {', '.join(map(str, SAMPLE_RATES))}. Default 24000 (8000 for ulaw and alaw). "
         "Opus always decodes at 48 kHz; X-Sample-Rate says the rate sent."))
     timestamps: StrictBool = Field(False, description=TIMESTAMPS_DESCRIPTION)
+    # Kokoro-FastAPI's whole files and download links
+    stream: StrictBool = Field(True, description="Stream the audio as it is made (default), or answer with the "
+                               "whole file and its Content-Length once it is complete.")
+    return_download_link: StrictBool = Field(False, description=(
+        "Also keep the audio as a file, named in the X-Download-Path header (`/download/<file>`): GET "
+        "/v1/download/<file> serves it to this key until it expires."))
+    download_format: ResponseFormat | None = Field(None, description="The kept file's format (default: "
+                                                   "response_format); only with return_download_link.")
+    return_timing: StrictBool = Field(False, description=(
+        "With return_download_link, also keep Kokoro-FastAPI's timing sidecar, {chunks: [{text, start, end}]}, "
+        "named in X-Timing-Path."))
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)

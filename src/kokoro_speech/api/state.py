@@ -14,6 +14,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from kokoro_speech.api.auth import KeyChecker, credentials
+from kokoro_speech.api.kept import Downloads
 from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics
 from kokoro_speech.api.policy import OwnedKind, Owners, policy_of, route_of
@@ -26,6 +27,7 @@ class ServerState:
     keys: KeyChecker
     metrics: Metrics
     limits: KeyLimits
+    downloads: Downloads
     engine: Engine | None = None  # None while it loads in the background
     load_error: str | None = None  # why it failed to load, for /health and 503s
     cors_origins: tuple[str, ...] = ()  # --cors-origins: pages from these may also open the WebSockets
@@ -34,6 +36,8 @@ class ServerState:
     def owners_of(self, kind: OwnedKind) -> Owners | None:
         if kind == "voice" and self.engine is not None:
             return self.engine.voices
+        if kind == "file":
+            return self.downloads
         return self.owners.get(kind)
 
 
