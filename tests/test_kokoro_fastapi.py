@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import httpx
+import numpy as np
 import pytest
 
 from conftest import decode, word_error_rate
+from kokoro_speech.model.packs import read_voice
 
 
 def test_the_kokoro_probe_and_the_voice_list_shapes(server):
@@ -54,5 +58,39 @@ def test_phonemes_from_phonemize_speak_back(server, transcribe):
 ])
 def test_bad_input_is_a_400_that_names_the_parameter(server, route, body, param):
     response = httpx.post(f"{server.url}{route}", json=body, timeout=60)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+
+
+def test_subtraction_reads_as_kokoro_fastapis(server, engine):
+    """`a-b(0.3)`: weights over their sum, the `-` term subtracted, and it speaks."""
+    blend = engine.resolve_voice("af_bella-af_sky(0.3)")
+    bella, sky = engine.resolve_voice("af_bella").styles, engine.resolve_voice("af_sky").styles
+    assert np.allclose(blend.styles, (bella - 0.3 * sky) / 1.3, atol=1e-6)
+    response = httpx.post(f"{server.url}/v1/audio/speech", timeout=120, json={
+        "input": "Subtraction works.", "voice": "af_bella-af_sky(0.3)", "response_format": "wav"})
+    assert response.status_code == 200 and decode(response.content, "wav").duration > 0.8
+    bad = httpx.post(f"{server.url}/v1/audio/speech", json={"input": "Hi.", "voice": "-af_sky"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "voice"
+
+
+@pytest.mark.parametrize("voices", ["af_heart(2)+bm_george(1)", ["af_heart", "af_sky"]])
+def test_combine_returns_the_blend_as_a_pack_file(server, engine, tmp_path, voices):
+    response = httpx.post(f"{server.url}/v1/audio/voices/combine", json=voices, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"].endswith('.pt"')
+    path = tmp_path / "blend.pt"
+    path.write_bytes(response.content)
+    spec = voices if isinstance(voices, str) else "+".join(voices)
+    assert np.array_equal(read_voice(path), engine.resolve_voice(spec).styles)
+    with zipfile.ZipFile(path) as pack:  # PyTorch's layout: one folder, its tensor description and the data
+        names = pack.namelist()
+        assert len({n.split("/")[0] for n in names}) == 1
+        assert {n.split("/", 1)[1] for n in names} >= {"data.pkl", "data/0", "version", "byteorder"}
+
+
+@pytest.mark.parametrize(("body", "param"), [("", "voices"), ("nobody+af_sky", "voice"), (["af_sky", 3], "voices")])
+def test_combine_refuses_what_is_not_a_blend(server, body, param):
+    response = httpx.post(f"{server.url}/v1/audio/voices/combine", json=body, timeout=60)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == param

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
@@ -136,7 +137,7 @@ class RecordingEngine:
 
     def resolve_voice(self, spec, language=None, *, caller=None):
         self.calls.append("resolve_voice")
-        return type("Voice", (), {"language": "a", "name": spec})()
+        return SimpleNamespace(language="a", name=spec, styles=np.zeros((510, 256), np.float32))
 
     async def open(self, *args, **kwargs):
         self.calls.append("open")
@@ -167,6 +168,7 @@ EXAMPLES = {
     ("POST", "/v1/audio/voices"): {"name": "narrator", "voice": "af_heart"},
     ("DELETE", "/v1/audio/voices/{voice_id}"): None,
     ("POST", "/dev/phonemize"): {"text": "Hi."},
+    ("POST", "/v1/audio/voices/combine"): "af_heart+af_sky",
     ("DELETE", "/v1/audio/voice_consents/{consent_id}"): None,
     ("POST", "/dev/generate_from_phonemes"): {"phonemes": "hˈI.", "voice": "af_heart"},
     ("WS", "/v1/audio/speech/stream"): ([{"type": "input_text.append", "text": "Hi."}, {"type": "input_text.end"}],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from typing import Annotated, Any
 import time
 from importlib.resources import files
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from kokoro_speech.api.schemas import (
@@ -25,6 +27,7 @@ from kokoro_speech.api.streaming import encoded, sse_events, whole_file
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.errors import CloningUnsupported, InvalidParameter, ModelNotFound
 from kokoro_speech.kokoro import LANGUAGES
+from kokoro_speech.model.packs import pack_bytes
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +147,30 @@ async def voice_consents() -> None:
     """OpenAI's consent records for cloned voices: there is nothing to consent to here, since nothing is cloned."""
     raise CloningUnsupported("this server makes no voices from recordings, so it keeps no voice consents; "
                              + _CLONING.split("; ", 1)[1], param=None)
+
+
+_PACK_NAME = re.compile(r"[^A-Za-z0-9_().-]+")
+
+
+@v1.post("/audio/voices/combine", response_class=Response,
+         responses={200: {"content": {"application/octet-stream": {}}, "description": "The blend as a .pt pack."}})
+@policy(KEYED)
+async def combine_voices(engine: EngineDep, key: KeyDep,
+                         voices: Annotated[Any, Body(description=(
+                             'A blend ("af_bella(2)+af_sky", or with "-" to subtract) or a list of voices to mix '
+                             "equally."))]) -> Response:
+    """The blend of voices as a voice pack file (.pt, the official packs' layout), as Kokoro-FastAPI's route
+    returns it; to use it here by name, save it with POST /v1/audio/voices instead."""
+    if isinstance(voices, list) and all(isinstance(v, str) for v in voices):
+        voices = "+".join(v.strip() for v in voices if v.strip())
+    if not isinstance(voices, str) or not voices.strip():
+        raise InvalidParameter('send a blend ("af_bella+af_sky") or a list of voice ids', param="voices")
+    spec = voices
+    blend = await asyncio.to_thread(engine.resolve_voice, spec, caller=key)
+    name = _PACK_NAME.sub("_", blend.name)[:120]
+    data = await asyncio.to_thread(pack_bytes, name, blend.styles)
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.pt"'})
 
 
 @v1.delete("/audio/voices/{voice_id}")

@@ -7,6 +7,7 @@ float32 from their zip without unpickling anything.
 from __future__ import annotations
 
 import importlib.resources
+import io
 import zipfile
 from pathlib import Path
 
@@ -54,6 +55,24 @@ def voice_folders(voices_dir: Path | None, cache_dir: Path, *, download: bool, o
                              ".pt, .bin or .npy voice packs, or leave it out to use the embedded voices")
         folders.append(voices_dir)
     return folders
+
+
+# The template of a written .pt: an embedded pack, whose other members (PyTorch's tensor description, version,
+# byte order) describe any [510, 1, 256] float32 tensor; only the tensor's bytes and the folder name change.
+_TEMPLATE_PACK = "af_heart"
+
+
+def pack_bytes(name: str, styles: np.ndarray) -> bytes:
+    """`styles` as a .pt voice pack named `name`, laid out as the official packs are (PyTorch's zip format, so
+    torch.load and Kokoro's own tools read it, and so does read_voice), without importing PyTorch."""
+    data = np.ascontiguousarray(styles, dtype="<f4").reshape(VOICE_SHAPE).tobytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(embedded_voices_dir() / f"{_TEMPLATE_PACK}.pt") as template, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as pack:
+        for member in template.infolist():
+            inner = member.filename.split("/", 1)[1]
+            pack.writestr(f"{name}/{inner}", data if inner == "data/0" else template.read(member))
+    return out.getvalue()
 
 
 def read_voice(path: Path) -> np.ndarray:

@@ -218,14 +218,30 @@ class VoiceRegistry:
             self._saved.delete(name)
             self.refresh()
 
+    def _terms(self, spec: str, packs: dict[str, np.ndarray]) -> list[tuple[int, str]]:
+        """A blend's terms with their signs, as Kokoro-FastAPI reads `a(2)+b-c(0.3)`: `-` subtracts, except inside
+        a voice's own name (a saved voice may be called `my-voice`)."""
+        tokens = re.split(r"([+-])", spec)
+        terms: list[tuple[int, str]] = [(1, tokens[0])]
+        for operator, token in zip(tokens[1::2], tokens[2::2], strict=True):
+            joined = f"{terms[-1][1]}-{token}"
+            if operator == "-" and _BLEND_PART.match(joined) and _BLEND_PART.match(joined).group(1) in packs:
+                terms[-1] = (terms[-1][0], joined)
+            else:
+                terms.append((1 if operator == "+" else -1, token))
+        if terms[0][0] < 0 or not terms[0][1].strip():
+            raise UnknownVoice(f"voice '{spec}': a blend starts with a voice, not '+' or '-'")
+        return terms
+
     def resolve(self, spec: str, language: str | None = None, *, caller: str | None = None) -> Voice:
-        """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)`, reading `language` (a
-        letter of LANGUAGES; default: the voice's own). A blend of voices of several languages needs it,
-        except for American with British English (read as the first voice's)."""
+        """A voice id, an OpenAI name, or a blend such as `af_heart(2)+bf_emma(1)` (or, as Kokoro-FastAPI's,
+        `af_bella-af_sky(0.3)`: weights over their sum, `-` terms subtracted), reading `language` (a letter of
+        LANGUAGES; default: the voice's own). A blend of voices of several languages needs it, except for
+        American with British English (read as the first voice's)."""
         packs = self._current()
-        parts = spec.split("+")
         weighted: list[tuple[str, float]] = []
-        for part in parts:
+        signs: list[int] = []
+        for sign, part in self._terms(spec, packs):
             match = _BLEND_PART.match(part)
             if match is None:
                 raise UnknownVoice(f"voice '{spec}': '{part.strip()}' is not a voice id or 'id(weight)'")
@@ -238,6 +254,7 @@ class VoiceRegistry:
             if weight <= 0:
                 raise UnknownVoice(f"voice '{spec}': the weight of '{name}' must be positive")
             weighted.append((name, weight))
+            signs.append(sign)
         languages = {self.language(n) for n, _ in weighted}
         if language is None and len(languages) > 1 and not languages <= ENGLISH:
             raise UnknownVoice(f"voice '{spec}' mixes languages {sorted(languages)}: blend voices of one language, "
@@ -247,9 +264,9 @@ class VoiceRegistry:
             name = weighted[0][0]
             return Voice(name=name, styles=packs[name], language=language)
         total = sum(w for _, w in weighted)
-        styles = sum(packs[n] * (w / total) for n, w in weighted).astype(np.float32)
-        name = "+".join(f"{n}({w:g})" for n, w in weighted)
-        return Voice(name=name, styles=styles, language=language)
+        styles = sum(sign * packs[n] * (w / total) for sign, (n, w) in zip(signs, weighted, strict=True))
+        name = "".join(f"{'+' if sign > 0 else '-'}{n}({w:g})" for sign, (n, w) in zip(signs, weighted, strict=True))
+        return Voice(name=name[1:], styles=styles.astype(np.float32), language=language)
 
 
 def load_voices(settings: Settings) -> VoiceRegistry:
