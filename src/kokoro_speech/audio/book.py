@@ -32,6 +32,9 @@ class BookFormat:
     cover: bool  # whether it carries a cover picture
     options: tuple[tuple[str, str], ...] = ()
     stream_metadata: bool = False  # Ogg keeps its tags on the stream
+    # Ogg's chapters are Vorbis comments (CHAPTER001=00:01:02.500, CHAPTER001NAME=…); FFmpeg's own writer of
+    # them rounds the seconds to the nearest (1.5 s is written 00:00:02.500), so they go in as the tags they are
+    chapter_comments: bool = False
 
 
 # spoken word needs less than music: 64 kb/s AAC or MP3 and 32 kb/s Opus are common audiobook rates for mono
@@ -39,7 +42,7 @@ BOOK_FORMATS: dict[str, BookFormat] = {
     "m4b": BookFormat("m4b", "mp4", "aac", 64_000, True, True, (("brand", "M4B "), ("movflags", "+faststart"))),
     "m4a": BookFormat("m4a", "mp4", "aac", 64_000, True, True, (("brand", "M4A "), ("movflags", "+faststart"))),
     "mp3": BookFormat("mp3", "mp3", "libmp3lame", 64_000, True, True),
-    "opus": BookFormat("opus", "ogg", "libopus", 32_000, True, False, stream_metadata=True),
+    "opus": BookFormat("opus", "ogg", "libopus", 32_000, True, False, stream_metadata=True, chapter_comments=True),
     "flac": BookFormat("flac", "flac", "flac", None, False, True),  # FFmpeg writes no chapters in FLAC
     "wav": BookFormat("wav", "wav", "pcm_s16le", None, False, False),
 }
@@ -81,6 +84,20 @@ def _picture_size(data: bytes) -> tuple[str, int, int] | None:
         return None
 
 
+def _clock(samples: int) -> str:
+    millis = round(samples * 1000 / SAMPLE_RATE)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
+
+
+def _chapter_comments(chapters: list[ChapterMark]) -> dict[str, str]:
+    """The Vorbis comment chapter tags (the Ogg chapter extension that players and FFmpeg read)."""
+    tags = {}
+    for number, mark in enumerate(chapters, 1):
+        tags[f"CHAPTER{number:03d}"] = _clock(mark.start)
+        tags[f"CHAPTER{number:03d}NAME"] = mark.title
+    return tags
+
+
 class BookWriter:
     """Write a book's audio (float32 at 24 kHz, in any chunks) to `path` with its chapters and tags."""
 
@@ -94,7 +111,9 @@ class BookWriter:
         self._container.metadata.update(metadata)
         if fmt.stream_metadata:
             self._stream.metadata.update(metadata)
-        if fmt.chapters and chapters:
+        if fmt.chapter_comments:
+            self._stream.metadata.update(_chapter_comments(chapters))
+        elif fmt.chapters and chapters:
             self._container.set_chapters([
                 {"id": number, "start": mark.start, "end": mark.end, "time_base": fractions.Fraction(1, SAMPLE_RATE),
                  "metadata": {"title": mark.title}}

@@ -31,7 +31,10 @@ from kokoro_speech.text.ssml import MAX_RATE
 
 log = logging.getLogger(__name__)
 
-FIT_MARGIN = 1.03  # a cue read faster is aimed a little under its slot: speed and length are not exactly inverse
+# a cue read faster is aimed a little under its slot, and tried again if still too long: the audio does not
+# shorten in proportion to the speed (pauses and short words shrink less)
+FIT_MARGIN = 1.05
+FIT_TRIES = 3
 
 
 @dataclass
@@ -76,9 +79,12 @@ class Audiobook:
     async def _read(self, speaker: Speaker, piece: Piece) -> None:
         spoken = await speaker.speak(piece.text, self.speed)
         speed = self.speed
-        if self.fit_cues and piece.slot is not None and spoken.seconds > piece.slot and speed < MAX_RATE:
-            speed = min(MAX_RATE, self.speed * spoken.seconds / piece.slot * FIT_MARGIN)
+        tries = 0
+        while (self.fit_cues and piece.slot is not None and spoken.seconds > piece.slot and speed < MAX_RATE
+               and tries < FIT_TRIES):
+            speed = min(MAX_RATE, speed * spoken.seconds / piece.slot * FIT_MARGIN)
             spoken = await speaker.speak(piece.text, speed)
+            tries += 1
         words = [{"word": w.word, "start_time": w.start_time, "end_time": w.end_time} for w in spoken.words]
         self.store.save(piece, spoken.samples, words, speed)
         self.progress.pieces_read += 1

@@ -22,6 +22,7 @@ RETRY_STATUSES = {429, 503}
 SERVER_ERROR_TRIES = 5  # a 5xx or a dropped connection is tried this many times, backing off
 DEFAULT_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
+SPEECH_MODEL = "tts-1"  # the OpenAI name every compatible server accepts (this one, Kokoro-FastAPI)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class ServerSpeaker:
             return response
 
     async def speak(self, text: str, speed: float) -> Spoken:
-        body = {"model": "kokoro", "input": text, "voice": self.voice, "speed": speed, "response_format": "pcm"}
+        body = {"model": SPEECH_MODEL, "input": text, "voice": self.voice, "speed": speed, "response_format": "pcm"}
         if self.lang_code:
             body["lang_code"] = self.lang_code
         if not self.words:
