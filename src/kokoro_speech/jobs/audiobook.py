@@ -31,10 +31,10 @@ from kokoro_speech.text.ssml import MAX_RATE
 
 log = logging.getLogger(__name__)
 
-# a cue read faster is aimed a little under its slot, and tried again if still too long: the audio does not
-# shorten in proportion to the speed (pauses and short words shrink less)
+# a cue read faster is aimed a little under its slot, and tried again if still too long: the audio shortens
+# less than the speed grows (pauses and short words shrink less), so each try learns how much it did
 FIT_MARGIN = 1.05
-FIT_TRIES = 3
+FIT_TRIES = 4
 
 
 @dataclass
@@ -79,10 +79,13 @@ class Audiobook:
     async def _read(self, speaker: Speaker, piece: Piece) -> None:
         spoken = await speaker.speak(piece.text, self.speed)
         speed = self.speed
-        tries = 0
+        tries, exponent, before = 0, 1.0, None
         while (self.fit_cues and piece.slot is not None and spoken.seconds > piece.slot and speed < MAX_RATE
                and tries < FIT_TRIES):
-            speed = min(MAX_RATE, speed * spoken.seconds / piece.slot * FIT_MARGIN)
+            if before is not None and before[1] > spoken.seconds:  # how the length really answered the speed
+                exponent = min(1.5, max(0.3, np.log(before[1] / spoken.seconds) / np.log(speed / before[0])))
+            before = (speed, spoken.seconds)
+            speed = min(MAX_RATE, speed * (spoken.seconds * FIT_MARGIN / piece.slot) ** (1 / exponent))
             spoken = await speaker.speak(piece.text, speed)
             tries += 1
         words = [{"word": w.word, "start_time": w.start_time, "end_time": w.end_time} for w in spoken.words]
