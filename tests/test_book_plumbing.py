@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 
 import av
 import httpx
@@ -136,8 +138,9 @@ def test_server_speaker_waits_out_429_and_retry_after():
 
     refusing = ServerSpeaker("http://fleet", "nope", None, words=False,
                              client=httpx.AsyncClient(transport=httpx.MockTransport(refuse)))
-    with pytest.raises(SpeakerFailed, match="not found"):
+    with pytest.raises(SpeakerFailed, match="not found") as caught:
         asyncio.run(refusing.speak("Hello.", 1.0))
+    assert caught.value.status == 400
 
 
 def test_finished_pieces_are_whole_or_absent(tmp_path):
@@ -145,9 +148,13 @@ def test_finished_pieces_are_whole_or_absent(tmp_path):
     piece = planned.pieces[0]
     store = PieceStore(tmp_path / "work")
     assert not store.done(piece)
-    (store.folder / f".{piece.key}.json.123.tmp").write_bytes(b"{cut off")  # a kill in mid-write
+    cut_off = store.folder / f".{piece.key}.json.123.tmp"  # a kill in mid-write, long ago
+    cut_off.write_bytes(b"{cut off")
+    os.utime(cut_off, (time.time() - 3600, time.time() - 3600))
+    in_flight = store.folder / f".{piece.key}.flac.456.tmp"  # another replica writing now
+    in_flight.write_bytes(b"fLaC")
     store = PieceStore(tmp_path / "work")
-    assert not list(store.folder.glob("*.tmp")) and not store.done(piece)
+    assert not cut_off.exists() and in_flight.exists() and not store.done(piece)
     store.save(piece, tone(0.5), [{"word": "Text", "start_time": 0.1, "end_time": 0.4}], 1.0)
     assert store.done(piece) and store.info(piece)["samples"] == 12_000
     assert np.abs(store.audio(piece) - tone(0.5)).max() < 1e-3  # FLAC of the 16-bit samples

@@ -183,7 +183,13 @@ def book(settings: Settings, args: argparse.Namespace) -> None:
     total = sum(c.characters for c in prepared.chapters)
     bar = tqdm(total=total, unit="char", unit_scale=True, disable=args.quiet, dynamic_ncols=True)
 
+    first_report = [True]
+
     def show(progress) -> None:
+        if first_report.pop() if first_report else False:  # before reading: what a resumed run had done
+            bar.reset(total)  # is not this run's rate (the ETA counts from here)
+            bar.initial = bar.n = progress.characters_done
+            bar.refresh()
         bar.update(progress.characters_done - bar.n)
         bar.set_postfix_str(f"chapters {progress.chapters_done}/{progress.chapters}, "
                             f"{progress.audio_seconds / 3600:.2f} h audio")
@@ -206,7 +212,7 @@ def book(settings: Settings, args: argparse.Namespace) -> None:
     except SpeakerFailed as exc:
         bar.close()
         print(f"kokoro-speech: error: {exc} (finished pieces are kept: run again to continue)", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(2 if exc.status is not None and 400 <= exc.status < 500 else 1) from None
     except ApiError as exc:
         bar.close()
         _fail(exc.message)

@@ -9,6 +9,7 @@ otherwise run into the next cue.
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import logging
 import os
@@ -68,13 +69,14 @@ class Audiobook:
                  fit_cues: bool = True) -> None:
         self.document, self.chapters, self.store, self.speed, self.fit_cues = document, chapters, store, speed, fit_cues
         self.progress = Progress(len(chapters), sum(c.characters for c in chapters))
+        self._done: set[int] = set()  # numbers of the pieces in the store
 
     @property
     def pieces(self) -> list[Piece]:
         return [p for c in self.chapters for p in c.pieces]
 
     def _count_done(self) -> None:
-        self.progress.chapters_done = sum(all(self.store.done(p) for p in c.pieces) for c in self.chapters)
+        self.progress.chapters_done = sum(all(p.number in self._done for p in c.pieces) for c in self.chapters)
 
     async def _read(self, speaker: Speaker, piece: Piece) -> None:
         spoken = await speaker.speak(piece.text, self.speed)
@@ -90,6 +92,7 @@ class Audiobook:
             tries += 1
         words = [{"word": w.word, "start_time": w.start_time, "end_time": w.end_time} for w in spoken.words]
         self.store.save(piece, spoken.samples, words, speed)
+        self._done.add(piece.number)
         self.progress.pieces_read += 1
         self.progress.characters_done += piece.characters
         self.progress.audio_seconds += spoken.seconds + piece.pause_after
@@ -102,6 +105,7 @@ class Audiobook:
         for piece in self.pieces:
             if self.store.done(piece):
                 info = self.store.info(piece)
+                self._done.add(piece.number)
                 self.progress.pieces_resumed += 1
                 self.progress.characters_done += piece.characters
                 self.progress.audio_seconds += info["samples"] / SAMPLE_RATE + piece.pause_after
@@ -184,6 +188,8 @@ def write_audio(book: Audiobook, layout: Layout, path: Path, fmt_name: str, tags
     else:
         mark = layout.chapters[chapter]
         marks = [ChapterMark(mark.title, 0, mark.end - mark.start)]
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):  # left by a run killed while writing
+        stale.unlink(missing_ok=True)
     temporary = _partial(path)
     writer = BookWriter(temporary, fmt, marks, tags)
     try:

@@ -45,7 +45,12 @@ class Spoken:
 
 
 class SpeakerFailed(Exception):
-    """A piece the engine or server would not read (its message says why); the book stops, resumable."""
+    """A piece the engine or server would not read (its message says why); the book stops, resumable.
+    `status` is the server's answer (a 4xx: the request itself was wrong, e.g. an unknown voice)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Speaker(Protocol):
@@ -132,7 +137,8 @@ class ServerSpeaker:
                 await asyncio.sleep(2.0 ** failures)
                 continue
             if response.status_code >= 400:
-                raise SpeakerFailed(f"{self.url} refused a piece: {response.status_code} {_message(response)}")
+                raise SpeakerFailed(f"{self.url} refused a piece: {response.status_code} {_message(response)}",
+                                    response.status_code)
             return response
 
     async def speak(self, text: str, speed: float) -> Spoken:

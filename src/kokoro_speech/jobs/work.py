@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import av
@@ -20,6 +21,7 @@ from kokoro_speech.audio.encode import FORMATS, Encoder
 from kokoro_speech.jobs.narrate import Piece
 
 FOLDER_VERSION = 1  # bump when the plan or the stored files change shape
+STALE_SECONDS = 600.0  # a temporary file this old was left by a killed writer (writing one takes milliseconds)
 
 
 def work_key(data: bytes, arguments: dict) -> str:
@@ -75,8 +77,13 @@ class PieceStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(".*.tmp"):  # a write cut off by a kill
-            stale.unlink(missing_ok=True)
+        cutoff = time.time() - STALE_SECONDS
+        for stale in folder.glob(".*.tmp"):  # a write cut off by a kill (not one another replica is making)
+            try:
+                if stale.stat().st_mtime < cutoff:
+                    stale.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass
 
     def _meta(self, piece: Piece) -> Path:
         return self.folder / f"{piece.key}.json"
