@@ -16,7 +16,7 @@ import pytest
 from books import make_epub
 from conftest import free_port
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
-from kokoro_speech.jobs.runner import JobOptions, JobRunner
+from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker
 from kokoro_speech.jobs.store import ChapterState, Job, RedisJobStore, SQLiteJobStore
 
@@ -136,6 +136,20 @@ def test_cancel_and_expiry(store):
 
 
 @pytest.mark.unit
+def test_a_running_job_shows_its_progress_and_eta(store):
+    book = job(chapters=2)
+    book.created = 1000.0
+    store.create(book)
+    claim = store.claim("replica-a")
+    store.renew(claim, "replica-a", characters_done=50, audio_seconds=4.0)
+    shown = describe(store.get(book.id), now=1010.0)
+    assert shown["status"] == "running" and shown["progress"]["characters_done"] == 50
+    assert shown["progress"]["eta_seconds"] == pytest.approx(30.0)  # 50 of 200 characters in 10 s
+    assert shown["chapters"][0] == {"title": "Chapter 1", "status": "running", "audio_seconds": 4.0,
+                                    "worker": "replica-a"}
+
+
+@pytest.mark.unit
 def test_a_bad_upload_is_refused_before_it_is_queued(tmp_path):
     runner = JobRunner(SQLiteJobStore(tmp_path / "jobs.sqlite3"), tmp_path / "jobs", speaker_for=None)
     with pytest.raises(UnsupportedDocument):
@@ -185,3 +199,8 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
         assert [c["metadata"]["title"] for c in container.chapters()] == ["The Lighthouse", "The Storm", "Morning"]
     assert "Rain came sideways" in (output.parent / "book.vtt").read_text()
     assert (output.parent / "manifest.json").exists()
+    shown = describe(done)
+    assert shown["object"] == "audio.job" and shown["status"] == "succeeded"
+    assert shown["progress"]["chapters_done"] == shown["progress"]["chapters_total"] == 3
+    assert shown["progress"]["characters_done"] == shown["progress"]["characters_total"] == done.characters
+    assert [c["worker"] for c in shown["chapters"]] == [c.worker for c in done.chapters]

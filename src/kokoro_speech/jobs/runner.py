@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from kokoro_speech.errors import ApiError
+from kokoro_speech.audio.book import BookTags
+from kokoro_speech.errors import ApiError, DocumentTooLarge
 from kokoro_speech.jobs.audiobook import (
     Audiobook, Progress, manifest, write_audio, write_manifest, write_subtitles,
 )
@@ -68,8 +69,6 @@ class JobRunner:
         """Check the document and the options (raising their 4xx ApiError) and queue the job's chapters. The
         upload is stored under a name of our own: nothing from the request names a path."""
         if len(data) > self.limits.max_bytes:
-            from kokoro_speech.errors import DocumentTooLarge
-
             raise DocumentTooLarge(f"the document is {len(data):,} bytes; the limit is {self.limits.max_bytes:,}")
         kind = detect(name, data)
         job_id = "job_" + uuid.uuid4().hex[:24]
@@ -143,8 +142,6 @@ class JobRunner:
         self.store.set_status(job_id, "succeeded", output_bytes=prepared.output.stat().st_size)
 
     def _write(self, prepared: PreparedBook) -> None:
-        from kokoro_speech.audio.book import BookTags
-
         store = PieceStore(prepared.folder)
         reading = Audiobook(prepared.document, prepared.chapters, store, speed=prepared.options.speed)
         layout = reading.layout()
@@ -178,3 +175,29 @@ class JobRunner:
 
     def output(self, job: Job) -> Path:
         return self.folder / job.id / f"book.{job.request['response_format']}"
+
+    def subtitles(self, job: Job) -> Path | None:
+        fmt = job.request.get("subtitles")
+        return self.folder / job.id / f"book.{fmt}" if fmt else None
+
+
+def describe(job: Job, now: float | None = None) -> dict:
+    """A job as the jobs API shows it: status, progress (characters and chapters done of total, audio seconds,
+    an ETA from the rate so far) and each chapter's title, status, audio seconds and the replica that read it."""
+    now = time.time() if now is None else now
+    done = sum(c.characters_done for c in job.chapters)
+    total = job.characters
+    elapsed = (job.updated if job.status in FINISHED else now) - job.created
+    eta = None
+    if job.status == "running" and done:
+        eta = round(elapsed / done * (total - done), 1)
+    return {
+        "id": job.id, "object": "audio.job", "status": job.status, "created_at": int(job.created),
+        "error": job.error,
+        "progress": {"characters_done": done, "characters_total": total,
+                     "chapters_done": sum(c.status == "succeeded" for c in job.chapters),
+                     "chapters_total": len(job.chapters),
+                     "audio_seconds": round(sum(c.audio_seconds for c in job.chapters), 2), "eta_seconds": eta},
+        "chapters": [{"title": c.title, "status": c.status, "audio_seconds": round(c.audio_seconds, 2),
+                      "worker": c.worker} for c in job.chapters],
+    }

@@ -8,13 +8,15 @@ import asyncio
 import base64
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import numpy as np
 
 from kokoro_speech.errors import Overloaded
-from kokoro_speech.pipeline.engine import Engine
+
+if TYPE_CHECKING:
+    from kokoro_speech.pipeline.engine import Engine
 
 log = logging.getLogger(__name__)
 
