@@ -183,3 +183,51 @@ def test_list_shows_the_chapters(tmp_path, capsys):
     main(["book", str(make_epub(tmp_path / "book.epub", cover=False)), "--list"])
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("chars")[1].strip() for line in lines] == ["The Lighthouse", "The Storm", "Morning"]
+
+
+class ToneSpeaker:
+    """Plumbing only: a tone as long as the text (0.05 s a character), one word per word, every call counted;
+    it fails on the call numbered `fail_at` (a crash in mid-book)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls: list[str] = []
+        self.fail_at = fail_at
+
+    async def speak(self, text: str, speed: float):
+        from kokoro_speech.jobs.speakers import Spoken, Word
+
+        self.calls.append(text)
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise RuntimeError("the power went out")
+        spoken = PAUSE_MARKER.sub(" ", text).split()
+        words = [Word(w, i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(spoken)]
+        return Spoken(tone(0.05 * len(text) / speed), words)
+
+
+def test_split_chapters_manifest_subtitles_and_resume_without_the_model(tmp_path):
+    from kokoro_speech.jobs.book import BookOptions, prepare, produce
+
+    source = make_epub(tmp_path / "keeper.epub", cover=False)
+    options = BookOptions(split_chapters=True, manifest=tmp_path / "keeper.json", subtitles=tmp_path / "keeper.srt",
+                          narration=Narration(piece_characters=200))
+    book = prepare(source, tmp_path / "keeper.opus", options)
+    crashing = ToneSpeaker(fail_at=2)
+    with pytest.raises(RuntimeError):
+        asyncio.run(produce(book, crashing))
+    assert not (tmp_path / "keeper").exists() and not (tmp_path / "keeper.json").exists()
+    resumed = ToneSpeaker()
+    content = asyncio.run(produce(book, resumed))
+    assert crashing.calls[0] not in resumed.calls and len(resumed.calls) == 2, "the finished piece was not redone"
+    files = sorted(p.name for p in (tmp_path / "keeper").iterdir())
+    assert files == ["01 The Lighthouse.opus", "02 The Storm.opus", "03 Morning.opus"]
+    assert content["files"] == [f"keeper/{name}" for name in files]
+    chapters = content["chapters"]
+    for chapter, name in zip(chapters, files, strict=True):
+        with av.open(str(tmp_path / "keeper" / name)) as container:
+            assert abs(container.duration / 1e6 - (chapter["end"] - chapter["start"])) < 0.05
+            assert container.streams.audio[0].metadata["title"] == chapter["title"]
+    assert [c["start"] for c in chapters][1:] == [c["end"] for c in chapters][:-1]
+    assert json.loads((tmp_path / "keeper.json").read_text()) == content
+    srt = (tmp_path / "keeper.srt").read_text()
+    assert "The Storm" in srt and srt.startswith("1\n00:00:00,000 --> ")
+    assert not book.folder.exists() and not list(tmp_path.glob(".*partial"))
