@@ -100,7 +100,7 @@ def make_pdf(path: Path | None, pages: list[list[str]], *, outline: list[tuple[s
     if title or author:
         writer.add_metadata({k: v for k, v in (("/Title", title), ("/Author", author)) if v})
     if lang:
-        writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
+        writer.root_object[NameObject("/Lang")] = TextStringObject(lang)
     buffer = io.BytesIO()
     writer.write(buffer)
     if path is not None:
