@@ -231,3 +231,44 @@ def test_split_chapters_manifest_subtitles_and_resume_without_the_model(tmp_path
     srt = (tmp_path / "keeper.srt").read_text()
     assert "The Storm" in srt and srt.startswith("1\n00:00:00,000 --> ")
     assert not book.folder.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_the_command_sends_pieces_to_a_server_and_waits_out_its_429s(tmp_path, capsys):
+    """Plumbing: a stand-in speech server (standard library) that is busy for each piece's first try."""
+    import http.server
+    import threading
+
+    seen: list[dict] = []
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+            if len(seen) % 2:
+                self.send_response(429)
+                self.send_header("Retry-After", "0")
+                self.end_headers()
+                return
+            pcm = (tone(0.02 * len(body["input"])) * 32767).astype("<i2").tobytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(pcm)))
+            self.end_headers()
+            self.wfile.write(pcm)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    stand_in = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    try:
+        source = make_epub(tmp_path / "keeper.epub", cover=False)
+        output = tmp_path / "keeper.mp3"
+        main(["book", str(source), "-o", str(output), "--server", f"http://127.0.0.1:{stand_in.server_port}",
+              "--api-key", "sk-book", "--parallel", "2", "--voice", "bm_george", "--speed", "1.2", "-q"])
+    finally:
+        stand_in.shutdown()
+    assert len(seen) == 6 and {s["path"] for s in seen} == {"/v1/audio/speech"}
+    assert {(s["auth"], s["voice"], s["speed"], s["response_format"]) for s in seen} == {
+        ("Bearer sk-book", "bm_george", 1.2, "pcm")}
+    with av.open(str(output)) as container:
+        assert [c["metadata"]["title"] for c in container.chapters()] == ["The Lighthouse", "The Storm", "Morning"]

@@ -250,3 +250,10 @@ def test_pdf_without_text_or_with_a_password_is_refused(tmp_path):
     writer.write(path)
     refused(ProtectedDocument, path.read_bytes(), "locked.pdf")
     refused(DocumentError, b"%PDF-1.7\n garbage", "broken.pdf")
+
+
+def test_note_marks_go_but_powers_and_brackets_of_words_stay():
+    from kokoro_speech.text.documents.clean import clean
+
+    assert clean("She waited.³ Then³ more† and [12] less, [^3] over 5 km² where x² grows [sic].") == (
+        "She waited. Then more and less, over 5 km² where x² grows [sic].")

@@ -11,7 +11,8 @@ RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("a word hyphenated across a line break", re.compile(r"(?<=[a-zà-ÿ])-\n(?=[a-zà-ÿ])"), ""),
     ("Markdown footnote references [^1]", re.compile(r"\[\^[^\]\s]{1,20}\]"), ""),
     ("numbered note markers [12], [a], [iv]", re.compile(r"\[(?:\d{1,4}|[a-z]|[ivxlc]{1,6})\]"), ""),
-    ("superscript note markers ¹²³ and daggers", re.compile(r"(?<=\S)[¹²³⁰⁴-⁹]+|[†‡]+"), ""),
+    # after punctuation or a word of three letters or more: "km²" and "x²" keep their power
+    ("note marks ¹²³ †", re.compile(r"(?:(?<=[^\W\d_]{3})|(?<=[.,;:!?\"”’)]))[¹²³⁰⁴-⁹]+|[†‡]+"), ""),
     ("a space left before punctuation", re.compile(r"\s+(?=[,.;:!?])"), ""),
     ("runs of white space, line breaks included", re.compile(r"\s+"), " "),
 ]
