@@ -45,6 +45,8 @@ def test_titles_are_read_first_with_the_pauses_between_as_markers():
     assert pauses == [1.5, 2.5, 0.8]  # the engine reads the markers as exactly these pauses
     [untitled] = plan(book(chapter), Narration(read_titles=False))
     assert untitled.pieces[0].text.startswith("Rain came.")
+    fuller = Chapter("Chapter 2", [Block("Chapter 2: The Storm", "heading"), Block("Rain came.")])
+    assert plan(book(fuller), narration)[0].pieces[0].text.startswith("Chapter 2: The Storm. [pause:1.5s] Rain")
 
 
 def test_pieces_keep_within_a_request_and_long_paragraphs_split_at_sentences():

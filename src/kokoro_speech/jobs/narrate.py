@@ -80,11 +80,14 @@ def _units(title: str | None, blocks: list[Block], narration: Narration) -> list
     """(text, pause after, characters) of each title, heading and paragraph, pauses merged at breaks."""
     units: list[tuple[str, float, int]] = []
     start = 0
-    if title and narration.read_titles:
-        units.append((_sentence(_safe(title)), narration.title_pause, len(title)))
-    if title:  # the page's own heading repeats the title: read once
+    spoken = title
+    if title:  # the page's own heading repeats the title: read once, the fuller of the two
         while start < len(blocks) and blocks[start].kind == "heading" and _same(blocks[start].text, title):
+            if len(blocks[start].text) > len(spoken or ""):
+                spoken = blocks[start].text  # "Chapter 1" in the contents, "Chapter 1: The Lighthouse" on the page
             start += 1
+    if spoken and narration.read_titles:
+        units.append((_sentence(_safe(spoken)), narration.title_pause, len(spoken)))
     for block in blocks[start:]:
         if block.kind == "break":
             if units:

@@ -117,12 +117,14 @@ def _load(data: bytes) -> epub.EpubBook:
         raise DocumentError(f"this EPUB cannot be read ({type(exc).__name__}: {exc})") from None
 
 
-def _chapters(pages: list[tuple[str, Page]], toc: list[tuple[str | None, str]]) -> list[Chapter]:
+def _chapters(pages: list[tuple[str, Page]], toc: list[tuple[str | None, str]], toc_folder: str = "") -> list[Chapter]:
     index = {name: number for number, (name, _) in enumerate(pages)}
     starts: dict[tuple[int, int], str | None] = {}
     for title, href in toc:
         path, fragment = urldefrag(unquote(href))
         page_number = index.get(posixpath.normpath(path))
+        if page_number is None and toc_folder:  # an NCX in a folder of its own: its links are relative to it
+            page_number = index.get(posixpath.normpath(posixpath.join(toc_folder, path)))
         if page_number is None:
             continue
         position = (page_number, pages[page_number][1].anchors.get(fragment, 0) if fragment else 0)
@@ -165,8 +167,10 @@ def read(data: bytes, limits: Limits) -> Document:
             continue
         pages.append((posixpath.normpath(item.get_name()), read_page(item.get_content())))
     toc = _toc(book.toc, [])
+    ncx = next((item for item in book.get_items() if isinstance(item, epub.EpubNcx)), None)
+    toc_folder = posixpath.dirname(ncx.get_name()) if ncx is not None else ""
     language = _metadata(book, "language")
     title = titled(book.title) or next(iter(_metadata(book, "title")), None)
-    return Document("epub", _chapters(pages, toc), title=title,
+    return Document("epub", _chapters(pages, toc, toc_folder), title=title,
                     author=", ".join(_metadata(book, "creator")) or None,
                     language=language[0] if language else None, cover=_cover(book))
