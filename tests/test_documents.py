@@ -257,3 +257,48 @@ def test_note_marks_go_but_powers_and_brackets_of_words_stay():
 
     assert clean("She waited.³ Then³ more† and [12] less, [^3] over 5 km² where x² grows [sic].") == (
         "She waited. Then more and less, over 5 km² where x² grows [sic].")
+
+
+def test_mangled_books_are_refused_with_a_4xx_never_a_crash(tmp_path):
+    """Random damage to a good EPUB (its bytes, or one member inside a valid zip), PDF, Markdown and SRT: each
+    is read or refused with a DocumentError, never another exception (a 500 at the API)."""
+    import io
+    import random
+
+    rng = random.Random(27)
+    epub_bytes = make_epub(tmp_path / "b.epub").read_bytes()
+    samples = {"a.epub": epub_bytes, "a.pdf": make_pdf(None, [["Hello there."], ["Page two."]],
+                                                          outline=[("One", 0), ("Two", 1)]),
+               "a.md": b"# T\n\n## One\n\nText *here*.\n\n## Two\n\nMore.",
+               "a.srt": b"1\n00:00:01,000 --> 00:00:02,000\nHi.\n\n2\n00:00:03,000 --> 00:00:04,000\nYo.\n"}
+
+    def mangle(data: bytes) -> bytes:
+        data = bytearray(data)
+        for _ in range(rng.randint(1, 12)):
+            at = rng.randrange(len(data))
+            choice = rng.random()
+            if choice < 0.5:
+                data[at] = rng.randrange(256)
+            elif choice < 0.75:
+                del data[at:at + rng.randint(1, 40)]
+            else:
+                data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        return bytes(data) or b"x"
+
+    def mangle_member() -> bytes:
+        with zipfile.ZipFile(io.BytesIO(epub_bytes)) as source:
+            target = rng.choice(source.namelist())
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as damaged:
+                for name in source.namelist():
+                    data = source.read(name)
+                    damaged.writestr(name, mangle(data) if name == target else data)
+        return out.getvalue()
+
+    for _ in range(150):
+        name = rng.choice([*samples, "member"])
+        data = mangle_member() if name == "member" else mangle(samples[name])
+        try:
+            read_document(data, "a.epub" if name == "member" else name)
+        except DocumentError as refusal:
+            assert 400 <= refusal.status < 500

@@ -6,16 +6,27 @@ Readers never write to disk and never follow a name inside a book; `guard.py` re
 
 from __future__ import annotations
 
+import logging
+import zipfile
+import zlib
 from pathlib import PurePath
 from typing import Callable
 
-from kokoro_speech.errors import DocumentTooLarge, NoTextInDocument, UnsupportedDocument
+import lxml.etree
+import pypdf.errors
+
+from kokoro_speech.errors import DocumentError, DocumentTooLarge, NoTextInDocument, UnsupportedDocument
 from kokoro_speech.text.documents import epub, markdown, pdf, plain, subtitles
 from kokoro_speech.text.documents.document import Block, Chapter, Document, Limits
 
 __all__ = ["Block", "Chapter", "Document", "Limits", "read_document", "detect", "FORMATS"]
 
+log = logging.getLogger(__name__)
+
 Reader = Callable[[bytes, Limits], Document]
+# what the parsers raise on broken input (a bug of ours would be none of these, or would show in the tests)
+UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, OSError, EOFError, RecursionError, zlib.error,
+              zipfile.BadZipFile, lxml.etree.Error, pypdf.errors.PyPdfError, AssertionError, NotImplementedError)
 
 READERS: dict[str, Reader] = {
     "epub": epub.read, "markdown": markdown.read, "text": plain.read, "pdf": pdf.read,
@@ -72,7 +83,13 @@ def read_document(data: bytes, name: str | None = None, *, limits: Limits = DEFA
     if len(data) > limits.max_bytes:
         raise DocumentTooLarge(f"the document is {len(data):,} bytes; the limit is {limits.max_bytes:,}")
     kind = format or detect(name, data)
-    document = READERS[kind](data, limits)
+    try:
+        document = READERS[kind](data, limits)
+    except DocumentError:
+        raise
+    except UNREADABLE as exc:  # a parser tripped on broken input: the input's fault, never the server's
+        log.info("a %s document could not be read", kind, exc_info=True)
+        raise DocumentError(f"this {kind} document cannot be read ({type(exc).__name__}: {exc})"[:300]) from None
     document.chapters = [c for c in document.chapters if any(b.text for b in c.blocks) or c.title]
     if not any(b.text for c in document.chapters for b in c.blocks):
         raise NoTextInDocument("the document has no text to read"

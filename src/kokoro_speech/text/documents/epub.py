@@ -11,6 +11,8 @@ import io
 import logging
 import posixpath
 import warnings
+import zipfile
+import zlib
 from urllib.parse import unquote, urldefrag
 
 import ebooklib
@@ -113,7 +115,8 @@ def _load(data: bytes) -> epub.EpubBook:
             return epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
     except DocumentError:
         raise
-    except (epub.EpubException, KeyError, IndexError, AttributeError, TypeError, ValueError, lxml.etree.Error) as exc:
+    except (epub.EpubException, KeyError, IndexError, AttributeError, TypeError, ValueError, lxml.etree.Error,
+            zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise DocumentError(f"this EPUB cannot be read ({type(exc).__name__}: {exc})") from None
 
 

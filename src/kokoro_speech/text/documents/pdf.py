@@ -53,7 +53,11 @@ def _open(data: bytes) -> PdfReader:
 
 def _page_lines(reader: PdfReader) -> list[list[str]]:
     pages = []
-    for number, page in enumerate(reader.pages):
+    try:
+        every = list(reader.pages)
+    except READ_ERRORS as exc:
+        raise DocumentError(f"this PDF's pages cannot be read ({type(exc).__name__}: {exc})") from None
+    for number, page in enumerate(every):
         try:
             text = page.extract_text() or ""
         except READ_ERRORS as exc:
