@@ -1,4 +1,4 @@
-"""The `kokoro-speech` command: serve | say | voices. Argument parsing only; the work is in the package.
+"""The `kokoro-speech` command: serve | say | voices | book. Argument parsing only; the work is in the package.
 
 Every Settings field is a flag (`--voices-dir`), so flags, KOKORO_* variables and .env files stay in step.
 """
@@ -18,6 +18,7 @@ from kokoro_speech import __version__
 from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import ApiError, SetupError
+from kokoro_speech.jobs.narration import Narration
 from kokoro_speech.logs import setup_logging
 
 log = logging.getLogger("kokoro_speech")
@@ -141,6 +142,91 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
         engine.close()
 
 
+def book(settings: Settings, args: argparse.Namespace) -> None:
+    """A book or long document → an audiobook (docs/books.md); resumable: the same command continues."""
+    import os
+
+    from tqdm import tqdm
+
+    from kokoro_speech.jobs.book import BookOptions, prepare, produce
+    from kokoro_speech.jobs.speakers import EngineSpeaker, ServerSpeaker, SpeakerFailed
+
+    source = Path(args.file)
+    output = Path(args.output) if args.output else source.with_suffix(".m4b")
+    try:
+        narration = Narration(title_pause=args.title_pause, paragraph_pause=args.paragraph_pause,
+                              chapter_pause=args.chapter_pause, read_titles=args.read_titles)
+        options = BookOptions(voice=args.voice, speed=args.speed, lang_code=args.lang_code, chapters=args.chapters,
+                              narration=narration, subtitles=Path(args.subtitles) if args.subtitles else None,
+                              manifest=Path(args.manifest) if args.manifest else None,
+                              split_chapters=args.split_chapters)
+        prepared = prepare(source, output, options)
+    except ApiError as exc:
+        _fail(exc.message)
+    if args.list:
+        for chapter in prepared.chapters:
+            print(f"{chapter.number:>4}  {chapter.characters:>8,} chars  {chapter.label}")
+        return
+    engine = None
+    words = options.subtitles is not None
+    if args.server:
+        api_key = args.api_key or os.environ.get("KOKORO_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        speaker = ServerSpeaker(args.server, prepared.voice, args.lang_code, words=words, api_key=api_key)
+    else:
+        from kokoro_speech.pipeline.engine import Engine
+
+        engine = Engine.load(settings)
+        try:
+            engine.resolve_voice(prepared.voice, prepared.language)
+        except ApiError as exc:
+            engine.close()
+            _fail(exc.message)
+        speaker = EngineSpeaker(engine, prepared.voice, prepared.language, words=words)
+    total = sum(c.characters for c in prepared.chapters)
+    bar = tqdm(total=total, unit="char", unit_scale=True, disable=args.quiet, dynamic_ncols=True)
+
+    first_report = [True]
+
+    def show(progress) -> None:
+        if first_report.pop() if first_report else False:  # before reading: what a resumed run had done
+            bar.reset(total)  # is not this run's rate (the ETA counts from here)
+            bar.initial = bar.n = progress.characters_done
+            bar.refresh()
+        bar.update(progress.characters_done - bar.n)
+        bar.set_postfix_str(f"chapters {progress.chapters_done}/{progress.chapters}, "
+                            f"{progress.audio_seconds / 3600:.2f} h audio")
+
+    async def run() -> dict:
+        try:
+            return await produce(prepared, speaker, parallel=args.parallel, on_progress=show,
+                                 keep_work=args.keep_work)
+        finally:
+            if isinstance(speaker, ServerSpeaker):
+                await speaker.aclose()
+
+    try:
+        content = asyncio.run(run())
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"\nkokoro-speech: interrupted; run the same command again to continue (work kept in "
+              f"{prepared.folder})", file=sys.stderr)
+        raise SystemExit(130) from None
+    except SpeakerFailed as exc:
+        bar.close()
+        print(f"kokoro-speech: error: {exc} (finished pieces are kept: run again to continue)", file=sys.stderr)
+        raise SystemExit(2 if exc.status is not None and 400 <= exc.status < 500 else 1) from None
+    except ApiError as exc:
+        bar.close()
+        _fail(exc.message)
+    finally:
+        if engine is not None:
+            engine.close()
+    bar.close()
+    hours = content["duration"] / 3600
+    if not args.quiet:
+        print(f"wrote {', '.join(content['files'])}: {len(content['chapters'])} chapters, {hours:.2f} h")
+
+
 def voices(settings: Settings, args: argparse.Namespace) -> None:
     from kokoro_speech.model.voices import load_voices
 
@@ -186,7 +272,37 @@ def main(argv: list[str] | None = None) -> None:
     voices_parser.add_argument("--save", metavar="NAME", help="save --blend under this name (a voice id from then on)")
     voices_parser.add_argument("--blend", metavar="VOICE", help="the voice or blend to save: af_heart(2)+bm_george(1)")
     voices_parser.add_argument("--delete", metavar="NAME", help="delete a saved voice")
-    for sub in (serve_parser, say_parser, voices_parser):
+    book_parser = commands.add_parser("book", help="read a book or long document into an audiobook (resumable)")
+    book_parser.add_argument("file", help="EPUB, Markdown, text, PDF (with a text layer), SRT or WebVTT")
+    book_parser.add_argument("-o", "--output", help="the audiobook: .m4b (default, FILE.m4b), .m4a, .mp3, .opus, "
+                             ".flac or .wav")
+    book_parser.add_argument("--voice", help="voice id, OpenAI name or blend (default: one for the book's language)")
+    book_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
+    book_parser.add_argument("--lang-code", help="reading language, if not the voice's (e.g. en-gb, fr, j)")
+    book_parser.add_argument("--chapters", help="only these chapters, numbered as --list shows them: 1-3,7")
+    book_parser.add_argument("--list", action="store_true", help="list the chapters and stop")
+    book_parser.add_argument("--server", metavar="URL", help="send the pieces to this speech server (or a fleet's "
+                             "balanced URL) instead of loading the model here")
+    book_parser.add_argument("--api-key", help="the server's API key (default: $KOKORO_API_KEY or $OPENAI_API_KEY)")
+    book_parser.add_argument("--parallel", type=int, default=1, help="pieces read at once (for --server: about "
+                             "two per replica)")
+    book_parser.add_argument("--subtitles", metavar="FILE", help="also write the whole book's subtitles: FILE.vtt "
+                             "or FILE.srt")
+    book_parser.add_argument("--manifest", metavar="FILE", help="also write FILE.json: chapters with start, end, "
+                             "title and characters")
+    book_parser.add_argument("--split-chapters", action="store_true", help="one file per chapter, in a folder "
+                             "named as the output without its suffix")
+    book_parser.add_argument("--title-pause", type=float, default=Narration.title_pause,
+                             help="seconds of silence after a chapter's title")
+    book_parser.add_argument("--paragraph-pause", type=float, default=Narration.paragraph_pause,
+                             help="seconds between paragraphs")
+    book_parser.add_argument("--chapter-pause", type=float, default=Narration.chapter_pause,
+                             help="seconds at the end of each chapter")
+    book_parser.add_argument("--read-titles", action=argparse.BooleanOptionalAction, default=True,
+                             help="read each chapter's title at its start")
+    book_parser.add_argument("--keep-work", action="store_true", help="keep the work folder after finishing")
+    book_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    for sub in (serve_parser, say_parser, voices_parser, book_parser):
         _add_settings_flags(sub)
     args = parser.parse_args(argv)
     settings = _settings(args)
@@ -196,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
             serve(settings)
         elif args.command == "say":
             say(settings, args)
+        elif args.command == "book":
+            book(settings, args)
         else:
             voices(settings, args)
     except SetupError as exc:

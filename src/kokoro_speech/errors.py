@@ -164,5 +164,48 @@ class NotReady(ApiError):
         self.retry_after = retry_after
 
 
+class DocumentError(ApiError):
+    """A book or document that will not be read: found before any synthesis, named by its upload field."""
+
+    status = 422
+    code = "invalid_document"
+
+    def __init__(self, message: str, *, param: str = "file") -> None:
+        super().__init__(message, param=param)
+
+
+class UnsupportedDocument(DocumentError):
+    """Not a type this server reads (EPUB, Markdown, plain text, PDF, SRT, WebVTT)."""
+
+    status = 415
+    code = "unsupported_document"
+
+
+class DocumentTooLarge(DocumentError):
+    """Over the size limit, as uploaded or (for a zip container) once uncompressed."""
+
+    status = 413
+    code = "document_too_large"
+
+
+class UnsafeDocument(DocumentError):
+    """A zip bomb, an XML entity or DTD trick, or member names that point outside the book."""
+
+    status = 400
+    code = "unsafe_document"
+
+
+class ProtectedDocument(DocumentError):
+    """DRM: an EPUB whose content is encrypted (META-INF/encryption.xml), or an encrypted PDF."""
+
+    code = "drm_protected"
+
+
+class NoTextInDocument(DocumentError):
+    """Nothing to read: a scanned PDF without a text layer, or a book whose chapters hold no words."""
+
+    code = "no_text"
+
+
 class SetupError(Exception):
     """A missing or corrupt model or voice at start-up; the message names the file and what to do."""

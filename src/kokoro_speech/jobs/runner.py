@@ -1,0 +1,203 @@
+"""Book jobs read chapter by chapter: `submit` checks a document and queues its chapters, `run_once` claims
+the next queued chapter from the store (any replica may), reads it into the job's work folder and, for the
+chapter that finishes a job, writes the audiobook. Route handlers call these and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from kokoro_speech.audio.book import BookTags
+from kokoro_speech.errors import ApiError, DocumentTooLarge
+from kokoro_speech.jobs.audiobook import (
+    Audiobook, Progress, manifest, write_audio, write_manifest, write_subtitles,
+)
+from kokoro_speech.jobs.book import BookOptions, PreparedBook, prepare
+from kokoro_speech.jobs.narration import Narration
+from kokoro_speech.jobs.speakers import Speaker
+from kokoro_speech.jobs.store import FINISHED, ChapterState, Claim, Job, JobStore
+from kokoro_speech.jobs.work import PieceStore, atomic_write
+from kokoro_speech.text.documents import Limits, detect
+
+log = logging.getLogger(__name__)
+
+SOURCE_SUFFIXES = {"epub": ".epub", "markdown": ".md", "text": ".txt", "pdf": ".pdf", "srt": ".srt", "vtt": ".vtt"}
+IDLE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a job request may ask (the jobs API's form fields)."""
+
+    voice: str | None = None
+    speed: float = 1.0
+    lang_code: str | None = None
+    response_format: str = "m4b"
+    chapters: str | None = None
+    subtitles: str | None = None  # "vtt" or "srt"
+
+
+class Stopped(Exception):
+    """The job was cancelled, or this replica's claim on the chapter lapsed; another replica may take it."""
+
+
+class JobRunner:
+    """One replica's reader of jobs from a shared store and jobs folder."""
+
+    def __init__(self, store: JobStore, folder: Path, speaker_for: Callable[[PreparedBook], Speaker], *,
+                 worker: str | None = None, limits: Limits | None = None, parallel: int = 1) -> None:
+        self.store, self.folder, self.speaker_for = store, folder, speaker_for
+        self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
+        self.limits = limits or Limits()
+        self.parallel = parallel
+
+    def _book_options(self, job_folder: Path, options: JobOptions) -> BookOptions:
+        return BookOptions(voice=options.voice, speed=options.speed, lang_code=options.lang_code,
+                           chapters=options.chapters, narration=Narration(), limits=self.limits,
+                           subtitles=job_folder / f"book.{options.subtitles}" if options.subtitles else None)
+
+    def _prepare(self, job_folder: Path, source: Path, options: JobOptions) -> PreparedBook:
+        return prepare(source, job_folder / f"book.{options.response_format}", self._book_options(job_folder, options))
+
+    def submit(self, data: bytes, name: str | None, owner: str, options: JobOptions) -> Job:
+        """Check the document and the options (raising their 4xx ApiError) and queue the job's chapters. The
+        upload is stored under a name of our own: nothing from the request names a path."""
+        if len(data) > self.limits.max_bytes:
+            raise DocumentTooLarge(f"the document is {len(data):,} bytes; the limit is {self.limits.max_bytes:,}")
+        kind = detect(name, data)
+        job_id = "job_" + uuid.uuid4().hex[:24]
+        job_folder = self.folder / job_id
+        job_folder.mkdir(parents=True)
+        source = job_folder / ("source" + SOURCE_SUFFIXES[kind])
+        try:
+            atomic_write(source, data)
+            prepared = self._prepare(job_folder, source, options)
+        except BaseException:
+            shutil.rmtree(job_folder, ignore_errors=True)
+            raise
+        request = {**asdict(options), "source": source.name, "name": (name or "")[:200], "voice": prepared.voice}
+        job = Job(owner, request, [ChapterState(c.label, c.characters) for c in prepared.chapters], id=job_id)
+        self.store.create(job)
+        return job
+
+    def _prepared(self, job: Job) -> PreparedBook:
+        job_folder = self.folder / job.id
+        fields = {k: v for k, v in job.request.items() if k in JobOptions.__dataclass_fields__}
+        return self._prepare(job_folder, job_folder / job.request["source"], JobOptions(**fields))
+
+    async def run_once(self) -> bool:
+        """Read one queued chapter, if there is one; False when the queue is empty."""
+        claim = self.store.claim(self.worker)
+        if claim is None:
+            return False
+        job = self.store.get(claim.job_id)
+        if job is None:
+            return True
+        try:
+            prepared = await asyncio.to_thread(self._prepared, job)
+            seconds = await self._read_chapter(prepared, claim)
+        except Stopped:
+            log.info("%s: chapter %d of %s stopped (cancelled, or its claim lapsed)", self.worker, claim.chapter,
+                     claim.job_id)
+            return True
+        except Exception as exc:
+            message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+            log.warning("%s: chapter %d of %s failed: %s", self.worker, claim.chapter, claim.job_id, message)
+            self.store.finish_chapter(claim, self.worker, "failed", audio_seconds=0.0)
+            self.store.set_status(claim.job_id, "failed", error=message)
+            return True
+        left = self.store.finish_chapter(claim, self.worker, "succeeded", audio_seconds=seconds)
+        if left == 0:
+            await self._assemble(claim.job_id, prepared)
+        return True
+
+    async def _read_chapter(self, prepared: PreparedBook, claim: Claim) -> float:
+        chapter = prepared.chapters[claim.chapter]
+        reading = Audiobook(prepared.document, [chapter], PieceStore(prepared.folder), speed=prepared.options.speed)
+
+        def report(progress: Progress) -> None:
+            if not self.store.renew(claim, self.worker, characters_done=progress.characters_done,
+                                    audio_seconds=progress.audio_seconds):
+                raise Stopped()
+
+        speaker = self.speaker_for(prepared)
+        progress = await reading.read(speaker, parallel=self.parallel, on_progress=report)
+        return progress.audio_seconds
+
+    async def _assemble(self, job_id: str, prepared: PreparedBook) -> None:
+        job = self.store.get(job_id)
+        if job is None or job.status in FINISHED:
+            return
+        try:
+            await asyncio.to_thread(self._write, prepared)
+        except Exception as exc:
+            self.store.set_status(job_id, "failed", error=f"writing the audiobook failed: {exc}")
+            return
+        self.store.set_status(job_id, "succeeded", output_bytes=prepared.output.stat().st_size)
+
+    def _write(self, prepared: PreparedBook) -> None:
+        store = PieceStore(prepared.folder)
+        reading = Audiobook(prepared.document, prepared.chapters, store, speed=prepared.options.speed)
+        layout = reading.layout()
+        document = prepared.document
+        tags = BookTags(title=document.title, author=document.author, language=document.language,
+                        cover=document.cover)
+        write_audio(reading, layout, prepared.output, prepared.format, tags)
+        if prepared.options.subtitles is not None:
+            write_subtitles(reading, layout, prepared.options.subtitles, prepared.options.subtitles.suffix[1:])
+        write_manifest(prepared.output.with_name("manifest.json"),
+                       manifest(reading, layout, voice=prepared.voice, speed=prepared.options.speed,
+                                format=prepared.format, files=[prepared.output.name]))
+        store.remove()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read chapters until `stop` is set, waiting a moment whenever the queue is empty."""
+        while not stop.is_set():
+            if not await self.run_once():
+                try:
+                    await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+
+    def expire(self, max_age_seconds: float) -> list[str]:
+        """Finished jobs older than `max_age_seconds` removed, with their files."""
+        removed = self.store.expired(time.time() - max_age_seconds)
+        for job_id in removed:
+            self.store.delete(job_id)
+            shutil.rmtree(self.folder / job_id, ignore_errors=True)
+        return removed
+
+    def output(self, job: Job) -> Path:
+        return self.folder / job.id / f"book.{job.request['response_format']}"
+
+    def subtitles(self, job: Job) -> Path | None:
+        fmt = job.request.get("subtitles")
+        return self.folder / job.id / f"book.{fmt}" if fmt else None
+
+
+def describe(job: Job, now: float | None = None) -> dict:
+    """A job as the jobs API shows it: status, progress (characters and chapters done of total, audio seconds,
+    an ETA from the rate so far) and each chapter's title, status, audio seconds and the replica that read it."""
+    now = time.time() if now is None else now
+    done = sum(c.characters_done for c in job.chapters)
+    total = job.characters
+    elapsed = (job.updated if job.status in FINISHED else now) - job.created
+    eta = None
+    if job.status == "running" and done:
+        eta = round(elapsed / done * (total - done), 1)
+    return {
+        "id": job.id, "object": "audio.job", "status": job.status, "created_at": int(job.created),
+        "error": job.error,
+        "progress": {"characters_done": done, "characters_total": total,
+                     "chapters_done": sum(c.status == "succeeded" for c in job.chapters),
+                     "chapters_total": len(job.chapters),
+                     "audio_seconds": round(sum(c.audio_seconds for c in job.chapters), 2), "eta_seconds": eta},
+        "chapters": [{"title": c.title, "status": c.status, "audio_seconds": round(c.audio_seconds, 2),
+                      "worker": c.worker} for c in job.chapters],
+    }
