@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the model and downloads are cached.")
     offline: bool = Field(False, description="Never download; fail with a clear message instead.")
     device: Literal["cpu", "cuda"] = Field("cpu", description="ONNX Runtime execution provider.")
+    cuda_precision: Literal["fp32", "fp16"] = Field(
+        "fp32", description="With --device cuda and no --model: the float export downloaded from Hugging Face (the "
+        "int8 graph cannot run on the GPU).",
+    )
+    cuda_conv_algo_search: Literal["HEURISTIC", "DEFAULT", "EXHAUSTIVE"] = Field(
+        "HEURISTIC", description="With --device cuda: cuDNN's convolution algorithm search (docs/deploy.md).",
+    )
     threads: int = Field(0, ge=0, description="Cores the model may use (0: all this process may run on).")
     share_cores: bool = Field(
         False, description="Under concurrent load, run one single-threaded model call per core (a second session)."

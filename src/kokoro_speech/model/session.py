@@ -30,7 +30,15 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def providers_for(device: str) -> list[str]:
+# int8 operators that ONNX Runtime's CUDA provider has no kernel for: on CUDA they would run on the CPU, with
+# copies between the devices around each of them (kokoro-onnx #112, #125)
+CPU_ONLY_ON_CUDA = frozenset({"ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"})
+
+
+def providers_for(device: str, conv_algo_search: str = "HEURISTIC") -> list:
+    """The execution providers for `device`. On CUDA, cuDNN's convolution algorithm search: kokoro-onnx found the
+    default EXHAUSTIVE search slow for Kokoro's ever-changing input lengths (#125, where DEFAULT helped); since ONNX
+    Runtime 1.20 DEFAULT is cuDNN's fallback mode and its maintainers recommend HEURISTIC, which is our default."""
     if device == "cuda":
         available = ort.get_available_providers()
         if "CUDAExecutionProvider" not in available:
@@ -39,19 +47,39 @@ def providers_for(device: str) -> list[str]:
                 f"(available: {', '.join(available)}): on a machine with CUDA, replace the CPU build: "
                 "pip uninstall -y onnxruntime && pip install onnxruntime-gpu"
             )
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        return [("CUDAExecutionProvider", {"cudnn_conv_algo_search": conv_algo_search}), "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
 
 
+def refuse_int8_on_cuda(path: Path) -> None:
+    """A SetupError, before any session, for an int8 graph on CUDA: it would run slower than on the CPU alone."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # not readable as ONNX: the session says why, with its own message
+        return
+    found = sorted({node.op_type for node in model.graph.node} & CPU_ONLY_ON_CUDA)
+    if found:
+        raise SetupError(
+            f"model file {path} is the int8 graph ({', '.join(found)}), which ONNX Runtime's CUDA provider cannot run "
+            "on the GPU: leave out --model to use a float export from Hugging Face (--cuda-precision fp32 or fp16), "
+            "pass --model with a float Kokoro v1.0 ONNX export, or run it on the CPU (--device cpu)")
+
+
 class KokoroModel:
-    def __init__(self, path: Path, *, device: str = "cpu", threads: int = 0) -> None:
+    def __init__(self, path: Path, *, device: str = "cpu", threads: int = 0,
+                 conv_algo_search: str = "HEURISTIC") -> None:
         self.path = path
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=providers_for(device))
+            providers = providers_for(device, conv_algo_search)
+            if device == "cuda":
+                refuse_int8_on_cuda(path)
+            self.session = ort.InferenceSession(str(path), options, providers=providers)
         except SetupError:
             raise
         except Exception as exc:

