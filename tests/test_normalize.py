@@ -6,6 +6,8 @@ import pytest
 
 from kokoro_speech.text.normalize import normalize
 
+pytestmark = pytest.mark.unit
+
 # (input, expected American reading)
 CASES = [
     # cardinals
@@ -259,7 +261,7 @@ CASES = [
     ("COVID-19 cases", "COVID nineteen cases"),
     ("An MP3 file", "An MP three file"),
     ("Buy a 4K TV", "Buy a four K TV"),
-    ("Python 3.11 is out", "Python three point one one is out"),
+    ("Python 3.11 is out", "Python three point eleven is out"),
     ("Update to v2.1.3 now", "Update to version two point one point three now"),
     ("Ping 192.168.1.1", "Ping one nine two dot one six eight dot one dot one"),
     # plain text is untouched

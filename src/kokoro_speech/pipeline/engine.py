@@ -33,7 +33,7 @@ from kokoro_speech.pipeline.admission import Admission, Ticket
 from kokoro_speech.pipeline.scheduler import Scheduler, Session
 from kokoro_speech.pipeline.timestamps import Spans, Timeline, WordTime
 from kokoro_speech.text.lexicon import Lexicon
-from kokoro_speech.text.normalize import clean, normalize
+from kokoro_speech.text.normalize import Reading, normalize_for
 from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script, visible
 from kokoro_speech.text.split import (
@@ -156,7 +156,8 @@ class Synthesis:
 class Engine:
     def __init__(self, model: KokoroModel, voices: VoiceRegistry, phonemizers: Phonemizers,
                  scheduler: Scheduler, lexicon: Lexicon | None = None, *, max_seconds: float = 600.0,
-                 max_piece_frames: int = MAX_PIECE_FRAMES, max_pause_seconds: float = 10.0) -> None:
+                 max_piece_frames: int = MAX_PIECE_FRAMES, max_pause_seconds: float = 10.0,
+                 reading: Reading | None = None) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
@@ -165,6 +166,7 @@ class Engine:
         self.max_seconds = max_seconds  # the longest one request may synthesize
         self.max_piece_frames = max_piece_frames  # bounds the model's memory per call
         self.max_pause_seconds = max_pause_seconds  # the longest one [pause:…] or <break> may be
+        self.reading = reading or Reading()  # code blocks, tables and emoji: read or skipped (--code-blocks, ...)
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -193,7 +195,8 @@ class Engine:
         scheduler = Scheduler(model, admission=admission, narrow=narrow, cores=cores)
         log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
         return cls(model, voices, phonemizers, scheduler, lexicon, max_seconds=settings.max_synthesis_seconds,
-                   max_piece_frames=settings.max_piece_frames, max_pause_seconds=settings.max_pause_seconds)
+                   max_piece_frames=settings.max_piece_frames, max_pause_seconds=settings.max_pause_seconds,
+                   reading=Reading(settings.code_blocks, settings.markdown_tables, settings.emoji))
 
     def warm_up(self) -> None:
         """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
@@ -240,7 +243,7 @@ class Engine:
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         british = voice.language == "b" if voice.language in ENGLISH else None  # None: not English
-        words = clean(text) if british is None else normalize(text, british=british)
+        words = normalize_for(text, voice.language, self.reading)
         if lexicon:
             words = lexicon.apply(words, british)
         return self.lexicon.apply(words, british)

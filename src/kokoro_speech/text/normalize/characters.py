@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import emoji
+
 from kokoro_speech.text.normalize.rules import Rule
 
 _KEEP_SYMBOLS = set("°©®™℃℉€£¥₹₩₽₿$¢§¶№")
@@ -28,6 +30,26 @@ def _unusual(match: re.Match[str]) -> str:
     return ch
 
 
+_SKIN_TONE_NAME = re.compile(r"_(?:medium-)?(?:light|medium|dark)?_?skin_tone|:")
+
+
+def _emoji_name(text: str, data: dict) -> str:
+    """ "🎉" → "party popper", "👍🏽" → "thumbs up", "🇺🇸" → "flag of United States", "1️⃣" → "1"."""
+    name = _SKIN_TONE_NAME.sub("", data["en"]).replace("_", " ").strip()
+    if name.startswith("keycap"):
+        return text[0]
+    if all(0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in text):  # two regional indicators: a country's flag
+        name = f"flag of {name}"
+    return f" {name} "
+
+
+# emoji are skipped (by "unusual character" below) unless the server reads them by name: --emoji name
+EMOJI = {
+    "skip": (),
+    "name": (Rule("emoji by name", re.compile(r"[\s\S]+"), lambda m: emoji.replace_emoji(m.group(), _emoji_name),
+                  needs=lambda text: not text.isascii() and emoji.emoji_count(text) > 0),),
+}
+
 UNICODE = (
     # HTML/SSML/XML-like tags are markup, not words: <speak>, </b>, <break time="1s"/>
     Rule("tag", re.compile(r"</?[A-Za-z][\w:.-]*(?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>"),
@@ -35,6 +57,10 @@ UNICODE = (
     # no ASCII character composes with its neighbours, so a non-ASCII run with the character before it is closed
     Rule("NFC", re.compile(r"[\s\S]?[^\x00-\x7f]+"), lambda m: unicodedata.normalize("NFC", m.group()),
          needs=lambda text: not text.isascii()),
+    # typographic apostrophes and quotes read as the ASCII ones: "I’m", "don’t", "“Yes,” she said"
+    Rule("curly apostrophe", re.compile(r"[‘’‛ʼ′](?=\w)|(?<=\w)[’ʼ]"), "'", needs="‘’‛ʼ′"),
+    Rule("curly quote", re.compile(r"[“”„‟«»]|[‘’‛]"), lambda m: '"' if m.group() in "“”„‟«»" else "'",
+         needs="“”„‟«»‘’‛"),
     Rule("unusual character", re.compile(r"[^\x20-\x7e\n\t]"), _unusual),
 )
 

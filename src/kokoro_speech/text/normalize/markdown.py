@@ -36,6 +36,18 @@ def _emphasis(match: re.Match[str]) -> str:
     return match.group(2) if match.group(2) is not None else match.group(4)
 
 
+# what the server does with code blocks and tables (--code-blocks, --markdown-tables): read (the rules of
+# MARKDOWN below make a code block's lines and a table's rows plain text) or skip, with these rules first
+CODE_BLOCKS = {
+    "read": (),
+    "skip": (Rule("code block", re.compile(
+        r"^[ \t]{0,3}(```|~~~)[^\n]*\n[\s\S]*?(?:^[ \t]{0,3}\1[ \t]*(?:\n|$)|\Z)", re.MULTILINE), "\n"),),
+}
+TABLES = {
+    "read": (),
+    "skip": (Rule("table", re.compile(r"(?:^[ \t]*\|.*\|[ \t]*(?:\n|$))+", re.MULTILINE), "\n", needs="|"),),
+}
+
 MARKDOWN = (
     Rule("fence", re.compile(r"^[ \t]{0,3}(?:```|~~~).*(?:\n|$)", re.MULTILINE), ""),
     Rule("table separator", re.compile(

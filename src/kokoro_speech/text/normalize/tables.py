@@ -180,3 +180,50 @@ COUNT_CONTEXT = frozenset("""
 over under than only approximately nearly almost exactly total just some all number numbers page pages
 room rooms flight route bus roughly least most costs cost paid pay pays weighs
 """.split())
+
+# words before a number that make it a name, read as people say them ("Room 101" → "one oh one")
+IDENTIFIER_CONTEXT = frozenset("""
+Room Rm Gate Platform Plat Suite Ste Flight Train Bus Route Rte Highway Hwy Interstate Track Terminal Apartment
+Apt Bay Pier Dock Berth Exit Building Bldg Ward Locker Cabin Studio Unit Office Hangar Stand Lane Line Carriage
+Coach Car Booth Hall Box Aisle Cell Court Area Zone Level Floor Deck Seat Row Tram Ferry Service
+room gate platform suite flight train bus route highway interstate track terminal apartment bay pier dock berth
+exit building ward locker cabin hangar booth aisle tram ferry
+""".split())
+# an airline's two-letter code before a flight number ("UA 920"); codes that are also words are left out
+CARRIER_CODES = frozenset("""
+UA AA DL WN BA LH AF KL EK QF NH JL SQ CX AC B6 NK F9 LX IB AZ TK EY QR VS U2 FR EI SK AY OS SN TP LO AI
+QZ MH GA TG VN OZ KE CA CZ MU NZ VA LA AV AM CM WS G4 HA SY
+""".split())
+# names before a model number read in pairs ("Boeing 747" → "seven forty-seven", "RTX 4090" → "forty ninety")
+MODEL_NAMES = frozenset("""
+Boeing Airbus Cessna Embraer Bombardier Porsche Peugeot Ferrari BMW Audi Volvo Saab Fiat Mazda Lexus RTX GTX
+GT RX Radeon GeForce Titan Ryzen Threadripper Xeon Core Pentium Celeron Athlon Snapdragon Exynos Dimensity
+Tensor Intel AMD Nvidia NVIDIA Pixel Galaxy Lumia Nokia Canon Nikon Sony Leica Fujifilm Olympus Model Series
+Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester
+""".split())
+# a street's last word: the number before its name is a house number ("221B Baker Street")
+STREET_WORDS = frozenset("""
+Street Avenue Road Boulevard Lane Drive Way Court Place Terrace Parkway Square Crescent Close Row Alley Plaza
+Highway Circle Trail Walk Hill Gardens Mews Broadway St Ave Rd Blvd Ln Dr Ct Pl Pkwy Sq
+""".split())
+# words after 911, 999 or 112 that make it the emergency number ("a 911 call")
+EMERGENCY_FOLLOWERS = frozenset("""
+call calls caller callers operator operators dispatcher dispatchers dispatch emergency emergencies line center
+centre service services
+""".split())
+# words before a dotted number that make it a version, each part a number ("Python 3.11" → "three point eleven")
+VERSION_CONTEXT = frozenset("""
+version Version versions release Release Python python Node Java Ruby Perl PHP Rust Go Swift Kotlin Scala
+Django Rails React Angular Vue TypeScript Postgres PostgreSQL MySQL Redis Kubernetes Docker Ubuntu Debian Fedora
+macOS iOS iPadOS Android Windows Firefox Chrome Safari Linux kernel Kernel Unicode HTTP TLS SSL OpenSSL Bluetooth
+USB Wi-Fi IPv Blender GIMP Unity Unreal Godot Qt GTK GNOME KDE CUDA ONNX PyTorch TensorFlow NumPy pandas
+build Build patch Patch update Update firmware Firmware
+""".split())
+
+# days of the week as written in ranges ("Mon–Fri" → "Monday to Friday")
+WEEKDAYS = {
+    "Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday",
+    "Thur": "Thursday", "Thurs": "Thursday", "Fri": "Friday", "Sat": "Saturday", "Sun": "Sunday",
+    "Monday": "Monday", "Tuesday": "Tuesday", "Wednesday": "Wednesday", "Thursday": "Thursday", "Friday": "Friday",
+    "Saturday": "Saturday", "Sunday": "Sunday",
+}
