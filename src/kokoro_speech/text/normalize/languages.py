@@ -53,7 +53,7 @@ ITALIAN = Words(
     ",", "virgola",
     ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
      "novembre", "dicembre"),
-    "{day} {month} {year}", "1º", "{h} e {m}", "{h} in punto", "l'una e {m}", "un", "{amount} e {cents}",
+    "{day} {month} {year}", "1º", "{h} e {m}", "{h} in punto", "1 e {m}", "un", "{amount} e {cents}",
     {"€": ("euro", "euro", "centesimo", "centesimi"), "$": ("dollaro", "dollari", "centesimo", "centesimi"),
      "£": ("sterlina", "sterline", "penny", "pence")}, clock=":.",
 )
