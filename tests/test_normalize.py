@@ -547,3 +547,9 @@ def test_other_languages_text_without_those_forms_is_only_cleaned(language, text
 
 def test_curly_apostrophes_are_plain_in_every_language():
     assert normalize_for("C’est l’heure.", "f") == "C'est l'heure."
+
+
+def test_curly_apostrophes_keep_their_negation(phonemizers):
+    """misaki's tagger drops the "n't" of "wasn’t" written with U+2019 (hexgrad/kokoro#286): read as "wasn't"."""
+    assert "wʌz." in phonemizers.phonemize("No, it wasn’t.", "a")  # the G2P alone loses it
+    assert phonemizers.phonemize(normalize("No, it wasn’t."), "a") == phonemizers.phonemize("No, it wasn't.", "a")

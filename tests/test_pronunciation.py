@@ -20,8 +20,11 @@ from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import normalize
 from kokoro_speech.text.split import split_phoneme_sentences
 
-# prices, dates, units, acronyms, URLs, Markdown...: bench/pronunciation.py reads the same file
+# prices, dates, units, acronyms, URLs, Markdown...: bench/timestamps.py reads the same file
 SENTENCES = json.loads((Path(__file__).parent / "tricky_sentences.json").read_text(encoding="utf-8"))
+# the same kinds and more (identifiers, ranges, typography, what language models write), each with its category and
+# the readings a careful reader may give it: bench/pronunciation.py speaks them through each normalizer
+PRONUNCIATION_SET = json.loads((Path(__file__).parent / "pronunciation_set.json").read_text(encoding="utf-8"))
 
 
 def post(server, path: str, body: dict, **kwargs) -> httpx.Response:
@@ -208,6 +211,23 @@ def test_speaking_phonemes_and_a_lexicon_round_trip(server, transcribe):
 
 
 # ------------------------------------------------------------------------------------- round trip on tricky text
+
+
+def _said(text: str) -> list[str]:
+    """Words as compared: lowercase, no punctuation, "a.m." as "am", "twenty-four" as two words, letters said
+    one by one ("R T X", "RTX") as one word."""
+    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text.lower().replace("-", " "))
+    return re.sub(r"\b(\w) (?=\w\b)", r"\1", " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text))).split()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("case", PRONUNCIATION_SET, ids=[c["text"][:40] for c in PRONUNCIATION_SET])
+def test_the_pronunciation_set_is_normalized_to_one_of_its_readings(case):
+    """No audio: the words the G2P gets are those of an accepted reading (normalized themselves, so that a
+    reading may write "NASA" or "a.m." as a reader sees them)."""
+    assert case["category"] and case["readings"]
+    said = _said(normalize(case["text"]))
+    assert any(said == _said(normalize(reading)) for reading in case["readings"]), (said, case["readings"])
 
 BATCHES = 5
 SPEED = 1.2  # a brisk reader: a fifth less audio to synthesize, still clear to Whisper

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Literal
 
 from kokoro_speech.text.normalize.abbreviations import ABBREVIATIONS, ROMAN_NUMERALS
-from kokoro_speech.text.normalize.characters import EMOJI, SPACES, SPACING, TIDY, UNICODE
+from kokoro_speech.text.normalize.characters import EMOJI, SPACING, TIDY, UNICODE
 from kokoro_speech.text.normalize.dates import DATES, MONTH_ALONE
 from kokoro_speech.text.normalize.identifiers import IDENTIFIERS
 from kokoro_speech.text.normalize.languages import LANGUAGE_RULES
@@ -53,7 +53,7 @@ def _stages(reading: Reading, language: str) -> tuple[Stage, ...]:
     markdown = Stage("markdown", CODE_BLOCKS[reading.code_blocks] + TABLES[reading.tables] + MARKDOWN,
                      when=MARKDOWN_HINT)
     if language not in ("a", "b"):
-        return (markdown, Stage("spaces", (SPACES,)),
+        return (markdown, Stage("spacing", SPACING),
                 Stage("numbers", LANGUAGE_RULES.get(language, ()), when=_DIGIT, split=_SENTENCE))
     return (  # between UNICODE and TIDY, with misaki's markup hidden
         markdown,

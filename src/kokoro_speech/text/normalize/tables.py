@@ -189,10 +189,10 @@ Coach Car Booth Hall Box Aisle Cell Court Area Zone Level Floor Deck Seat Row Tr
 room gate platform suite flight train bus route highway interstate track terminal apartment bay pier dock berth
 exit building ward locker cabin hangar booth aisle tram ferry
 """.split())
-# an airline's two-letter code before a flight number ("UA 920"); codes that are also words are left out
+# an airline's two-letter code before a flight number ("UA 920"); codes that are also words, states or units
+# ("AM", "CA", "LA", "AI", "AC") are left out
 CARRIER_CODES = frozenset("""
-UA AA DL WN BA LH AF KL EK QF NH JL SQ CX AC B6 NK F9 LX IB AZ TK EY QR VS U2 FR EI SK AY OS SN TP LO AI
-QZ MH GA TG VN OZ KE CA CZ MU NZ VA LA AV AM CM WS G4 HA SY
+UA AA DL WN BA LH AF KL EK QF JL SQ CX B6 NK F9 LX TK EY KE CZ MU NZ AY
 """.split())
 # names before a model number read in pairs ("Boeing 747" → "seven forty-seven", "RTX 4090" → "forty ninety")
 MODEL_NAMES = frozenset("""
@@ -213,7 +213,7 @@ centre service services
 """.split())
 # words before a dotted number that make it a version, each part a number ("Python 3.11" → "three point eleven")
 VERSION_CONTEXT = frozenset("""
-version Version versions release Release Python python Node Java Ruby Perl PHP Rust Go Swift Kotlin Scala
+version Version versions release Release Python python Node Java Ruby Perl PHP Rust Golang Swift Kotlin Scala
 Django Rails React Angular Vue TypeScript Postgres PostgreSQL MySQL Redis Kubernetes Docker Ubuntu Debian Fedora
 macOS iOS iPadOS Android Windows Firefox Chrome Safari Linux kernel Kernel Unicode HTTP TLS SSL OpenSSL Bluetooth
 USB Wi-Fi IPv Blender GIMP Unity Unreal Godot Qt GTK GNOME KDE CUDA ONNX PyTorch TensorFlow NumPy pandas
