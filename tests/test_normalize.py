@@ -293,6 +293,8 @@ CASES = [
     ("A Boeing 747 flew over.", "A Boeing seven forty-seven flew over."),
     ("She has an RTX 4090.", "She has an RTX forty ninety."),
     ("He drives a Porsche 911.", "He drives a Porsche nine eleven."),
+    ("Dates as in ISO 8601", "Dates as in ISO eighty-six oh one"),
+    ("Boeing 737-800 jets", "Boeing seven thirty-seven eight hundred jets"),
     # identifiers: letters stuck to a number
     ("Take the M15 bus.", "Take the M fifteen bus."),
     ("The Airbus A380 landed.", "The Airbus A three eighty landed."),
@@ -309,6 +311,12 @@ CASES = [
     ("Open Mon–Fri.", "Open Monday to Friday."),
     ("Closed Sat-Sun", "Closed Saturday to Sunday"),
     ("Monday–Friday only", "Monday to Friday only"),
+    # a day's abbreviation before a date
+    ("Mon 5 June is a holiday.", "Monday the fifth of June is a holiday."),
+    ("See you Fri, Dec 3.", "See you Friday, December third."),
+    ("Sun and moon.", "Sun and moon."),
+    # ranges: ordinals
+    ("The 1st–3rd place winners", "The first to third place winners"),
     # ranges: times
     ("We work 9am–5pm.", "We work nine AM to five PM."),
     ("Open 10:00–12:00.", "Open ten o'clock to twelve o'clock."),

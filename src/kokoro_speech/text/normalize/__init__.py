@@ -19,7 +19,7 @@ from kokoro_speech.text.normalize.money import MONEY
 from kokoro_speech.text.normalize.number_words import VULGAR_FRACTIONS
 from kokoro_speech.text.normalize.numerals import FORMS, NUMBERS
 from kokoro_speech.text.normalize.phones import PHONES
-from kokoro_speech.text.normalize.ranges import DAY_RANGES, RANGES
+from kokoro_speech.text.normalize.ranges import DAYS, RANGES
 from kokoro_speech.text.normalize.rules import Stage, apply, hiding_markup, run
 from kokoro_speech.text.normalize.symbols import SYMBOLS
 from kokoro_speech.text.normalize.times import TIMES
@@ -59,7 +59,7 @@ def _stages(reading: Reading, language: str) -> tuple[Stage, ...]:
         markdown,
         Stage("spacing", SPACING),
         Stage("web", WEB),
-        Stage("abbreviations", DAY_RANGES + ABBREVIATIONS + ROMAN_NUMERALS),
+        Stage("abbreviations", DAYS + ABBREVIATIONS + ROMAN_NUMERALS),
         Stage("numbers", PHONES + IDENTIFIERS + RANGES + DATES + TIMES + FORMS + MONEY + UNIT_RULES + NUMBERS,
               when=_DIGIT, split=_SENTENCE),
         Stage("words", (MONTH_ALONE, BARE_UNIT) + SYMBOLS),

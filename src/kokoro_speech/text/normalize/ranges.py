@@ -47,14 +47,21 @@ def _month_day_range(match: re.Match[str], british: bool) -> str:
     return _with_year(match, f"{month} {ordinal(first, british)} to {ordinal(last, british)}", british)
 
 
-# no digit in them: read with the abbreviations, before the numbers' stage (which skips text without digits)
-DAY_RANGES = (
+# read with the abbreviations, before the numbers' stage (which skips text without digits)
+DAYS = (
+    # "Mon 5 June", "Fri, Dec 3", "Tue 3/4": a day's abbreviation before a date is the day
+    Rule("day before a date", re.compile(
+        rf"(?<![\w.])({alternation(d for d in WEEKDAYS if len(d) <= 5)})\.?(?=,?\s+(?:\d{{1,2}}{_SUFFIX}\s+(?:{_MONTH})\b|"
+        rf"(?:{_MONTH})\.?\s+\d|\d{{1,2}}/\d{{1,2}}\b))"), lambda m: WEEKDAYS[m.group(1)],
+         needs=re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)").search),
     Rule("days of the week", re.compile(rf"(?<![\w.])({_DAY})\.?{_DASH}({_DAY})\b(?![-'’]\w)"),
          lambda m: f"{WEEKDAYS[m.group(1)]} to {WEEKDAYS[m.group(2)]}",
          needs=re.compile(rf"\b(?:{_DAY})\.?\s?[–—-]").search),
 )
 
 RANGES = (
+    Rule("ordinals", re.compile(r"(?<=\d)(st|nd|rd|th)\s?(?:–|—|-)\s?(?=\d+(?:st|nd|rd|th)\b)"), r"\1 to ",
+         needs=re.compile(r"(?:st|nd|rd|th)\s?[–—-]\s?\d").search),
     # the second time must have minutes or AM/PM: "John 3:16-18" is a verse range, left to the times
     Rule("times", re.compile(rf"(?<![\w.:])({_TIME}(?:{_MERIDIEM})?){_DASH}(?=\d{{1,2}}(?::[0-5]\d|{_MERIDIEM}))"),
          r"\1 to ", needs=re.compile(r"[\dmM.]\s?[–—-]\s?\d").search),

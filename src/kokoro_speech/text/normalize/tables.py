@@ -199,7 +199,7 @@ MODEL_NAMES = frozenset("""
 Boeing Airbus Cessna Embraer Bombardier Porsche Peugeot Ferrari BMW Audi Volvo Saab Fiat Mazda Lexus RTX GTX
 GT RX Radeon GeForce Titan Ryzen Threadripper Xeon Core Pentium Celeron Athlon Snapdragon Exynos Dimensity
 Tensor Intel AMD Nvidia NVIDIA Pixel Galaxy Lumia Nokia Canon Nikon Sony Leica Fujifilm Olympus Model Series
-Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester
+Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
 """.split())
 # a street's last word: the number before its name is a house number ("221B Baker Street")
 STREET_WORDS = frozenset("""
