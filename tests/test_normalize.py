@@ -565,3 +565,11 @@ def test_curly_apostrophes_keep_their_negation(phonemizers):
     """misaki's tagger drops the "n't" of "wasn’t" written with U+2019 (hexgrad/kokoro#286): read as "wasn't"."""
     assert "wʌz." in phonemizers.phonemize("No, it wasn’t.", "a")  # the G2P alone loses it
     assert phonemizers.phonemize(normalize("No, it wasn’t."), "a") == phonemizers.phonemize("No, it wasn't.", "a")
+
+
+@pytest.mark.parametrize("language", ["e", "f", "h", "i", "j", "p", "z"])
+def test_other_languages_never_raise(language):
+    for text in NASTY + ["1.234.567,89 € 31/12/99 24h00 25:61 ₹1,23,45,678.9 ¥ 2024/13/45 12:00"]:
+        out = normalize_for(text, language)
+        assert isinstance(out, str) and ("\ue000" in text or "\ue000" not in out)
+        out.encode("utf-8")
