@@ -497,6 +497,9 @@ LANGUAGE_CASES = [
     # money, symbol after and before
     ("e", "Cuesta 1.234,56 €.", "Cuesta mil doscientos treinta y cuatro euros con cincuenta y seis céntimos."),
     ("e", "Pagué 1 €.", "Pagué un euro."),
+    ("e", "Costó 1.234,56 € el 31/12/2023.",
+     "Costó mil doscientos treinta y cuatro euros con cincuenta y seis céntimos el treinta y uno de diciembre de dos "
+     "mil veintitrés."),
     ("f", "Ça coûte 1.234,56 €.", "Ça coûte mille deux cent trente-quatre euros et cinquante-six centimes."),
     ("i", "Costa 1.234,56 €.", "Costa milleduecentotrentaquattro euro e cinquantasei centesimi."),
     ("p", "Custa R$ 1.234,56.", "Custa mil duzentos e trinta e quatro reais e cinquenta e seis centavos."),

@@ -127,10 +127,10 @@ def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
     number = _grouping(words)
     symbols = "|".join(re.escape(s) for s in sorted(words.currencies, key=len, reverse=True))
     return (
-        Rule("money, symbol first", re.compile(rf"(?<![\w.,])({symbols})\s?({number})(?![\d\w])"),
-             lambda m: _money(words, m.group(2), m.group(1))),
         Rule("money, symbol after", re.compile(rf"(?<![\w.,])({number})\s?({symbols})(?!\w)"),
              lambda m: _money(words, m.group(1), m.group(2))),
+        Rule("money, symbol first", re.compile(rf"(?<![\w.,])(?<!\d\s)({symbols})\s?({number})(?![\d\w])"),
+             lambda m: _money(words, m.group(2), m.group(1))),
         Rule("numeric date", re.compile(r"(?<![\w.,/:-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/:-]|[.,]\d)"),
              lambda m: _date(words, m.group(1), m.group(3), m.group(4)) or m.group()),
         Rule("clock time with h", re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?h\s?([0-5]\d)?(?![\w:])"),
@@ -143,7 +143,7 @@ def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
 
 def _east_asian_money(units: dict[str, str]) -> Rule:
     symbols = "|".join(re.escape(s) for s in sorted(units, key=len, reverse=True))
-    return Rule("money", re.compile(rf"({symbols})\s?(\d[\d,]*(?:\.\d+)?)"),
+    return Rule("money", re.compile(rf"(?<!\d\s)({symbols})\s?(\d[\d,]*(?:\.\d+)?)"),
                 lambda m: m.group(2).replace(",", "") + units[m.group(1)])
 
 
