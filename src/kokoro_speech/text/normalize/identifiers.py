@@ -1,6 +1,5 @@
-"""Numbers that name rather than count, read the way people say them: house numbers ("221B Baker Street" → "two
-twenty-one B"), flights, trains and routes ("UA 920" → "U A nine twenty"), rooms and gates ("Room 101" → "one oh
-one"), model numbers ("RTX 4090" → "forty ninety", "Boeing 747"), emergency numbers and versions ("3.11")."""
+"""Numbers that name rather than count, read as people say them: house numbers ("221B" → "two twenty-one B"), flights,
+rooms and gates ("UA 920", "Room 101" → "one oh one"), model numbers ("RTX 4090" → "forty ninety"), versions."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""Numbers, dates, times, money and percentages in Spanish, French, Italian, Portuguese, Hindi, Japanese and Mandarin
-text, written the way each language says them, before its G2P reads the numbers ("15/03/2024" → "15 de marzo de 2024").
-
-espeak-ng says plain numbers well in each of its languages ("1234", "2024", "25 %"), and misaki's Japanese and
-Mandarin G2Ps say "2024年3月15日" and "1,234.56元"; what they misread is rewritten here and nothing else:
-thousands dots and decimal commas ("1.234,56" → "uno . doscientos treinta y cuatro, cincuenta y seis"), dates with
-slashes (read "barra"), clock times ("14h30" read "hache", "14:30" a pause), money symbols, and in Japanese a bare "%".
-"""
+"""Numbers, dates, times, money and percentages in Spanish, French, Italian, Portuguese, Hindi, Japanese and
+Mandarin text, written as each language says them before its G2P reads it ("15/03/2024" → "15 de marzo de 2024")."""
 
 from __future__ import annotations
 
@@ -13,6 +7,12 @@ import re
 from dataclasses import dataclass
 
 from kokoro_speech.text.normalize.rules import Rule
+
+# espeak-ng says plain numbers well in each of its languages ("1234", "2024", "25 %"), and misaki's Japanese and
+# Mandarin G2Ps say "2024年3月15日" and "1,234.56元": only what they misread is rewritten, and numbers are left as
+# digits for them to say (with their own gender and agreement). They misread thousands dots and decimal commas
+# ("1.234,56" → "uno . doscientos treinta y cuatro, cincuenta y seis"), dates with slashes ("barra"), clock times
+# ("14h30" → "catorce hache treinta", "14:30" with a pause), money signs, and a bare "%" in Japanese.
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Word lists for the rules: units, currencies, abbreviations, acronyms, months, names that take numerals,
-and the words around a number that make it a year or a count."""
+"""Word lists for the rules: units, currencies, abbreviations, acronyms, months, weekdays, names that take numerals,
+and the words around a number that make it a year, a count, an identifier or a version."""
 
 from __future__ import annotations
 
