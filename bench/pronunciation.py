@@ -48,8 +48,9 @@ def sentences() -> list[dict]:
     return json.loads(SET.read_text(encoding="utf-8"))
 
 
-# letters said alone, as Whisper may write them ("one O one", "queue and A"); both sides are mapped alike
-HEARD_AS = {"o": "oh", "queue": "q", "cue": "q", "be": "b", "bee": "b"}
+# letters said alone, as Whisper may write them ("one O one", "queue and A"), and homophones no normalizer can
+# tell apart ("sweet four oh five"); both sides are mapped alike
+HEARD_AS = {"o": "oh", "queue": "q", "cue": "q", "be": "b", "bee": "b", "sweet": "suite"}
 
 
 def words(text: str, read: bool = True) -> list[str]:

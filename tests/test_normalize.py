@@ -291,8 +291,8 @@ CASES = [
     ("Room 7 has 3 beds.", "Room seven has three beds."),
     ("Prices in Room 10% lower", "Prices in Room ten percent lower"),
     # identifiers: flight numbers after an airline's code
-    ("My flight is UA 920.", "My flight is U A nine twenty."),
-    ("Book BA117 today.", "Book B A one seventeen today."),
+    ("My flight is UA 920.", "My flight is UA nine twenty."),
+    ("Book BA117 today.", "Book BA one seventeen today."),
     # identifiers: model numbers
     ("A Boeing 747 flew over.", "A Boeing seven forty-seven flew over."),
     ("She has an RTX 4090.", "She has an RTX forty ninety."),
@@ -301,7 +301,9 @@ CASES = [
     ("Boeing 737-800 jets", "Boeing seven thirty-seven eight hundred jets"),
     # identifiers: letters stuck to a number
     ("Take the M15 bus.", "Take the M fifteen bus."),
-    ("The Airbus A380 landed.", "The Airbus A three eighty landed."),
+    ("The Airbus A380 landed.", "The Airbus A-three eighty landed."),
+    ("Flat 12A is empty.", "Flat twelve-A is empty."),
+    ("Board at Gate A12.", "Board at Gate A-twelve."),
     ("It uses SHA256.", "It uses SHA two fifty-six."),
     # identifiers: emergency numbers
     ("A 911 call came in.", "A nine one one call came in."),
@@ -339,7 +341,7 @@ CASES = [
     ("She said ‘maybe’.", "She said 'maybe'."),
     ("It’s the ’90s.", "It's the nineties."),
     # typography: & between initials
-    ("Call AT&T now.", "Call A T and T now."),
+    ("Call AT&T now.", "Call AT and T now."),
     ("Join the Q&A.", "Join the Q and A."),
     ("Barnes & Noble", "Barnes and Noble"),
     # plain text is untouched

@@ -26,14 +26,26 @@ def identifier(number: str) -> str:
     return f"{cardinal(high)} {'oh ' + DIGITS[low] if low < 10 else cardinal(low)}"
 
 
+def _with_letters(before: str, number: str, after: str = "") -> str:
+    """ "B", "12" → "B twelve"; a lone "A" is joined to its number ("A-three eighty", "twelve-A"): misaki reads
+    "A" before a word as the article."""
+    said = identifier(number)
+    if before:
+        said = f"{before}-{said}" if before == "A" else f"{before} {said}"
+    if after:
+        said = f"{said}-{after}" if after == "A" else f"{said} {after}"
+    return said
+
+
 def _read_number(match: re.Match[str]) -> str:
-    """The match with its group "n" read as an identifier (and a letter stuck to it spaced off)."""
+    """The match with its group "n" read as an identifier, a letter stuck to it spaced off ("Gate B12")."""
     start, end = match.span("n")
     text = match.string
-    prefix, suffix = text[match.start():start], text[end:match.end()]
-    if prefix and not prefix[-1].isspace():  # "Gate B12" → "Gate B twelve"
-        prefix = prefix.rstrip("-") + " "
-    return f"{prefix}{identifier(text[start:end])}{' ' + suffix.strip() if suffix.strip() else suffix}"
+    prefix, suffix = text[match.start():start], text[end:match.end()].strip()
+    letters = re.search(r"([A-Z]{1,2})-?$", prefix) if prefix and not prefix[-1].isspace() else None
+    if letters:
+        prefix = prefix[:letters.start()]
+    return prefix + _with_letters(letters.group(1) if letters else "", text[start:end], suffix)
 
 
 def _version(match: re.Match[str]) -> str:
@@ -59,7 +71,7 @@ IDENTIFIERS = (
          _read_number, needs=re.compile(rf"(?:{_CONTEXT})\.?\s+[A-Z]{{0,2}}-?\d").search),
     # "UA 920", "BA117", "DL 1234": an airline's code, then its flight
     Rule("flight number", re.compile(rf"(?<![\w.])({_CARRIERS})\s?(?P<n>\d{{1,4}})\b{_NOT_A_QUANTITY}"),
-         lambda m: f"{' '.join(m.group(1))} {identifier(m.group('n'))}",
+         lambda m: f"{m.group(1)} {identifier(m.group('n'))}",  # misaki spells the code
          needs=re.compile(rf"\b(?:{_CARRIERS})\s?\d").search),
     # "Boeing 747", "RTX 4090", "Porsche 911": model numbers of three or four digits
     Rule("model number", re.compile(rf"(?<![\w.])((?:{_MODELS})\s?-?)(?P<n>\d{{3,4}})\b{_NOT_A_QUANTITY}"),
@@ -67,13 +79,15 @@ IDENTIFIERS = (
          needs=re.compile(rf"(?:{_MODELS})\s?-?\d{{3}}").search),
     # "A380", "F150", "RTX4090", "M15", "B12": capitals stuck to a number name a thing
     Rule("letters with a number", re.compile(r"(?<![\w.-])([A-Z]{1,3})(?P<n>\d{2,4})\b(?![.,]\d|%)"),
-         lambda m: f"{m.group(1)} {identifier(m.group('n'))}", needs=re.compile(r"[A-Z]\d\d").search),
+         lambda m: _with_letters(m.group(1), m.group("n")), needs=re.compile(r"[A-Z]\d\d").search),
     # "221B Baker Street", "1600 Pennsylvania Avenue", "350 Fifth Avenue": a number before a street's name
     Rule("house number", re.compile(
         rf"(?<![\w.,$£€#-])(?P<n>\d{{1,5}})([A-Z]?)(?=\s+(?:[A-Z][\w'’]*\s+){{1,3}}(?:{_STREETS})\b)"),
          _read_number, needs=re.compile(rf"\d[A-Z]?\s+[A-Z].*\b(?:{_STREETS})\b").search),
-    Rule("house number with a letter", re.compile(r"(?<![\w.,$£€#-])(?P<n>\d{1,4})([A-Z])(?=\s+[A-Z][a-z])"),
-         _read_number, needs=re.compile(r"\d[A-Z]\s").search),
+    # "12B Elm Street", and "Flat 12A" anywhere (an "A" apart from its number would be read as the article)
+    Rule("house number with a letter", re.compile(
+        r"(?<![\w.,$£€#-])(?P<n>\d{1,4})(?:([A-Z])(?=\s+[A-Z][a-z])|(A)\b(?![.'’]\w))"), _read_number,
+         needs=re.compile(r"\d[A-Z]\b").search),
     # "Version 3.11", "Python 3.10": each part a number ("three point eleven"), not digits after a point
     Rule("version", re.compile(rf"(?P<word>\b(?:{alternation(VERSION_CONTEXT)})\s+)(?P<n>\d+(?:\.\d+)+)\b(?!\.\d)"),
          _version, needs="."),

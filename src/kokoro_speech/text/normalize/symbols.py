@@ -9,9 +9,6 @@ from kokoro_speech.text.normalize.rules import Rule
 
 SYMBOLS = (
     Rule("and/or", re.compile(r"\band/or\b"), "and or", needs="/"),
-    # "AT&T", "Q&A", "R&D": the letters spelled, "and" between them
-    Rule("ampersand between initials", re.compile(r"(?<![\w&])([A-Z]{1,3})\s?&\s?([A-Z]{1,3})(?![\w&])"),
-         lambda m: f"{' '.join(m.group(1))} and {' '.join(m.group(2))}", needs="&"),
     Rule("ampersand", re.compile(r"\s*&\s*"), " and ", needs="&"),
     Rule("plus plus", re.compile(r"(?<=\w)\+\+"), " plus plus", needs="+"),
     Rule("equals", re.compile(r"\s*(?<![=!<>])==?(?![=>])\s*"), " equals ", needs="="),
