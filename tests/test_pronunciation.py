@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from conftest import API_KEY, decode, word_error_rate
+from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidLexicon, SetupError
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.lexicon import Lexicon
-from kokoro_speech.text.normalize import normalize
+from kokoro_speech.text.normalize import Reading, normalize
 from kokoro_speech.text.split import split_phoneme_sentences
 
 # prices, dates, units, acronyms, URLs, Markdown...: bench/timestamps.py reads the same file
@@ -122,6 +123,18 @@ def test_server_lexicon_applies_and_request_lexicon_wins(engine, tmp_path):
     assert "kˈOkəɹO" in phonemes and "təmˈɑtO" in phonemes
     _, phonemes, _, _ = served.phonemize("Kokoro likes a tomato.", "af_heart", Lexicon.parse({"tomato": "təmˈAtO"}))
     assert "təmˈAtO" in phonemes and "təmˈɑtO" not in phonemes and "kˈOkəɹO" in phonemes
+
+
+def test_the_reading_settings_reach_what_the_engine_reads(engine):
+    """--code-blocks skip and --emoji name (Settings → Engine.reading → the normalizer), English and French."""
+    settings = Settings(code_blocks="skip", emoji="name", _env_file=None)
+    served = Engine(engine.model, engine.voices, engine.phonemizers, engine.scheduler,
+                    reading=Reading(settings.code_blocks, settings.markdown_tables, settings.emoji))
+    text = "Done 🎉\n```\nrm -rf build\n```"
+    assert served.phonemize(text, "af_heart")[0] == "Done party popper"
+    assert served.phonemize(text, "ff_siwis")[0] == "Done party popper"
+    assert "build" in engine.phonemize(text, "af_heart")[0]  # the defaults read the code, skip the emoji
+    assert "party" not in engine.phonemize(text, "af_heart")[0]
 
 
 def test_lexicon_works_for_espeak_languages_too(engine):
