@@ -488,8 +488,10 @@ def test_an_unclosed_code_block_is_skipped_to_the_end():
 
 
 def test_the_settings_reach_other_languages_too():
-    text = "Voilà 🎉\n```\ncode\n```"
-    assert normalize_for(text, "f", Reading(code_blocks="skip", emoji="name")) == "Voilà party popper"
+    """Emoji are named in the voice's language where the emoji package has names for it, else in English."""
+    text = "Voilà 🎉👍🏽\n```\ncode\n```"
+    assert normalize_for(text, "f", Reading(code_blocks="skip", emoji="name")) == "Voilà cotillons pouce vers le haut"
+    assert normalize_for("बधाई 🎉", "h", Reading(emoji="name")) == "बधाई party popper"
 
 
 # ------------------------------------------------------------------------------------- the other languages

@@ -132,7 +132,7 @@ def test_the_reading_settings_reach_what_the_engine_reads(engine):
                     reading=Reading(settings.code_blocks, settings.markdown_tables, settings.emoji))
     text = "Done 🎉\n```\nrm -rf build\n```"
     assert served.phonemize(text, "af_heart")[0] == "Done party popper"
-    assert served.phonemize(text, "ff_siwis")[0] == "Done party popper"
+    assert served.phonemize("Voilà 🎉\n```\nrm\n```", "ff_siwis")[0] == "Voilà cotillons"
     assert "build" in engine.phonemize(text, "af_heart")[0]  # the defaults read the code, skip the emoji
     assert "party" not in engine.phonemize(text, "af_heart")[0]
 

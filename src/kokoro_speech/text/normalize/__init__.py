@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Literal
 
 from kokoro_speech.text.normalize.abbreviations import ABBREVIATIONS, ROMAN_NUMERALS
-from kokoro_speech.text.normalize.characters import EMOJI, SPACING, TIDY, UNICODE
+from kokoro_speech.text.normalize.characters import SPACING, TIDY, UNICODE, emoji_rules
 from kokoro_speech.text.normalize.dates import DATES, MONTH_ALONE
 from kokoro_speech.text.normalize.identifiers import IDENTIFIERS
 from kokoro_speech.text.normalize.languages import LANGUAGE_RULES
@@ -66,19 +66,19 @@ def _stages(reading: Reading, language: str) -> tuple[Stage, ...]:
     )
 
 
-def _characters(text: str, reading: Reading) -> str:
-    return apply(UNICODE, apply(EMOJI[reading.emoji], text))
+def _characters(text: str, reading: Reading, language: str) -> str:
+    return apply(UNICODE, apply(emoji_rules(reading.emoji, language), text))
 
 
 def clean(text: str, reading: Reading = DEFAULT) -> str:
     """Language-neutral clean-up only (Unicode, Markdown, emoji, spaces)."""
-    text = _characters(text, reading)
+    text = _characters(text, reading, "")
     return hiding_markup(text, lambda t: run(_stages(reading, "")[:2], t)).strip()
 
 
 def normalize(text: str, british: bool = False, reading: Reading = DEFAULT) -> str:
     """The words a careful reader would say for English `text` (American reading, or British with `british`)."""
-    text = _characters(text, reading)
+    text = _characters(text, reading, "a")
     text = hiding_markup(text, lambda t: run(_stages(reading, "b" if british else "a"), t, british))
     return apply(TIDY, text).strip()
 
@@ -88,5 +88,5 @@ def normalize_for(text: str, language: str, reading: Reading = DEFAULT) -> str:
     the other languages cleaned up, with their numbers, dates, times, money and percentages in their own words."""
     if language in ("a", "b"):
         return normalize(text, british=language == "b", reading=reading)
-    text = _characters(text, reading)
+    text = _characters(text, reading, language)
     return apply(TIDY, hiding_markup(text, lambda t: run(_stages(reading, language), t))).strip()

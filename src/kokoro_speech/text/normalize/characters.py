@@ -30,25 +30,36 @@ def _unusual(match: re.Match[str]) -> str:
     return ch
 
 
-_SKIN_TONE_NAME = re.compile(r"_(?:medium-)?(?:light|medium|dark)?_?skin_tone|:")
+_KEYCAP = re.compile("([0-9#*])\ufe0f?\u20e3")  # "1️⃣" is the digit
+_SKIN_TONE = re.compile("[\U0001F3FB-\U0001F3FF]")  # "👍🏽" is named as "👍"
+# the language of each voice's emoji names (the emoji package's CLDR names); Hindi has none there: English
+EMOJI_LANGUAGES = {"e": "es", "f": "fr", "i": "it", "p": "pt", "j": "ja", "z": "zh"}
 
 
-def _emoji_name(text: str, data: dict) -> str:
-    """ "🎉" → "party popper", "👍🏽" → "thumbs up", "🇺🇸" → "flag of United States", "1️⃣" → "1"."""
-    name = _SKIN_TONE_NAME.sub("", data["en"]).replace("_", " ").strip()
-    if name.startswith("keycap"):
-        return text[0]
+def _english_name(text: str, data: dict) -> str:
+    """ "🎉" → "party popper", "🇺🇸" → "flag of United States"."""
+    name = data["en"].strip(":").replace("_", " ")
     if all(0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in text):  # two regional indicators: a country's flag
         name = f"flag of {name}"
     return f" {name} "
 
 
-# emoji are skipped (by "unusual character" below) unless the server reads them by name: --emoji name
-EMOJI = {
-    "skip": (),
-    "name": (Rule("emoji by name", re.compile(r"[\s\S]+"), lambda m: emoji.replace_emoji(m.group(), _emoji_name),
-                  needs=lambda text: not text.isascii() and emoji.emoji_count(text) > 0),),
-}
+def _emoji_names(match: re.Match[str], language: str) -> str:
+    text = _SKIN_TONE.sub("", _KEYCAP.sub(r"\1", match.group()))
+    if language not in EMOJI_LANGUAGES:
+        return emoji.replace_emoji(text, _english_name)
+    named = emoji.demojize(text, language=EMOJI_LANGUAGES[language], delimiters=("\ue002", "\ue002"))
+    return re.sub("\ue002([^\ue002]*)\ue002", lambda m: f" {m.group(1).replace('_', ' ')} ", named)
+
+
+def emoji_rules(how: str, language: str) -> tuple[Rule, ...]:
+    """Emoji are skipped (by "unusual character" below) unless the server reads them by name (--emoji name), in
+    the voice's language where the emoji package has names for it."""
+    if how == "skip":
+        return ()
+    return (Rule("emoji by name", re.compile(r"[\s\S]+"), lambda m: _emoji_names(m, language),
+                 needs=lambda text: not text.isascii() and emoji.emoji_count(text) > 0),)
+
 
 UNICODE = (
     # HTML/SSML/XML-like tags are markup, not words: <speak>, </b>, <break time="1s"/>
