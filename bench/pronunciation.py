@@ -270,6 +270,11 @@ def write_report(cases, results, summary, previous: str, machine: str) -> None:
         lines.append(f"| {label} | {counts[category]} | {rows[0]['words']} | "
                      + " | ".join(f"{r['wer']:.3f}" for r in rows) + " | "
                      + " | ".join(f"{r['reading']:.3f}" for r in rows) + " |")
+    this = summary["this"]["all"]
+    if this["reading"] == 0:
+        lines += ["", f"This branch writes an accepted reading for every sentence (reading {this['reading']:.3f}): "
+                      f"its round-trip errors ({this['wer']:.3f}) are in the speech or in the listening, e.g. Whisper "
+                      "tiny hearing \"one oh one\" as \"one-on-one\", or stopping where it wanted to write a digit."]
     lines += [
         "",
         "The other languages are not in this English round trip: `tests/test_normalize.py` checks each of their "
