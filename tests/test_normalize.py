@@ -159,6 +159,7 @@ CASES = [
     ("Speed: 60 mph", "Speed: sixty miles per hour"),
     ("Upload 100 Mbps", "Upload one hundred megabits per second"),
     ("Drink 500 ml.", "Drink five hundred milliliters."),
+    ("Use 1–2 tbsp of oil and 1 tsp salt.", "Use one to two tablespoons of oil and one teaspoon salt."),
     ("A 2.4 GHz chip", "A two point four gigahertz chip"),
     ("Lift 10-15 lbs.", "Lift ten to fifteen pounds."),
     ("Charge 5000 mAh", "Charge five thousand milliamp hours"),
@@ -175,6 +176,8 @@ CASES = [
     ("Turn onto 5th St. now.", "Turn onto fifth Street now."),
     ("St Andrews is lovely.", "Saint Andrews is lovely."),
     ("Go down Mill Rd. to the end.", "Go down Mill Road to the end."),
+    ("At 4200 Wilshire Blvd, Suite 310", "At forty-two hundred Wilshire Boulevard, Suite three ten"),
+    ("I live on Elm Rd", "I live on Elm Road"),
     ("Apples, pears, etc. are fruit.", "Apples, pears, et cetera are fruit."),
     ("We bought apples, pears, etc.", "We bought apples, pears, et cetera."),
     ("Fruit, e.g. apples, is good.", "Fruit, for example apples, is good."),
@@ -288,6 +291,9 @@ CASES = [
     ("Flight 1549 landed.", "Flight fifteen forty-nine landed."),
     ("Train 2150 leaves from Platform 4.", "Train twenty-one fifty leaves from Platform four."),
     ("Take Highway 101 south.", "Take Highway one oh one south."),
+    ("Listen on port 443.", "Listen on port four forty-three."),
+    ("Set port: 8080 now", "Set port: eighty eighty now"),
+    ("Open localhost:8080 now.", "Open localhost colon eighty eighty now."),
     ("Room 7 has 3 beds.", "Room seven has three beds."),
     ("Prices in Room 10% lower", "Prices in Room ten percent lower"),
     # identifiers: flight numbers after an airline's code
@@ -321,6 +327,8 @@ CASES = [
     ("Mon 5 June is a holiday.", "Monday the fifth of June is a holiday."),
     ("See you Fri, Dec 3.", "See you Friday, December third."),
     ("Sun and moon.", "Sun and moon."),
+    ("Sun 12–4pm", "Sunday twelve to four PM"),
+    ("Sat 10:00 works.", "Saturday ten o'clock works."),
     # ranges: ordinals
     ("The 1st–3rd place winners", "The first to third place winners"),
     # ranges: times
@@ -330,6 +338,7 @@ CASES = [
     ("Read John 3:16-18.", "Read John three sixteen to eighteen."),
     # ranges: days of a month
     ("It runs 3–5 June.", "It runs the third to the fifth of June."),
+    ("On 12–14 March 2025 in Berlin", "On the twelfth to the fourteenth of March twenty twenty-five in Berlin"),
     ("Closed Dec 24–26.", "Closed December twenty-fourth to twenty-sixth."),
     ("On June 3-5, 2025 we travel.", "On June third to fifth, twenty twenty-five we travel."),
     # ranges: counts and scores

@@ -67,8 +67,10 @@ IDENTIFIERS = (
          needs=("911", "999", "112")),
     # "Room 101", "Gate 42", "Platform 9¾" is left to the fraction rule; "Flight 1549", "Route 66", "Bus 7"
     Rule("number after a place or service", re.compile(
-        rf"(?<![\w.])((?:{_CONTEXT})\.?\s+(?:[A-Z]{{1,2}}-?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
-         _read_number, needs=re.compile(rf"(?:{_CONTEXT})\.?\s+[A-Z]{{0,2}}-?\d").search),
+        rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}-?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
+         _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+[A-Z]{{0,2}}-?\d").search),
+    Rule("port after a host", re.compile(r"(?<=\blocalhost):(?P<n>\d{2,5})\b"),
+         lambda m: f" colon {identifier(m.group('n'))}", needs=("localhost:",)),
     # "UA 920", "BA117", "DL 1234": an airline's code, then its flight
     Rule("flight number", re.compile(rf"(?<![\w.])({_CARRIERS})\s?(?P<n>\d{{1,4}})\b{_NOT_A_QUANTITY}"),
          lambda m: f"{m.group(1)} {identifier(m.group('n'))}",  # misaki spells the code

@@ -24,9 +24,9 @@ def _days(match: re.Match[str]) -> tuple[int, int, str] | None:
     return (first, last, _MONTH_NAME[match.group("month")]) if 1 <= first < last <= 31 else None
 
 
-def _with_year(match: re.Match[str], words: str, british: bool) -> str:
+def _with_year(match: re.Match[str], words: str, british: bool, comma: str = ",") -> str:
     y = match.group("year")
-    return f"{words}, {year(int(y), british)}" if y else words
+    return f"{words}{comma} {year(int(y), british)}" if y else words
 
 
 def _day_range_month(match: re.Match[str], british: bool) -> str:
@@ -35,7 +35,7 @@ def _day_range_month(match: re.Match[str], british: bool) -> str:
     if days is None:
         return match.group()
     first, last, month = days
-    return _with_year(match, f"the {ordinal(first, british)} to the {ordinal(last, british)} of {month}", british)
+    return _with_year(match, f"the {ordinal(first, british)} to the {ordinal(last, british)} of {month}", british, "")
 
 
 def _month_day_range(match: re.Match[str], british: bool) -> str:
@@ -49,10 +49,11 @@ def _month_day_range(match: re.Match[str], british: bool) -> str:
 
 # read with the abbreviations, before the numbers' stage (which skips text without digits)
 DAYS = (
-    # "Mon 5 June", "Fri, Dec 3", "Tue 3/4": a day's abbreviation before a date is the day
+    # "Mon 5 June", "Fri, Dec 3", "Sun 12–4pm": a day's abbreviation before a date or a time is the day
     Rule("day before a date", re.compile(
         rf"(?<![\w.])({alternation(d for d in WEEKDAYS if len(d) <= 5)})\.?(?=,?\s+(?:\d{{1,2}}{_SUFFIX}\s+(?:{_MONTH})\b|"
-        rf"(?:{_MONTH})\.?\s+\d|\d{{1,2}}/\d{{1,2}}\b))"), lambda m: WEEKDAYS[m.group(1)],
+        rf"(?:{_MONTH})\.?\s+\d|\d{{1,2}}/\d{{1,2}}\b|\d{{1,2}}(?::\d\d)?\s?(?:[aApP]\.?[mM]\b|[–—-]\s?\d)|\d{{1,2}}:\d\d))"),
+         lambda m: WEEKDAYS[m.group(1)],
          needs=re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)").search),
     Rule("days of the week", re.compile(rf"(?<![\w.])({_DAY})\.?{_DASH}({_DAY})\b(?![-'’]\w)"),
          lambda m: f"{WEEKDAYS[m.group(1)]} to {WEEKDAYS[m.group(2)]}",

@@ -26,7 +26,7 @@ UNITS: dict[str, tuple[str, str]] = {
     # volume
     "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"), "l": ("liter", "liters"),
     "L": ("liter", "liters"), "cl": ("centiliter", "centiliters"), "gal": ("gallon", "gallons"),
-    "fl oz": ("fluid ounce", "fluid ounces"),
+    "fl oz": ("fluid ounce", "fluid ounces"), "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
     # time
     "ms": ("millisecond", "milliseconds"), "µs": ("microsecond", "microseconds"),
     "μs": ("microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
@@ -187,7 +187,7 @@ Room Rm Gate Platform Plat Suite Ste Flight Train Bus Route Rte Highway Hwy Inte
 Apt Bay Pier Dock Berth Exit Building Bldg Ward Locker Cabin Studio Unit Office Hangar Stand Lane Line Carriage
 Coach Car Booth Hall Box Aisle Cell Court Area Zone Level Floor Deck Seat Row Tram Ferry Service
 room gate platform suite flight train bus route highway interstate track terminal apartment bay pier dock berth
-exit building ward locker cabin hangar booth aisle tram ferry
+exit building ward locker cabin hangar booth aisle tram ferry port Port
 """.split())
 # an airline's two-letter code before a flight number ("UA 920"); codes that are also words, states or units
 # ("AM", "CA", "LA", "AI", "AC") are left out
