@@ -527,6 +527,8 @@ LANGUAGE_CASES = [
     ("h", "तारीख 15/03/2024 है।", "तारीख पंद्रह मार्च दो हज़ार चौबीस है।"),
     ("j", "2024/03/15に会う。", "2024年3月15日に会う。"),
     ("z", "2024/03/15见。", "2024年3月15日见。"),
+    ("f", "Rendez-vous le 14/07.", "Rendez-vous le quatorze juillet."),
+    ("e", "Llega el 05/03.", "Llega el cinco de marzo."),
     # clock times
     ("e", "Llega a las 14:30.", "Llega a las catorce y treinta."),
     ("f", "Rendez-vous à 14h30.", "Rendez-vous à quatorze heures trente."),
@@ -534,6 +536,7 @@ LANGUAGE_CASES = [
     ("i", "Alle 14.30.", "Alle quattordici e trenta."),
     ("p", "Às 14h30.", "Às catorze e trinta."),
     ("h", "समय 14:30 है।", "समय चौदह बजकर तीस मिनट है।"),
+    ("h", "मैं 10:15 बजे आऊँगा।", "मैं दस बजकर पंद्रह मिनट आऊँगा।"),
     ("j", "会議は14:30です。", "会議は14時30分です。"),
     ("z", "会议在14:30开始。", "会议在14点30分开始。"),
     # decimal commas and thousands dots; percentages
@@ -567,7 +570,7 @@ def test_other_languages_are_read_as_a_native_reads_them(phonemizers, language, 
 
 @pytest.mark.parametrize(("language", "text"), [
     ("e", "Hola, ¿qué tal?"), ("f", "Bonjour, dit-il."), ("j", "こんにちは。"), ("z", "你好。"),
-    ("e", "Versión 2024."), ("f", "En 1789."), ("i", "Sono 25 persone."),
+    ("e", "Versión 2024."), ("f", "En 1789."), ("i", "Sono 25 persone."), ("f", "Ajoutez 1/2 tasse."),
 ])
 def test_other_languages_text_without_those_forms_is_only_cleaned(language, text):
     assert normalize_for(text, language) == text

@@ -22,7 +22,7 @@ class Words:
     decimal_separator: str  # "," in the Romance languages, "." in Hindi
     decimal: str  # the word for that separator
     months: tuple[str, ...]
-    date: str  # {day} {month} {year}
+    date: str  # {day} {month} {year}; without a year, up to {month}
     first_day: str  # how the first of the month is written ("1er" in French)
     time: str  # {h} {m}
     hour: str  # {h}, minutes zero
@@ -31,6 +31,7 @@ class Words:
     and_cents: str  # {amount} {cents}
     currencies: dict[str, tuple[str, str, str, str]]  # symbol → (one, many, cent, cents)
     clock: str = ":"  # what separates hours from minutes ("14.30" in Italian too)
+    said_after_time: str = ""  # a word that may follow a time and is part of its reading ("10:15 बजे")
 
 
 SPANISH = Words(
@@ -71,7 +72,7 @@ HINDI = Words(
     "{day} {month} {year}", "1", "{h} बजकर {m} मिनट", "{h} बजे", "1 बजकर {m} मिनट", "1", "{amount} {cents}",
     {"₹": ("रुपया", "रुपये", "पैसा", "पैसे"), "Rs": ("रुपया", "रुपये", "पैसा", "पैसे"),
      "$": ("डॉलर", "डॉलर", "सेंट", "सेंट"), "€": ("यूरो", "यूरो", "सेंट", "सेंट"),
-     "£": ("पाउंड", "पाउंड", "पेंस", "पेंस")},
+     "£": ("पाउंड", "पाउंड", "पेंस", "पेंस")}, said_after_time="बजे",
 )
 
 
@@ -111,7 +112,8 @@ def _date(words: Words, day: str, month: str, year: str) -> str | None:
         return None
     if len(year) == 2:
         year = ("20" if int(year) < 50 else "19") + year
-    return words.date.format(day=words.first_day if d == 1 else str(d), month=words.months[m - 1], year=year)
+    date = words.date if year else words.date[:words.date.index("{month}") + len("{month}")]  # "14 juillet"
+    return date.format(day=words.first_day if d == 1 else str(d), month=words.months[m - 1], year=year)
 
 
 def _time(words: Words, hours: str, minutes: str) -> str | None:
@@ -133,9 +135,13 @@ def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
              lambda m: _money(words, m.group(2), m.group(1))),
         Rule("numeric date", re.compile(r"(?<![\w.,/:-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/:-]|[.,]\d)"),
              lambda m: _date(words, m.group(1), m.group(3), m.group(4)) or m.group()),
+        # "14/07": a day and a month with its two digits (a fraction such as "1/2" has no leading zero)
+        Rule("day and month", re.compile(r"(?<![\w.,/:-])(\d{1,2})/(0[1-9]|1[0-2])(?![\w/:-]|[.,]\d)"),
+             lambda m: _date(words, m.group(1), m.group(2), "") or m.group()),
         Rule("clock time with h", re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?h\s?([0-5]\d)?(?![\w:])"),
              lambda m: _time(words, m.group(1), m.group(2)) or m.group()),
-        Rule("clock time", re.compile(rf"(?<![\w.,:])([01]?\d|2[0-4])[{words.clock}]([0-5]\d)(?![\d:]|[.,]\d)"),
+        Rule("clock time", re.compile(rf"(?<![\w.,:])([01]?\d|2[0-4])[{words.clock}]([0-5]\d)(?![\d:]|[.,]\d)"
+                                      + (rf"(?:\s*{words.said_after_time})?" if words.said_after_time else "")),
              lambda m: _time(words, m.group(1), m.group(2)) or m.group(), needs=words.clock),
         Rule("number", re.compile(rf"(?<![\w.,])({number})(?![\d\w])"), lambda m: _plain(m.group(1), words)),
     )
