@@ -571,6 +571,7 @@ def test_other_languages_are_read_as_a_native_reads_them(phonemizers, language, 
 @pytest.mark.parametrize(("language", "text"), [
     ("e", "Hola, ¿qué tal?"), ("f", "Bonjour, dit-il."), ("j", "こんにちは。"), ("z", "你好。"),
     ("e", "Versión 2024."), ("f", "En 1789."), ("i", "Sono 25 persone."), ("f", "Ajoutez 1/2 tasse."),
+    ("e", "Tarda 5 h en llegar."),
 ])
 def test_other_languages_text_without_those_forms_is_only_cleaned(language, text):
     assert normalize_for(text, language) == text

@@ -32,6 +32,7 @@ class Words:
     currencies: dict[str, tuple[str, str, str, str]]  # symbol → (one, many, cent, cents)
     clock: str = ":"  # what separates hours from minutes ("14.30" in Italian too)
     said_after_time: str = ""  # a word that may follow a time and is part of its reading ("10:15 बजे")
+    hours_with_h: bool = False  # "14h30", "9h" (French, Portuguese); elsewhere "5 h" is five hours
 
 
 SPANISH = Words(
@@ -48,7 +49,7 @@ FRENCH = Words(
      "décembre"),
     "{day} {month} {year}", "1er", "{h} heures {m}", "{h} heures", "1 heure {m}", "un", "{amount} et {cents}",
     {"€": ("euro", "euros", "centime", "centimes"), "$": ("dollar", "dollars", "cent", "cents"),
-     "£": ("livre", "livres", "penny", "pence")},
+     "£": ("livre", "livres", "penny", "pence")}, hours_with_h=True,
 )
 ITALIAN = Words(
     ",", "virgola",
@@ -64,7 +65,7 @@ PORTUGUESE = Words(  # Kokoro's Portuguese voices are Brazilian
      "novembro", "dezembro"),
     "{day} de {month} de {year}", "1º", "{h} e {m}", "{h} horas", "1 e {m}", "um", "{amount} e {cents}",
     {"€": ("euro", "euros", "centavo", "centavos"), "R$": ("real", "reais", "centavo", "centavos"),
-     "$": ("dólar", "dólares", "centavo", "centavos"), "£": ("libra", "libras", "pêni", "pence")},
+     "$": ("dólar", "dólares", "centavo", "centavos"), "£": ("libra", "libras", "pêni", "pence")}, hours_with_h=True,
 )
 HINDI = Words(
     ".", "दशमलव",
@@ -128,6 +129,8 @@ def _time(words: Words, hours: str, minutes: str) -> str | None:
 def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
     number = _grouping(words)
     symbols = "|".join(re.escape(s) for s in sorted(words.currencies, key=len, reverse=True))
+    hours = (Rule("clock time with h", re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?h\s?([0-5]\d)?(?![\w:])"),
+                  lambda m: _time(words, m.group(1), m.group(2)) or m.group()),) if words.hours_with_h else ()
     return (
         Rule("money, symbol after", re.compile(rf"(?<![\w.,])({number})\s?({symbols})(?!\w)"),
              lambda m: _money(words, m.group(1), m.group(2))),
@@ -138,8 +141,7 @@ def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
         # "14/07": a day and a month with its two digits (a fraction such as "1/2" has no leading zero)
         Rule("day and month", re.compile(r"(?<![\w.,/:-])(\d{1,2})/(0[1-9]|1[0-2])(?![\w/:-]|[.,]\d)"),
              lambda m: _date(words, m.group(1), m.group(2), "") or m.group()),
-        Rule("clock time with h", re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?h\s?([0-5]\d)?(?![\w:])"),
-             lambda m: _time(words, m.group(1), m.group(2)) or m.group()),
+        *hours,
         Rule("clock time", re.compile(rf"(?<![\w.,:])([01]?\d|2[0-4])[{words.clock}]([0-5]\d)(?![\d:]|[.,]\d)"
                                       + (rf"(?:\s*{words.said_after_time})?" if words.said_after_time else "")),
              lambda m: _time(words, m.group(1), m.group(2)) or m.group(), needs=words.clock),
