@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+
 import pytest
 
-from kokoro_speech.text.normalize import normalize
+from kokoro_speech.text.normalize import Reading, normalize, normalize_for
+from kokoro_speech.text.phonemize import Phonemizers
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def phonemizers() -> Phonemizers:
+    return Phonemizers()  # G2Ps only (espeak-ng, misaki's Japanese and Mandarin): no model
 
 pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
 
@@ -150,6 +161,7 @@ CASES = [
     ("Speed: 60 mph", "Speed: sixty miles per hour"),
     ("Upload 100 Mbps", "Upload one hundred megabits per second"),
     ("Drink 500 ml.", "Drink five hundred milliliters."),
+    ("Use 1–2 tbsp of oil and 1 tsp salt.", "Use one to two tablespoons of oil and one teaspoon salt."),
     ("A 2.4 GHz chip", "A two point four gigahertz chip"),
     ("Lift 10-15 lbs.", "Lift ten to fifteen pounds."),
     ("Charge 5000 mAh", "Charge five thousand milliamp hours"),
@@ -166,6 +178,8 @@ CASES = [
     ("Turn onto 5th St. now.", "Turn onto fifth Street now."),
     ("St Andrews is lovely.", "Saint Andrews is lovely."),
     ("Go down Mill Rd. to the end.", "Go down Mill Road to the end."),
+    ("At 4200 Wilshire Blvd, Suite 310", "At forty-two hundred Wilshire Boulevard, Suite three ten"),
+    ("I live on Elm Rd", "I live on Elm Road"),
     ("Apples, pears, etc. are fruit.", "Apples, pears, et cetera are fruit."),
     ("We bought apples, pears, etc.", "We bought apples, pears, et cetera."),
     ("Fruit, e.g. apples, is good.", "Fruit, for example apples, is good."),
@@ -243,6 +257,10 @@ CASES = [
     ("> A quote.", "A quote."),
     ("Use `pip install` now.", "Use pip install now."),
     ("Read [the docs](https://example.com).", "Read the docs."),
+    ("See [the guide][1].\n\n[1]: https://example.com/guide", "See the guide."),
+    ("1. Install it\n    - Run the setup\n    - Check it\n2. Use it",
+     "Install it.\nRun the setup.\nCheck it.\nUse it."),
+    ("Call `get_user(id)` then `user.save()`.", "Call get user id then user dot save."),
     ("~~old~~ new", "old new"),
     ("snake_case_name stays", "snake case name stays"),
     ("---\nText", "Text"),
@@ -261,9 +279,82 @@ CASES = [
     ("COVID-19 cases", "COVID nineteen cases"),
     ("An MP3 file", "An MP three file"),
     ("Buy a 4K TV", "Buy a four K TV"),
-    ("Python 3.11 is out", "Python three point one one is out"),
+    ("Python 3.11 is out", "Python three point eleven is out"),
     ("Update to v2.1.3 now", "Update to version two point one point three now"),
     ("Ping 192.168.1.1", "Ping one nine two dot one six eight dot one dot one"),
+    # identifiers: house numbers
+    ("He lives at 221B Baker Street.", "He lives at two twenty-one B Baker Street."),
+    ("Mail it to 350 Fifth Avenue.", "Mail it to three fifty Fifth Avenue."),
+    ("Our office is at 1600 Pennsylvania Ave.", "Our office is at sixteen hundred Pennsylvania Avenue."),
+    ("Flat 12B is empty.", "Flat twelve B is empty."),
+    # identifiers: a number after a place or service
+    ("Wait in Room 101.", "Wait in Room one oh one."),
+    ("Board at Gate B12.", "Board at Gate B twelve."),
+    ("Flight 1549 landed.", "Flight fifteen forty-nine landed."),
+    ("Train 2150 leaves from Platform 4.", "Train twenty-one fifty leaves from Platform four."),
+    ("Take Highway 101 south.", "Take Highway one oh one south."),
+    ("Listen on port 443.", "Listen on port four forty-three."),
+    ("Set port: 8080 now", "Set port: eighty eighty now"),
+    ("Open localhost:8080 now.", "Open localhost colon eighty eighty now."),
+    ("Room 7 has 3 beds.", "Room seven has three beds."),
+    ("Prices in Room 10% lower", "Prices in Room ten percent lower"),
+    # identifiers: flight numbers after an airline's code
+    ("My flight is UA 920.", "My flight is UA nine twenty."),
+    ("Book BA117 today.", "Book BA one seventeen today."),
+    # identifiers: model numbers
+    ("A Boeing 747 flew over.", "A Boeing seven forty-seven flew over."),
+    ("She has an RTX 4090.", "She has an RTX forty ninety."),
+    ("He drives a Porsche 911.", "He drives a Porsche nine eleven."),
+    ("Dates as in ISO 8601", "Dates as in ISO eighty-six oh one"),
+    ("Boeing 737-800 jets", "Boeing seven thirty-seven eight hundred jets"),
+    # identifiers: letters stuck to a number
+    ("Take the M15 bus.", "Take the M fifteen bus."),
+    ("The Airbus A380 landed.", "The Airbus A-three eighty landed."),
+    ("Flat 12A is empty.", "Flat twelve-A is empty."),
+    ("Board at Gate A12.", "Board at Gate A-twelve."),
+    ("It uses SHA256.", "It uses SHA two fifty-six."),
+    # identifiers: emergency numbers
+    ("A 911 call came in.", "A nine one one call came in."),
+    ("Dial 999 now.", "Dial nine nine nine now."),
+    # identifiers: versions
+    ("Version 3.11 fixed it.", "Version three point eleven fixed it."),
+    ("Ubuntu 22.04 is out.", "Ubuntu twenty-two point oh four is out."),
+    ("Python 3.12.1 today", "Python three point twelve point one today"),
+    ("It rose 3.11 points.", "It rose three point one one points."),
+    # ranges: days of the week
+    ("Open Mon–Fri.", "Open Monday to Friday."),
+    ("Closed Sat-Sun", "Closed Saturday to Sunday"),
+    ("Monday–Friday only", "Monday to Friday only"),
+    # a day's abbreviation before a date
+    ("Mon 5 June is a holiday.", "Monday the fifth of June is a holiday."),
+    ("See you Fri, Dec 3.", "See you Friday, December third."),
+    ("Sun and moon.", "Sun and moon."),
+    ("Sun 12–4pm", "Sunday twelve to four PM"),
+    ("Sat 10:00 works.", "Saturday ten o'clock works."),
+    # ranges: ordinals
+    ("The 1st–3rd place winners", "The first to third place winners"),
+    # ranges: times
+    ("We work 9am–5pm.", "We work nine AM to five PM."),
+    ("Open 10:00–12:00.", "Open ten o'clock to twelve o'clock."),
+    ("From 9–5pm daily", "From nine to five PM daily"),
+    ("Read John 3:16-18.", "Read John three sixteen to eighteen."),
+    # ranges: days of a month
+    ("It runs 3–5 June.", "It runs the third to the fifth of June."),
+    ("On 12–14 March 2025 in Berlin", "On the twelfth to the fourteenth of March twenty twenty-five in Berlin"),
+    ("Closed Dec 24–26.", "Closed December twenty-fourth to twenty-sixth."),
+    ("On June 3-5, 2025 we travel.", "On June third to fifth, twenty twenty-five we travel."),
+    # ranges: counts and scores
+    ("Beat in 3–4 eggs.", "Beat in three to four eggs."),
+    ("They won 24–17.", "They won twenty-four to seventeen."),
+    # typography: curly apostrophes and quotes
+    ("I’m sure you don’t mind.", "I'm sure you don't mind."),
+    ("“Yes,” she said.", '"Yes," she said.'),
+    ("She said ‘maybe’.", "She said 'maybe'."),
+    ("It’s the ’90s.", "It's the nineties."),
+    # typography: & between initials
+    ("Call AT&T now.", "Call AT and T now."),
+    ("Join the Q&A.", "Join the Q and A."),
+    ("Barnes & Noble", "Barnes and Noble"),
     # plain text is untouched
     ("Hello, world!", "Hello, world!"),
     ("It's a fine day; isn't it?", "It's a fine day; isn't it?"),
@@ -375,3 +466,132 @@ def test_never_raises(text: str) -> None:
 
 # No timing test: a wall-clock bound fails on a busy machine. Speed is measured in bench/engine.py, whose
 # overhead figure includes text normalization.
+
+
+# ------------------------------------------------------------------ what language models write: the settings
+
+LLM_ANSWER = ("Here is the fix:\n```python\nprint('done')\n```\n| Plan | Price |\n|---|---|\n| Pro | $20 |\n"
+              "All set 🎉 👍🏽")
+
+
+@pytest.mark.parametrize(("reading", "expected"), [
+    (Reading(), "Here is the fix:\nprint('done')\nPlan, Price.\nPro, twenty dollars.\nAll set"),
+    (Reading(code_blocks="skip"), "Here is the fix:\n\nPlan, Price.\nPro, twenty dollars.\nAll set"),
+    (Reading(tables="skip"), "Here is the fix:\nprint('done')\n\nAll set"),
+    (Reading(emoji="name"), "Here is the fix:\nprint('done')\nPlan, Price.\nPro, twenty dollars.\n"
+                            "All set party popper thumbs up"),
+], ids=["defaults", "code blocks skipped", "tables skipped", "emoji named"])
+def test_code_blocks_tables_and_emoji_follow_the_settings(reading, expected):
+    assert normalize(LLM_ANSWER, reading=reading) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Go 🇺🇸!", "Go flag of United States!"),
+    ("Press 1️⃣ now", "Press one now"),
+    ("I ❤️ it", "I red heart it"),
+])
+def test_emoji_named_on_request(text, expected):
+    assert normalize(text, reading=Reading(emoji="name")) == expected
+
+
+def test_an_unclosed_code_block_is_skipped_to_the_end():
+    assert normalize("Run this:\n```\nrm -rf build\n", reading=Reading(code_blocks="skip")) == "Run this:"
+
+
+def test_the_settings_reach_other_languages_too():
+    """Emoji are named in the voice's language where the emoji package has names for it, else in English."""
+    text = "Voilà 🎉👍🏽\n```\ncode\n```"
+    assert normalize_for(text, "f", Reading(code_blocks="skip", emoji="name")) == "Voilà cotillons pouce vers le haut"
+    assert normalize_for("बधाई 🎉", "h", Reading(emoji="name")) == "बधाई party popper"
+
+
+# ------------------------------------------------------------------------------------- the other languages
+
+# (language, written, said as a native would say it): the normalized text, and then both through the G2P
+LANGUAGE_CASES = [
+    # money, symbol after and before
+    ("e", "Cuesta 1.234,56 €.", "Cuesta mil doscientos treinta y cuatro euros con cincuenta y seis céntimos."),
+    ("e", "Pagué 1 €.", "Pagué un euro."),
+    ("e", "Costó 1.234,56 € el 31/12/2023.",
+     "Costó mil doscientos treinta y cuatro euros con cincuenta y seis céntimos el treinta y uno de diciembre de dos "
+     "mil veintitrés."),
+    ("f", "Ça coûte 1.234,56 €.", "Ça coûte mille deux cent trente-quatre euros et cinquante-six centimes."),
+    ("i", "Costa 1.234,56 €.", "Costa milleduecentotrentaquattro euro e cinquantasei centesimi."),
+    ("p", "Custa R$ 1.234,56.", "Custa mil duzentos e trinta e quatro reais e cinquenta e seis centavos."),
+    ("h", "कीमत ₹1,234.56 है।", "कीमत एक हज़ार दो सौ चौंतीस रुपये छप्पन पैसे है।"),
+    ("j", "¥1,234です。", "千二百三十四円です。"),
+    ("z", "价格是¥1,234。", "价格是一千二百三十四元。"),
+    # numeric dates, day first
+    ("e", "Nació el 15/03/2024.", "Nació el quince de marzo de dos mil veinticuatro."),
+    ("f", "Le 01/03/2024.", "Le premier mars deux mille vingt-quatre."),
+    ("i", "Il 15/03/2024.", "Il quindici marzo duemilaventiquattro."),
+    ("p", "Em 15/03/2024.", "Em quinze de março de dois mil e vinte e quatro."),
+    ("h", "तारीख 15/03/2024 है।", "तारीख पंद्रह मार्च दो हज़ार चौबीस है।"),
+    ("j", "2024/03/15に会う。", "2024年3月15日に会う。"),
+    ("z", "2024/03/15见。", "2024年3月15日见。"),
+    ("f", "Rendez-vous le 14/07.", "Rendez-vous le quatorze juillet."),
+    ("e", "Llega el 05/03.", "Llega el cinco de marzo."),
+    # clock times
+    ("e", "Llega a las 14:30.", "Llega a las catorce y treinta."),
+    ("f", "Rendez-vous à 14h30.", "Rendez-vous à quatorze heures trente."),
+    ("f", "Rendez-vous à 9h.", "Rendez-vous à neuf heures."),
+    ("i", "Alle 14.30.", "Alle quattordici e trenta."),
+    ("p", "Às 14h30.", "Às catorze e trinta."),
+    ("h", "समय 14:30 है।", "समय चौदह बजकर तीस मिनट है।"),
+    ("h", "मैं 10:15 बजे आऊँगा।", "मैं दस बजकर पंद्रह मिनट आऊँगा।"),
+    ("j", "会議は14:30です。", "会議は14時30分です。"),
+    ("z", "会议在14:30开始。", "会议在14点30分开始。"),
+    # decimal commas and thousands dots; percentages
+    ("e", "Pesa 3,5 kilos.", "Pesa tres coma cinco kilos."),
+    ("e", "Son 1.500 personas.", "Son mil quinientas personas."),
+    ("f", "Une hausse de 12,5 %.", "Une hausse de douze virgule cinq pour cent."),
+    ("i", "Vale 0,05.", "Vale zero virgola zero cinque."),
+    ("p", "Subiu 2,5 %.", "Subiu dois vírgula cinco por cento."),
+    ("h", "यह 3.5 किलो है।", "यह तीन दशमलव पाँच किलो है।"),
+    ("j", "25%割引", "25パーセント割引"),
+]
+
+
+def _bare(phonemes: str) -> str:
+    """Phonemes without stress, length, spaces and punctuation: the G2P stresses digits and words differently."""
+    return re.sub(r"[ˈˌːˑ\s.,!?;:'\"“”。、-]", "", phonemes)
+
+
+@pytest.mark.parametrize(("language", "text", "native"), LANGUAGE_CASES,
+                         ids=[f"{c[0]}:{c[1][:30]}" for c in LANGUAGE_CASES])
+def test_other_languages_are_read_as_a_native_reads_them(phonemizers, language, text, native):
+    """The G2P's phonemes for the normalized text are those of the native reading (within allophones and
+    agreement: at least 90% alike), and closer to them than the phonemes of the text as written."""
+    said = _bare(phonemizers.phonemize(native, language))
+    normalized = _bare(phonemizers.phonemize(normalize_for(text, language), language))
+    as_written = _bare(phonemizers.phonemize(text, language))
+    alike = difflib.SequenceMatcher(None, normalized, said).ratio()
+    assert alike >= 0.9, (normalized, said)
+    assert alike > difflib.SequenceMatcher(None, as_written, said).ratio()
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("e", "Hola, ¿qué tal?"), ("f", "Bonjour, dit-il."), ("j", "こんにちは。"), ("z", "你好。"),
+    ("e", "Versión 2024."), ("f", "En 1789."), ("i", "Sono 25 persone."), ("f", "Ajoutez 1/2 tasse."),
+    ("e", "Tarda 5 h en llegar."),
+])
+def test_other_languages_text_without_those_forms_is_only_cleaned(language, text):
+    assert normalize_for(text, language) == text
+
+
+def test_curly_apostrophes_are_plain_in_every_language():
+    assert normalize_for("C’est l’heure.", "f") == "C'est l'heure."
+
+
+def test_curly_apostrophes_keep_their_negation(phonemizers):
+    """misaki's tagger drops the "n't" of "wasn’t" written with U+2019 (hexgrad/kokoro#286): read as "wasn't"."""
+    assert "wʌz." in phonemizers.phonemize("No, it wasn’t.", "a")  # the G2P alone loses it
+    assert phonemizers.phonemize(normalize("No, it wasn’t."), "a") == phonemizers.phonemize("No, it wasn't.", "a")
+
+
+@pytest.mark.parametrize("language", ["e", "f", "h", "i", "j", "p", "z"])
+def test_other_languages_never_raise(language):
+    for text in NASTY + ["1.234.567,89 € 31/12/99 24h00 25:61 ₹1,23,45,678.9 ¥ 2024/13/45 12:00"]:
+        out = normalize_for(text, language)
+        assert isinstance(out, str) and ("\ue000" in text or "\ue000" not in out)
+        out.encode("utf-8")

@@ -13,15 +13,19 @@ import numpy as np
 import pytest
 
 from conftest import API_KEY, decode, word_error_rate
+from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidLexicon, SetupError
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.lexicon import Lexicon
-from kokoro_speech.text.normalize import normalize
+from kokoro_speech.text.normalize import Reading, normalize
 from kokoro_speech.text.split import split_phoneme_sentences
 
-# prices, dates, units, acronyms, URLs, Markdown...: bench/pronunciation.py reads the same file
+# prices, dates, units, acronyms, URLs, Markdown...: bench/timestamps.py reads the same file
 SENTENCES = json.loads((Path(__file__).parent / "tricky_sentences.json").read_text(encoding="utf-8"))
+# the same kinds and more (identifiers, ranges, typography, what language models write), each with its category and
+# the readings a careful reader may give it: bench/pronunciation.py speaks them through each normalizer
+PRONUNCIATION_SET = json.loads((Path(__file__).parent / "pronunciation_set.json").read_text(encoding="utf-8"))
 
 
 def post(server, path: str, body: dict, **kwargs) -> httpx.Response:
@@ -121,6 +125,18 @@ def test_server_lexicon_applies_and_request_lexicon_wins(engine, tmp_path):
     assert "təmˈAtO" in phonemes and "təmˈɑtO" not in phonemes and "kˈOkəɹO" in phonemes
 
 
+def test_the_reading_settings_reach_what_the_engine_reads(engine):
+    """--code-blocks skip and --emoji name (Settings → Engine.reading → the normalizer), English and French."""
+    settings = Settings(code_blocks="skip", emoji="name", _env_file=None)
+    served = Engine(engine.model, engine.voices, engine.phonemizers, engine.scheduler,
+                    reading=Reading(settings.code_blocks, settings.markdown_tables, settings.emoji))
+    text = "Done 🎉\n```\nrm -rf build\n```"
+    assert served.phonemize(text, "af_heart")[0] == "Done party popper"
+    assert served.phonemize("Voilà 🎉\n```\nrm\n```", "ff_siwis")[0] == "Voilà cotillons"
+    assert "build" in engine.phonemize(text, "af_heart")[0]  # the defaults read the code, skip the emoji
+    assert "party" not in engine.phonemize(text, "af_heart")[0]
+
+
 def test_lexicon_works_for_espeak_languages_too(engine):
     _, phonemes, _, _ = engine.phonemize("Hola Kokoro, ¿qué tal?", "ef_dora", Lexicon.parse(KOKORO))
     assert "kˈOkəɹO" in phonemes and phonemes.startswith("ˈola")
@@ -208,6 +224,23 @@ def test_speaking_phonemes_and_a_lexicon_round_trip(server, transcribe):
 
 
 # ------------------------------------------------------------------------------------- round trip on tricky text
+
+
+def _said(text: str) -> list[str]:
+    """Words as compared: lowercase, no punctuation, "a.m." as "am", "twenty-four" as two words, letters said
+    one by one ("R T X", "RTX") as one word."""
+    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text.lower().replace("-", " "))
+    return re.sub(r"\b(\w) (?=\w\b)", r"\1", " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text))).split()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("case", PRONUNCIATION_SET, ids=[c["text"][:40] for c in PRONUNCIATION_SET])
+def test_the_pronunciation_set_is_normalized_to_one_of_its_readings(case):
+    """No audio: the words the G2P gets are those of an accepted reading (normalized themselves, so that a
+    reading may write "NASA" or "a.m." as a reader sees them)."""
+    assert case["category"] and case["readings"]
+    said = _said(normalize(case["text"]))
+    assert any(said == _said(normalize(reading)) for reading in case["readings"]), (said, case["readings"])
 
 BATCHES = 5
 SPEED = 1.2  # a brisk reader: a fifth less audio to synthesize, still clear to Whisper

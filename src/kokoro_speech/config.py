@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     lexicon: Path | None = Field(
         None, description="JSON file of custom pronunciations: words to phonemes in Kokoro/misaki notation."
     )
+    code_blocks: Literal["read", "skip"] = Field(
+        "read", description="Fenced code blocks (```) in the input: read their words, or skip them.")
+    markdown_tables: Literal["read", "skip"] = Field(
+        "read", description="Markdown tables in the input: read row by row (a pause after each), or skip them.")
+    emoji: Literal["skip", "name"] = Field("skip", description="Emoji in the input: skipped, or read by name.")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the model and downloads are cached.")
     offline: bool = Field(False, description="Never download; fail with a clear message instead.")
     device: Literal["cpu", "cuda"] = Field("cpu", description="ONNX Runtime execution provider.")

@@ -20,7 +20,9 @@ from kokoro_speech.errors import NothingToSay, TimestampsUnavailable
 from kokoro_speech.model.voices import Voice, VoiceRegistry
 from kokoro_speech.pipeline import loading
 from kokoro_speech.pipeline.readiness import describe_voices, ready_voice
-from kokoro_speech.pipeline.reading import Reading, pieces, read_script, report, spoken_words, until_speech
+from kokoro_speech.pipeline.reading import (
+    DEFAULT_READING, Reading, TextReading, pieces, read_script, report, spoken_words, until_speech,
+)
 from kokoro_speech.pipeline.scheduler import ModelSession, Scheduler, TimedSession
 from kokoro_speech.pipeline.synthesis import Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import Spans, Timeline
@@ -53,7 +55,8 @@ class Engine:
                  scheduler: Scheduler, lexicon: Lexicon | None = None, *,
                  max_seconds: float = _DEFAULTS["max_synthesis_seconds"].default,
                  max_piece_frames: int = _DEFAULTS["max_piece_frames"].default,
-                 max_pause_seconds: float = _DEFAULTS["max_pause_seconds"].default) -> None:
+                 max_pause_seconds: float = _DEFAULTS["max_pause_seconds"].default,
+                 reading: TextReading = DEFAULT_READING) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
@@ -62,6 +65,7 @@ class Engine:
         self.max_seconds = max_seconds  # the longest one request may synthesize
         self.max_piece_frames = max_piece_frames  # bounds the model's memory per call
         self.max_pause_seconds = max_pause_seconds  # the longest one [pause:…] or <break> may be
+        self.reading = reading  # code blocks, tables and emoji: read or skipped (--code-blocks, ...)
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -69,7 +73,8 @@ class Engine:
         parts = loading.load(settings, voices=voices)
         return cls(parts.model, parts.voices, parts.phonemizers, parts.scheduler, parts.lexicon,
                    max_seconds=settings.max_synthesis_seconds, max_piece_frames=settings.max_piece_frames,
-                   max_pause_seconds=settings.max_pause_seconds)
+                   max_pause_seconds=settings.max_pause_seconds,
+                   reading=TextReading(settings.code_blocks, settings.markdown_tables, settings.emoji))
 
     def warm_up(self) -> None:
         """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
@@ -99,11 +104,11 @@ class Engine:
 
     def words(self, text: str, voice: Voice, lexicon: Lexicon | None = None) -> str:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
-        return spoken_words(text, voice.language, self._lexicons(lexicon))
+        return spoken_words(text, voice.language, self._lexicons(lexicon), self.reading)
 
     def _script(self, text: str, voice: Voice, lexicon: Lexicon | None, input_is_phonemes: bool) -> list[Segment]:
         return read_script(text, voice.language, self._lexicons(lexicon), max_pause=self.max_pause_seconds,
-                           input_is_phonemes=input_is_phonemes)
+                           input_is_phonemes=input_is_phonemes, reading=self.reading)
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,

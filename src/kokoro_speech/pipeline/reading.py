@@ -13,7 +13,9 @@ from kokoro_speech.errors import InvalidParameter, NothingToSay
 from kokoro_speech.kokoro import ENGLISH, MAX_INPUT_CHARACTERS
 from kokoro_speech.pipeline.timestamps import Timeline
 from kokoro_speech.text.lexicon import Lexicon
-from kokoro_speech.text.normalize import clean, normalize
+from kokoro_speech.text.normalize import DEFAULT as DEFAULT_READING
+from kokoro_speech.text.normalize import Reading as TextReading
+from kokoro_speech.text.normalize import normalize_for
 from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script
 from kokoro_speech.text.split import Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences
@@ -26,25 +28,26 @@ def span_speed(speed: float, rate: float) -> float:
     return min(MAX_RATE, max(MIN_RATE, speed * rate))
 
 
-def spoken_words(text: str, language: str, lexicons: Iterable[Lexicon]) -> str:
-    """What the G2P reads: normalized text (English; `clean` for other languages) with each lexicon's custom
-    pronunciations marked, the first lexicon's first."""
+def spoken_words(text: str, language: str, lexicons: Iterable[Lexicon],
+                 reading: TextReading = DEFAULT_READING) -> str:
+    """What the G2P reads: normalized text (text/normalize/, in the reading language, as `reading` says) with each
+    lexicon's custom pronunciations marked, the first lexicon's first."""
     british = language == "b" if language in ENGLISH else None  # None: not English
-    words = clean(text) if british is None else normalize(text, british=british)
+    words = normalize_for(text, language, reading)
     for lexicon in lexicons:
         words = lexicon.apply(words, british)
     return words
 
 
 def read_script(text: str, language: str, lexicons: Iterable[Lexicon], *, max_pause: float,
-                input_is_phonemes: bool = False) -> list[Segment]:
+                input_is_phonemes: bool = False, reading: TextReading = DEFAULT_READING) -> list[Segment]:
     """The request's spoken spans and exact pauses, in order: SSML read (input starting with <speak>),
     `[pause:1.5s]` markers cut out, each span's text normalized (phonemes are kept as they are)."""
     segments = script(text, max_pause=max_pause, ssml=False if input_is_phonemes else None)
     if input_is_phonemes:
         return segments
     lexicons = list(lexicons)
-    read = [s if isinstance(s, Pause) else Speech(spoken_words(s.text, language, lexicons), s.rate)
+    read = [s if isinstance(s, Pause) else Speech(spoken_words(s.text, language, lexicons, reading), s.rate)
             for s in segments]
     spoken = sum(len(s.text) for s in read if isinstance(s, Speech))
     if spoken > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio

@@ -1,18 +1,25 @@
-"""Real-world text → the words a careful reader would say, before misaki's G2P; `british=True` reads dates day
-first, keeps the "and" of "one hundred and five" and spells metre and litre. Owns the order of the rule tables."""
+"""Real-world text → the words a careful reader would say, before the G2P: English in full (`british=True` reads
+dates day first, keeps the "and" of "one hundred and five" and spells metre and litre), the other languages' numbers,
+dates, times, money and percentages in their own words (languages.py). Owns the order of the rule tables."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
 
 from kokoro_speech.text.normalize.abbreviations import ABBREVIATIONS, ROMAN_NUMERALS
-from kokoro_speech.text.normalize.characters import SPACES, SPACING, TIDY, UNICODE
+from kokoro_speech.text.normalize.characters import SPACING, TIDY, UNICODE, emoji_rules
 from kokoro_speech.text.normalize.dates import DATES, MONTH_ALONE
-from kokoro_speech.text.normalize.markdown import MARKDOWN, MARKDOWN_HINT
+from kokoro_speech.text.normalize.identifiers import IDENTIFIERS
+from kokoro_speech.text.normalize.languages import LANGUAGE_RULES
+from kokoro_speech.text.normalize.markdown import CODE_BLOCKS, MARKDOWN, MARKDOWN_HINT, TABLES
 from kokoro_speech.text.normalize.money import MONEY
 from kokoro_speech.text.normalize.number_words import VULGAR_FRACTIONS
 from kokoro_speech.text.normalize.numerals import FORMS, NUMBERS
 from kokoro_speech.text.normalize.phones import PHONES
+from kokoro_speech.text.normalize.ranges import DAYS, RANGES
 from kokoro_speech.text.normalize.rules import Stage, apply, hiding_markup, run
 from kokoro_speech.text.normalize.symbols import SYMBOLS
 from kokoro_speech.text.normalize.times import TIMES
@@ -23,29 +30,63 @@ from kokoro_speech.text.normalize.web import WEB
 # keep the colon of "10:30am", spell "JSON" and read "kHz" as "K H Z". Spelled acronyms ("API") stay in capitals:
 # misaki spells those itself. Each rule sees the output of the ones before, so the order below is the behaviour.
 
-_MARKDOWN = Stage("markdown", MARKDOWN, when=MARKDOWN_HINT)
 # numbers are read one sentence at a time, so that no rule's look-around reaches into the next sentence
 _SENTENCE = re.compile(r"((?<=[.!?])\s+(?=[\"“‘'(]?[A-Z])|\n+)")
 _DIGIT = re.compile(rf"[\d²³{''.join(VULGAR_FRACTIONS)}]")
 
-STAGES = (  # between UNICODE and TIDY, with misaki's markup hidden
-    _MARKDOWN,
-    Stage("spacing", SPACING),
-    Stage("web", WEB),
-    Stage("abbreviations", ABBREVIATIONS + ROMAN_NUMERALS),
-    Stage("numbers", PHONES + DATES + TIMES + FORMS + MONEY + UNIT_RULES + NUMBERS, when=_DIGIT, split=_SENTENCE),
-    Stage("words", (MONTH_ALONE, BARE_UNIT) + SYMBOLS),
-)
+
+@dataclass(frozen=True)
+class Reading:
+    """What to do with what language models write (server settings): fenced code blocks and Markdown tables are
+    read (row by row, a pause after each) or skipped; emoji are skipped or read by name."""
+
+    code_blocks: Literal["read", "skip"] = "read"
+    tables: Literal["read", "skip"] = "read"
+    emoji: Literal["skip", "name"] = "skip"
 
 
-def clean(text: str) -> str:
-    """Language-neutral clean-up only (Unicode, Markdown, emoji, spaces): for voices that are not English."""
-    text = apply(UNICODE, text)
-    return hiding_markup(text, lambda t: run((_MARKDOWN, Stage("spaces", (SPACES,))), t)).strip()
+DEFAULT = Reading()
 
 
-def normalize(text: str, british: bool = False) -> str:
-    """The words a careful reader would say for `text` (American reading, or British with `british`)."""
-    text = apply(UNICODE, text)
-    text = hiding_markup(text, lambda t: run(STAGES, t, british))
+@lru_cache(maxsize=16)
+def _stages(reading: Reading, language: str) -> tuple[Stage, ...]:
+    markdown = Stage("markdown", CODE_BLOCKS[reading.code_blocks] + TABLES[reading.tables] + MARKDOWN,
+                     when=MARKDOWN_HINT)
+    if language not in ("a", "b"):
+        return (markdown, Stage("spacing", SPACING),
+                Stage("numbers", LANGUAGE_RULES.get(language, ()), when=_DIGIT, split=_SENTENCE))
+    return (  # between UNICODE and TIDY, with misaki's markup hidden
+        markdown,
+        Stage("spacing", SPACING),
+        Stage("web", WEB),
+        Stage("abbreviations", DAYS + ABBREVIATIONS + ROMAN_NUMERALS),
+        Stage("numbers", PHONES + IDENTIFIERS + RANGES + DATES + TIMES + FORMS + MONEY + UNIT_RULES + NUMBERS,
+              when=_DIGIT, split=_SENTENCE),
+        Stage("words", (MONTH_ALONE, BARE_UNIT) + SYMBOLS),
+    )
+
+
+def _characters(text: str, reading: Reading, language: str) -> str:
+    return apply(UNICODE, apply(emoji_rules(reading.emoji, language), text))
+
+
+def clean(text: str, reading: Reading = DEFAULT) -> str:
+    """Language-neutral clean-up only (Unicode, Markdown, emoji, spaces)."""
+    text = _characters(text, reading, "")
+    return hiding_markup(text, lambda t: run(_stages(reading, "")[:2], t)).strip()
+
+
+def normalize(text: str, british: bool = False, reading: Reading = DEFAULT) -> str:
+    """The words a careful reader would say for English `text` (American reading, or British with `british`)."""
+    text = _characters(text, reading, "a")
+    text = hiding_markup(text, lambda t: run(_stages(reading, "b" if british else "a"), t, british))
     return apply(TIDY, text).strip()
+
+
+def normalize_for(text: str, language: str, reading: Reading = DEFAULT) -> str:
+    """The words to read for `text` in `language` (a letter of kokoro.LANGUAGES): English as `normalize` reads it;
+    the other languages cleaned up, with their numbers, dates, times, money and percentages in their own words."""
+    if language in ("a", "b"):
+        return normalize(text, british=language == "b", reading=reading)
+    text = _characters(text, reading, language)
+    return apply(TIDY, hiding_markup(text, lambda t: run(_stages(reading, language), t))).strip()

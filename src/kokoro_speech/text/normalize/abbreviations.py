@@ -66,6 +66,9 @@ ABBREVIATIONS = (
     Rule("undotted abbreviation",
          re.compile(rf"(?<![\w.])({alternation(UNDOTTED_ABBREVIATIONS)})(?=\s+[A-Z0-9])(?![\w.])"),
          lambda m: DOTTED_ABBREVIATIONS[m.group(1)]),
+    # "4200 Wilshire Blvd, Suite 310": a street's abbreviation after its name, before a comma or the end
+    Rule("street abbreviation", re.compile(r"(?<=[a-z] )(Ave|Rd|Blvd|Hwy|Pkwy|Ln)(?=[,;:)]|\s*$)"),
+         lambda m: DOTTED_ABBREVIATIONS[m.group(1)], needs=("Ave", "Rd", "Blvd", "Hwy", "Pkwy", "Ln")),
     Rule("word acronym", re.compile(rf"(?<![\w.-])({alternation(WORD_ACRONYMS)})(?=s?\b)(?!\.\w)"),
          lambda m: WORD_ACRONYMS[m.group(1)]),
 )

@@ -1,5 +1,5 @@
-"""Word lists for the rules: units, currencies, abbreviations, acronyms, months, names that take numerals,
-and the words around a number that make it a year or a count."""
+"""Word lists for the rules: units, currencies, abbreviations, acronyms, months, weekdays, names that take numerals,
+and the words around a number that make it a year, a count, an identifier or a version."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ UNITS: dict[str, tuple[str, str]] = {
     # volume
     "ml": ("milliliter", "milliliters"), "mL": ("milliliter", "milliliters"), "l": ("liter", "liters"),
     "L": ("liter", "liters"), "cl": ("centiliter", "centiliters"), "gal": ("gallon", "gallons"),
-    "fl oz": ("fluid ounce", "fluid ounces"),
+    "fl oz": ("fluid ounce", "fluid ounces"), "tbsp": ("tablespoon", "tablespoons"), "tsp": ("teaspoon", "teaspoons"),
     # time
     "ms": ("millisecond", "milliseconds"), "µs": ("microsecond", "microseconds"),
     "μs": ("microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
@@ -180,3 +180,50 @@ COUNT_CONTEXT = frozenset("""
 over under than only approximately nearly almost exactly total just some all number numbers page pages
 room rooms flight route bus roughly least most costs cost paid pay pays weighs
 """.split())
+
+# words before a number that make it a name, read as people say them ("Room 101" → "one oh one")
+IDENTIFIER_CONTEXT = frozenset("""
+Room Rm Gate Platform Plat Suite Ste Flight Train Bus Route Rte Highway Hwy Interstate Track Terminal Apartment
+Apt Bay Pier Dock Berth Exit Building Bldg Ward Locker Cabin Studio Unit Office Hangar Stand Lane Line Carriage
+Coach Car Booth Hall Box Aisle Cell Court Area Zone Level Floor Deck Seat Row Tram Ferry Service
+room gate platform suite flight train bus route highway interstate track terminal apartment bay pier dock berth
+exit building ward locker cabin hangar booth aisle tram ferry port Port
+""".split())
+# an airline's two-letter code before a flight number ("UA 920"); codes that are also words, states or units
+# ("AM", "CA", "LA", "AI", "AC") are left out
+CARRIER_CODES = frozenset("""
+UA AA DL WN BA LH AF KL EK QF JL SQ CX B6 NK F9 LX TK EY KE CZ MU NZ AY
+""".split())
+# names before a model number read in pairs ("Boeing 747" → "seven forty-seven", "RTX 4090" → "forty ninety")
+MODEL_NAMES = frozenset("""
+Boeing Airbus Cessna Embraer Bombardier Porsche Peugeot Ferrari BMW Audi Volvo Saab Fiat Mazda Lexus RTX GTX
+GT RX Radeon GeForce Titan Ryzen Threadripper Xeon Core Pentium Celeron Athlon Snapdragon Exynos Dimensity
+Tensor Intel AMD Nvidia NVIDIA Pixel Galaxy Lumia Nokia Canon Nikon Sony Leica Fujifilm Olympus Model Series
+Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
+""".split())
+# a street's last word: the number before its name is a house number ("221B Baker Street")
+STREET_WORDS = frozenset("""
+Street Avenue Road Boulevard Lane Drive Way Court Place Terrace Parkway Square Crescent Close Row Alley Plaza
+Highway Circle Trail Walk Hill Gardens Mews Broadway St Ave Rd Blvd Ln Dr Ct Pl Pkwy Sq
+""".split())
+# words after 911, 999 or 112 that make it the emergency number ("a 911 call")
+EMERGENCY_FOLLOWERS = frozenset("""
+call calls caller callers operator operators dispatcher dispatchers dispatch emergency emergencies line center
+centre service services
+""".split())
+# words before a dotted number that make it a version, each part a number ("Python 3.11" → "three point eleven")
+VERSION_CONTEXT = frozenset("""
+version Version versions release Release Python python Node Java Ruby Perl PHP Rust Golang Swift Kotlin Scala
+Django Rails React Angular Vue TypeScript Postgres PostgreSQL MySQL Redis Kubernetes Docker Ubuntu Debian Fedora
+macOS iOS iPadOS Android Windows Firefox Chrome Safari Linux kernel Kernel Unicode HTTP TLS SSL OpenSSL Bluetooth
+USB Wi-Fi IPv Blender GIMP Unity Unreal Godot Qt GTK GNOME KDE CUDA ONNX PyTorch TensorFlow NumPy pandas
+build Build patch Patch update Update firmware Firmware
+""".split())
+
+# days of the week as written in ranges ("Mon–Fri" → "Monday to Friday")
+WEEKDAYS = {
+    "Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday",
+    "Thur": "Thursday", "Thurs": "Thursday", "Fri": "Friday", "Sat": "Saturday", "Sun": "Sunday",
+    "Monday": "Monday", "Tuesday": "Tuesday", "Wednesday": "Wednesday", "Thursday": "Thursday", "Friday": "Friday",
+    "Saturday": "Saturday", "Sunday": "Sunday",
+}
