@@ -36,6 +36,7 @@ import httpx
 
 from harness import REPO as ROOT
 from harness import Server, ServerError, audio_seconds, percentile
+from harness import haproxy as start_haproxy
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 
@@ -174,9 +175,7 @@ def main() -> int:
         for replica in replicas.values():
             replica.wait_healthy(deadline - time.monotonic())
         note("3 replicas healthy")
-        lb_proc = subprocess.Popen([haproxy, "-db", "-f", str(work / "haproxy.cfg")],
-                                   stdout=(work / "haproxy.log").open("wb"), stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        lb_proc = start_haproxy(haproxy, work / "haproxy.cfg", work / "haproxy.log")
         for name in replicas:
             wait_lb_up(stats_url, name, deadline)
         note("haproxy: all replicas up")

@@ -1,0 +1,46 @@
+"""One helper does each shared job for the tests and the benchmarks (bench/harness.py): a script or test that
+starts a server, decodes audio, runs Whisper, computes a word error rate or reads /proc by itself fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[1]
+HELPER = REPO / "bench" / "harness.py"
+
+# what only the helper does → the code that does it
+JOBS = {
+    "decodes audio": r"\bav\.open\(|^\s*import av\b|^\s*from av\b",
+    "runs Whisper": r"\bfaster_whisper\b|\bWhisperModel\b",
+    "computes word error rates": r"\bjiwer\b",
+    "reads process memory": r"\bVmRSS\b|\bVmHWM\b|/proc/self\b|/proc/\{",
+    "starts a server": r"\buvicorn\b|\bsubprocess\.Popen\b|\"kokoro_speech\", \"serve\"",
+}
+# (file, job) → why that file may do it itself
+EXEMPT = {
+    ("test_deploy.py", "starts a server"): "a client run inside the container (docker exec), not a server",
+}
+
+
+def sources() -> list[Path]:
+    files = [*(REPO / "bench").glob("*.py"), *(REPO / "tools").glob("*.py"), *(REPO / "tests").glob("*.py")]
+    return [f for f in files if f not in (HELPER, Path(__file__).resolve())]
+
+
+@pytest.mark.parametrize("job", list(JOBS))
+def test_only_the_helper_does_it(job):
+    pattern = re.compile(JOBS[job], re.M)
+    found = [f"{path.relative_to(REPO)}:{text[:m.start()].count(chr(10)) + 1}: {m.group(0)}"
+             for path in sources() if (path.name, job) not in EXEMPT
+             for text in [path.read_text(encoding="utf-8")] for m in pattern.finditer(text)]
+    assert not found, f"{job} outside bench/harness.py:\n" + "\n".join(found)
+
+
+def test_the_helper_does_each_job():
+    text = HELPER.read_text(encoding="utf-8")
+    assert all(re.search(pattern, text, re.M) for pattern in JOBS.values())
