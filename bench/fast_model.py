@@ -1,7 +1,7 @@
 """The faster int8 graph (issue 17): speed and quality of each rewrite of the model, against the bare ONNX Runtime
 session on the original int8 graph (the floor), in one run on one machine. Writes docs/engine.md.
 
-Variants (src/kokoro_speech/model/fast.py; ranges from bench/calibrate_fast.py):
+Variants (src/kokoro_speech/model/fast.py; ranges from tools/calibrate_fast.py):
   fast            the shipped one: decoder convs as QLinearConv u8s8, activations quantized on the call as today,
                   per-channel output scaling
   per-tensor out  the same with one output scale per conv (the naive QDQ conversion)
@@ -470,7 +470,7 @@ def write_report(r: dict) -> None:
 Measured by `bench/fast_model.py` on {r['machine']}{' (QUICK smoke run)' if r['quick'] else ''}. Every figure
 comes from one run; timings are medians of interleaved rounds on a 2-core machine shared with other work, so
 read the ratios (each against the original in the same run), not the absolute times. Raw figures:
-[bench/engine.json](bench/engine.json). Calibration: `bench/calibrate_fast.py`.
+[bench/engine.json](bench/engine.json). Calibration: `tools/calibrate_fast.py`.
 
 **The floor** is ONNX Runtime on the original int8 graph (the bundled Kokoro-82M v1.0 export), two intra-op
 threads, the same run options as the server. Every variant is the same graph with its decoder rewritten by
