@@ -25,7 +25,7 @@ def fill(page: Path, **regions: str) -> str:
     def rewrite(m: re.Match) -> str:
         new = regions[m.group(1)]
         if m.group(2).startswith("\n"):  # a block: the markers keep their own lines
-            new = "\n" + new.strip("\n") + "\n"
+            new = "\n" + new.strip("\n") + "\n" if new.strip() else "\n"
         return f"<!-- bench:{m.group(1)} -->{new}<!-- /bench:{m.group(1)} -->"
 
     text = REGION.sub(rewrite, text)
