@@ -33,9 +33,9 @@ def fill(page: Path, **regions: str) -> str:
     return text
 
 
-def table(header: list[str], rows: list[list], right: bool = False) -> str:
-    """A Markdown table; `right` aligns every column but the first to the right."""
-    rule = "|" + "|".join(["---"] + ["---:" if right else "---"] * (len(header) - 1)) + "|"
+def table(header: list[str], rows: list[list], align: str = "") -> str:
+    """A Markdown table; `align` has an l or r per column (left unless told)."""
+    rule = "|" + "|".join("---:" if a == "r" else "---" for a in align.ljust(len(header), "l")) + "|"
     lines = ["| " + " | ".join(str(cell) for cell in row) + " |" for row in [header, *rows]]
     return "\n".join([lines[0], rule, *lines[1:]])
 
