@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import platform
-import re
 import sys
 import time
 
@@ -21,32 +20,16 @@ from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.normalize import normalize
 
-from harness import REPO, load_whisper, tricky_sentences
+from harness import REPO, load_whisper, tricky_sentences, word_errors, words
 
 VOICE = "af_heart"
 
 SENTENCES = tricky_sentences()  # tests/tricky_sentences.json, which the tests read too
 
 
-def words(text: str) -> list[str]:
-    """Lowercase words without punctuation; hyphenated numbers ("twenty-four") count as two words."""
-    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
-
-
 def comparable(text: str) -> str:
     """A reference or transcript as compared: normalized, then words only."""
     return " ".join(words(normalize(text)))
-
-
-def word_errors(reference: str, hypothesis: str) -> int:
-    """Word-level edit distance: substitutions + deletions + insertions."""
-    ref, hyp = reference.split(), hypothesis.split()
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[-1]
 
 
 async def speak(engine: Engine, text: str) -> np.ndarray:
