@@ -1,10 +1,10 @@
-"""Shared fixtures: the real model and voices, loaded once, and live servers on loopback (harness.LiveServer)."""
+"""Shared fixtures: the real model and voices, loaded once, and live servers on loopback (support.LiveServer)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness import LiveServer, load_whisper
+from support import LiveServer, load_whisper
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
@@ -43,5 +43,5 @@ def keyed_server(settings: Settings, engine: Engine) -> LiveServer:
 
 @pytest.fixture(scope="session")
 def transcribe():
-    """Speech-to-text with Whisper tiny.en (harness.load_whisper): samples (at a rate, 24 kHz unless told) → text."""
+    """Speech-to-text with Whisper tiny.en (support.load_whisper): samples (at a rate, 24 kHz unless told) → text."""
     return load_whisper()

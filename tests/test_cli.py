@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import decode
+from support import decode
 from kokoro_speech.model.weights import embedded_voices_dir
 
 CLI = [sys.executable, "-m", "kokoro_speech"]

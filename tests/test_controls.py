@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from harness import decode, word_error_rate
+from support import decode, word_error_rate
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.kokoro import FRAMES_PER_TOKEN
 from kokoro_speech.text.ssml import Pause, script

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import audio_seconds
+from support import audio_seconds
 from kokoro_speech.model.weights import BUNDLED_MODEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]

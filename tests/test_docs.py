@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from harness import REPO, decode
+from support import REPO, decode
 from kokoro_speech.config import Settings
 
 README = (REPO / "README.md").read_text()

@@ -6,7 +6,7 @@ import httpx
 import numpy as np
 import pytest
 
-from harness import decode, packets
+from support import decode, packets
 
 SENTENCE = "The quick brown fox jumped over the lazy dog."
 EXPECTED = {  # format → (container, codec, sample rate, content type)

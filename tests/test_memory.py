@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness import READS_PROC, Server, proc_status
+from support import READS_PROC, Server, proc_status
 from kokoro_speech.kokoro import SAMPLES_PER_FRAME
 from kokoro_speech.text.split import MAX_PIECE_FRAMES
 

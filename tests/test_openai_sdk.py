@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from conftest import API_KEY
-from harness import decode, word_error_rate
+from support import decode, word_error_rate
 
 TEXT = ("Streaming speech should start almost at once. The rest of this paragraph keeps coming while "
         "the first words are already playing, so nobody waits for the whole file.")

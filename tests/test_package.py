@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import REPO, Server, decode
+from support import REPO, Server, decode
 
 VOICE_COUNT = 54
 

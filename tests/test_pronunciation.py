@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import API_KEY
-from harness import decode, word_error_rate
+from support import decode, word_error_rate
 from kokoro_speech.errors import InvalidLexicon, SetupError
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.pipeline.engine import Engine

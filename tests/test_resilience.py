@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import API_KEY
-from harness import LiveServer, Server, decode
+from support import LiveServer, Server, decode
 from kokoro_speech.api.app import create_app
 from kokoro_speech.api.middleware import SendTimeout
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import API_KEY
-from harness import LiveServer
+from support import LiveServer
 from kokoro_speech.api.app import create_app
 from kokoro_speech.model.voices import load_voices
 from kokoro_speech.model.weights import embedded_voices_dir, read_voice

@@ -17,7 +17,7 @@ from websockets.uri import parse_uri
 from websockets.sync.client import connect
 
 from conftest import API_KEY
-from harness import LiveServer, decode, word_error_rate
+from support import LiveServer, decode, word_error_rate
 from kokoro_speech.api.app import create_app
 from test_streaming import wait_idle
 

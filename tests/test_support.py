@@ -1,4 +1,4 @@
-"""One helper does each shared job for the tests and the benchmarks (bench/harness.py): a script or test that
+"""One helper does each shared job for the tests and the benchmarks (tests/support.py): a script or test that
 starts a server, decodes audio, runs Whisper, computes a word error rate or reads /proc by itself fails here."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import pytest
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[1]
-HELPER = REPO / "bench" / "harness.py"
+HELPER = REPO / "tests" / "support.py"
 
 # what only the helper does → the code that does it
 JOBS = {
     "decodes audio": r"\bav\.open\(|^\s*import av\b|^\s*from av\b",
     "runs Whisper": r"\bfaster_whisper\b|\bWhisperModel\b",
     "computes word error rates": r"\bjiwer\b",
-    "reads process memory": r"\bVmRSS\b|\bVmHWM\b|/proc/self\b|/proc/\{",
+    "reads process memory": r"[\"']Vm(RSS|HWM)\b|\bVm(RSS|HWM):|/proc/self\b|/proc/\{",  # in code, not prose
     "starts a server": r"\buvicorn\b|\bsubprocess\.Popen\b|\"kokoro_speech\", \"serve\"",
 }
 # (file, job) → why that file may do it itself
@@ -38,7 +38,7 @@ def test_only_the_helper_does_it(job):
     found = [f"{path.relative_to(REPO)}:{text[:m.start()].count(chr(10)) + 1}: {m.group(0)}"
              for path in sources() if (path.name, job) not in EXEMPT
              for text in [path.read_text(encoding="utf-8")] for m in pattern.finditer(text)]
-    assert not found, f"{job} outside bench/harness.py:\n" + "\n".join(found)
+    assert not found, f"{job} outside tests/support.py:\n" + "\n".join(found)
 
 
 def test_the_helper_does_each_job():
