@@ -44,3 +44,14 @@ def test_only_the_helper_does_it(job):
 def test_the_helper_does_each_job():
     text = HELPER.read_text(encoding="utf-8")
     assert all(re.search(pattern, text, re.M) for pattern in JOBS.values())
+
+
+def test_results_pages_mark_their_regions_in_pairs():
+    """Every `<!-- bench:NAME -->` a benchmark fills (bench/pages.py) is closed once, so an edit of a page's prose
+    cannot leave a benchmark unable to rewrite it."""
+    for page in (REPO / "docs").rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        opened = re.findall(r"<!-- bench:([\w-]+) -->", text)
+        closed = re.findall(r"<!-- /bench:([\w-]+) -->", text)
+        assert sorted(opened) == sorted(closed) and len(set(opened)) == len(opened), page.name
+        assert len(re.findall(r"<!-- bench:([\w-]+) -->.*?<!-- /bench:\1 -->", text, re.S)) == len(opened), page.name
