@@ -37,7 +37,7 @@ def table(header: list[str], rows: list[list], align: str = "") -> str:
     """A Markdown table; `align` has an l or r per column (left unless told)."""
     rule = "|" + "|".join("---:" if a == "r" else "---" for a in align.ljust(len(header), "l")) + "|"
     lines = ["| " + " | ".join(str(cell) for cell in row) + " |" for row in [header, *rows]]
-    lines = [line.replace("|  |", "| |") for line in lines]  # an empty cell
+    lines = [re.sub(r"\|  (?=\|)", "| ", line) for line in lines]  # an empty cell as "| |"
     return "\n".join([lines[0], rule, *lines[1:]])
 
 
