@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from support import LiveServer, load_whisper
@@ -9,6 +11,7 @@ from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 
+REPO = Path(__file__).resolve().parents[1]
 API_KEY = "sk-test-0123456789"
 
 

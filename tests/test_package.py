@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import REPO, Server, decode
+from conftest import REPO
+from support import Server, decode
 
 VOICE_COUNT = 54
 
