@@ -8,7 +8,7 @@ repeat) at 30 tokens per second. For each transport, in one run on one machine, 
   dry       whether a client that starts playing at the first byte and plays in real time ever runs out of
             audio before the end (and for how long in all)
 Repeats interleave floor, WebSocket and Wyoming so that a change in the machine's load hits all three alike.
-Writes docs/assistants.md. Run: .venv/bin/python bench/assistants.py
+Fills docs/assistants.md's tables and figures. Run: .venv/bin/python bench/assistants.py (QUICK=1: 2 repeats)
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import base64
 import json
 import os
-import platform
 import random
 import statistics
 import time
@@ -29,11 +28,13 @@ from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop, Synthe
 from kokoro_speech.kokoro import to_token_ids
 from kokoro_speech.text.incremental import TextBuffer
 
-from harness import REPO, SAMPLE_RATE, Server, cpu_model, floor_engine
+from harness import REPO, SAMPLE_RATE, Server, floor_engine, machine
+from pages import fill, table
 
 VOICE = "af_heart"
 PORT, WYOMING_PORT = 8893, 10293
-REPEATS = 7
+QUICK = bool(os.environ.get("QUICK"))  # a smoke run of 2 repeats: not for committing
+REPEATS = 2 if QUICK else 7
 FLOOR_RUNS = 3
 TOKENS_PER_SECOND = 30
 REPLY = ("Sure thing, the forecast for tomorrow looks bright: sunshine all morning with a light breeze from the "
@@ -180,67 +181,31 @@ def main() -> None:
 
 
 def write_report(rows: list[dict], piece_tokens: int, token_count: int, load: tuple[float, float]) -> None:
-    import onnxruntime
-
     def median(key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
-    def ratio(name: str) -> float:
-        return statistics.median(r[name] / r["floor"] for r in rows)
+    def ratio(name: str) -> str:
+        return f"**{statistics.median(r[name] / r['floor'] for r in rows):.2f}**"
 
     def dry(name: str) -> str:
         times = sum(r[f"{name}_dry"][0] for r in rows)
         seconds = sum(r[f"{name}_dry"][1] for r in rows)
         return "never" if not times else f"{times} times in {len(rows)} runs, {seconds:.2f} s in all"
 
-    table = "\n".join(
-        f"| {r['repeat']} | {r['clause_token']} | {r['floor']:.3f} | {r['ws']:.3f} | {r['ws'] / r['floor']:.2f} | "
-        f"{r['wyoming']:.3f} | {r['wyoming'] / r['floor']:.2f} | {r['ws_dry'][0]} / {r['wyoming_dry'][0]} |"
-        for r in rows)
-    report = f"""# Voice assistants: text streamed in, audio out
-
-Measured by `bench/assistants.py` on {platform.machine()} ({cpu_model()}, {os.cpu_count()} cores), Python
-{platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, voice `{VOICE}`, the int8 Kokoro-82M v1.0
-model, one server process (`kokoro-speech serve --wyoming-port {WYOMING_PORT}`), {len(rows)} repeats in one run.
-
-A simulated LLM sends this 3-sentence reply as {token_count} or so tokens of 2-6 characters, cut anywhere (a new
-random cut each repeat), at {TOKENS_PER_SECOND} tokens per second:
-
-> {REPLY}
-
-The server speaks the first clause as soon as it is complete: "{FIRST_CLAUSE}"
-
-- **latency**: from sending the token that holds the first clause's last character to the first audio byte
-  received (WebSocket: the first `speech.audio.delta`, pcm; Wyoming: the first `audio-chunk`). It includes
-  waiting for the next token when the clause's last token ends on its punctuation, since a clause or sentence
-  end is only known once the following space (or word) has come.
-- **floor**: the bare ONNX Runtime session synthesizing that clause's first piece ({piece_tokens} phoneme tokens,
-  what the server speaks first), median of {FLOOR_RUNS} runs, measured in the same repeat, on the original int8
-  graph; the server runs its default, the faster graph of docs/engine.md (with `--no-fast-model` the ratios were
-  1.00 and 1.02 in an earlier run).
-- **dry**: a client that starts playing at the first audio byte and plays in real time: how often its audio ran
-  out before the reply's end.
-
-| summary (medians) | latency, s | latency / floor | playback ran dry |
-|---|---|---|---|
-| floor | {median("floor"):.3f} | 1.00 | |
-| WebSocket | {median("ws"):.3f} | **{ratio("ws"):.2f}** | {dry("ws")} |
-| Wyoming | {median("wyoming"):.3f} | **{ratio("wyoming"):.2f}** | {dry("wyoming")} |
-
-Target: latency / floor ≤ 1.25, and playback never runs dry. Audio per reply: {median("ws_audio"):.1f} s.
-
-What varied between repeats: where the tokens were cut (so which token ends the first clause, and whether it
-also carries the space after it), and the machine's load: other processes shared its cores (load average
-{load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} cores), which slows the floor and the
-server alike. Ratios are taken within each repeat, the floor measured next to them.
-
-| repeat | clause ends at token | floor | WebSocket | ratio | Wyoming | ratio | ran dry (WS / Wyoming) |
-|---|---|---|---|---|---|---|---|
-{table}
-"""
-    out = REPO / "docs" / "assistants.md"
-    out.write_text(report)
-    print(report)
+    summary = [["floor", f"{median('floor'):.3f}", "1.00", ""],
+               ["WebSocket", f"{median('ws'):.3f}", ratio("ws"), dry("ws")],
+               ["Wyoming", f"{median('wyoming'):.3f}", ratio("wyoming"), dry("wyoming")]]
+    repeats = [[r["repeat"], r["clause_token"], f"{r['floor']:.3f}", f"{r['ws']:.3f}", f"{r['ws'] / r['floor']:.2f}",
+                f"{r['wyoming']:.3f}", f"{r['wyoming'] / r['floor']:.2f}", f"{r['ws_dry'][0]} / {r['wyoming_dry'][0]}"]
+               for r in rows]
+    fill(REPO / "docs" / "assistants.md", machine=machine(), repeats=f"{len(rows)} repeats",
+         tokens=f"{token_count} or so tokens", reply=f"> {REPLY}", clause=f'"{FIRST_CLAUSE}"',
+         piece=f"{piece_tokens} phoneme tokens", audio=f"Audio per reply: {median('ws_audio'):.1f} s.",
+         summary=table(["summary (medians)", "latency, s", "latency / floor", "playback ran dry"], summary),
+         load=f"load average\n{load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} cores",
+         repeats_table=table(["repeat", "clause ends at token", "floor", "WebSocket", "ratio", "Wyoming", "ratio",
+                              "ran dry (WS / Wyoming)"], repeats))
+    print(f"wrote {REPO / 'docs' / 'assistants.md'}")
 
 
 if __name__ == "__main__":

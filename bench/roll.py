@@ -1,6 +1,6 @@
 """Roll 3 kokoro-speech replicas behind HAProxy while traffic runs: nothing may fail or be truncated.
 
-    .venv/bin/python bench/roll.py        # writes docs/roll.md
+    .venv/bin/python bench/roll.py        # fills docs/roll.md's tables and figures
 
 Everything stays on 127.0.0.1 and is bounded (--max-seconds). It starts 3 replicas of the installed
 server (`--threads 1` each, distinct ports, one shared cache dir) and HAProxy with the shipped
@@ -36,6 +36,8 @@ import httpx
 
 from harness import REPO as ROOT
 from harness import Server, ServerError, audio_seconds, percentile
+from harness import haproxy as start_haproxy
+from pages import fill, table
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 
@@ -174,9 +176,7 @@ def main() -> int:
         for replica in replicas.values():
             replica.wait_healthy(deadline - time.monotonic())
         note("3 replicas healthy")
-        lb_proc = subprocess.Popen([haproxy, "-db", "-f", str(work / "haproxy.cfg")],
-                                   stdout=(work / "haproxy.log").open("wb"), stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        lb_proc = start_haproxy(haproxy, work / "haproxy.cfg", work / "haproxy.log")
         for name in replicas:
             wait_lb_up(stats_url, name, deadline)
         note("haproxy: all replicas up")
@@ -254,49 +254,26 @@ def main() -> int:
     for r in failures[:20]:
         print("FAILED", r.fmt, r.key[1], r.error, file=sys.stderr)
 
-    lines = [
-        "# Rolling 3 replicas behind HAProxy under traffic",
-        "",
-        "Written by `bench/roll.py` (run it again to refresh). Three replicas of the installed server",
-        "(`kokoro-speech serve --threads 1 --max-queued-requests 4`, ports in a row, one shared cache dir) run",
-        f"behind HAProxy {subprocess.run([haproxy, '-v'], capture_output=True, text=True).stdout.split()[2]} "
-        "with the shipped `deploy/haproxy/haproxy.cfg` (only the ports",
-        f"rewritten), on this machine's {os.cpu_count()} cores. {args.clients} clients send mixed requests "
-        "without pause (every format,",
-        f"{len(VOICES)} voices, {len(TEXTS)} texts, pcm streamed) while each replica in turn gets SIGTERM, "
-        "drains, exits, is",
-        "started again and waits for `/health` and for HAProxy to mark it up. Every completed response is",
-        "decoded (PyAV; pcm as s16le) and its duration compared with the other responses for the same text",
-        "and voice, so a truncated stream counts as a failure.",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| requests completed | {len(results)} ({', '.join(f'{k} {v}' for k, v in formats.items())}) |",
-        f"| failed, truncated or undecodable | **{len(failures)}** |",
-        f"| 429 passed through (retried by the client after Retry-After) | {retried_429} |",
-        f"| retries / redispatches by HAProxy | {retries} / {redispatches} |",
-        f"| audio synthesized | {audio:.0f} s in {roll['end'] - roll['traffic'] + args.tail:.0f} s of traffic |",
-        f"| requests overlapping the roll | {len(during)} over {roll['end'] - roll['start']:.0f} s |",
-        f"| latency during the roll, p50 / p95 | {p50_p95(during_lat)} |",
-        f"| first byte during the roll, p50 / p95 | {p50_p95(ttfa_during)} |",
-        f"| latency over the whole run, p50 / p95 | {p50_p95(ok_lat)} |",
-        f"| replica exit codes after SIGTERM | {', '.join(str(c) for codes in exits.values() for c in codes)} |",
-        f"| replica peak RSS | {', '.join(f'{r.peak_rss_mb:.0f} MB' for r in replicas.values())} |",
-        "",
-        "Timeline:",
-        "",
-        "```",
-        *events,
-        "```",
-        "",
-        "Latency is the whole request, from sending it to the last audio byte, for texts of 2-5 s of speech;",
-        "during the roll only two replicas serve for a while, on cores the restarting one also needs to load",
-        "its model, so the tail grows there. Failures:",
-        "",
-    ]
-    lines += [f"- {r.fmt} {r.key[1]}: {r.error}" for r in failures[:20]] or ["- none"]
-    args.output.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    figures = [
+        ["requests completed", f"{len(results)} ({', '.join(f'{k} {v}' for k, v in formats.items())})"],
+        ["failed, truncated or undecodable", f"**{len(failures)}**"],
+        ["429 passed through (retried by the client after Retry-After)", retried_429],
+        ["retries / redispatches by HAProxy", f"{retries} / {redispatches}"],
+        ["audio synthesized", f"{audio:.0f} s in {roll['end'] - roll['traffic'] + args.tail:.0f} s of traffic"],
+        ["requests overlapping the roll", f"{len(during)} over {roll['end'] - roll['start']:.0f} s"],
+        ["latency during the roll, p50 / p95", p50_p95(during_lat)],
+        ["first byte during the roll, p50 / p95", p50_p95(ttfa_during)],
+        ["latency over the whole run, p50 / p95", p50_p95(ok_lat)],
+        ["replica exit codes after SIGTERM", ", ".join(str(c) for codes in exits.values() for c in codes)],
+        ["replica peak RSS", ", ".join(f"{r.peak_rss_mb:.0f} MB" for r in replicas.values())]]
+    version = subprocess.run([haproxy, "-v"], capture_output=True, text=True).stdout.split()[2]
+    if not args.output.exists():  # a page elsewhere starts as a copy of the committed one
+        shutil.copy(ROOT / "docs" / "roll.md", args.output)
+    fill(args.output, haproxy=version, cores=str(os.cpu_count()), clients=f"{args.clients} clients",
+         mix=f"{len(VOICES)} voices, {len(TEXTS)} texts",
+         figures=table(["figure", "value"], figures), timeline="\n".join(["```", *events, "```"]),
+         failures="\n".join([f"- {r.fmt} {r.key[1]}: {r.error}" for r in failures[:20]] or ["- none"]))
+    print(f"wrote {args.output}")
     shutil.rmtree(work, ignore_errors=True) if not failures else print(f"logs kept in {work}")
     return 1 if failures or any(c != 0 for codes in exits.values() for c in codes) else 0
 

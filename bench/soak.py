@@ -3,8 +3,9 @@ voices and lengths, some streaming pcm, some hanging up mid-stream. Bounded in t
 
 Pass criteria (issue: under load, faults and hostile input): zero 5xx; every completed response decodes
 fully; every 429 is OpenAI's rate_limit_error with a Retry-After; at the end, memory within 10% of the memory after the
-first 30 s, and no leaked threads or file descriptors. Writes docs/soak.md.
-Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
+first 30 s, and no leaked threads or file descriptors. Fills docs/soak.md's tables and figures.
+Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120] (a short --seconds is a smoke test whose
+figures are not for committing)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from harness import REPO, Server, audio_seconds
+from pages import checks, fill, table
 from texts import TEXTS
 
 PORT = 8893
@@ -115,7 +117,7 @@ def main() -> None:
 
     growth = at_end["rss_mb"] / at_30s["rss_mb"] - 1
     five_xx = sum(n for status, n in tally.status.items() if status.startswith("5"))
-    checks = {
+    results = {
         "zero 5xx": five_xx == 0,
         "every completed response decodes": not tally.failures,
         "every 429 is a rate_limit_error with Retry-After": not tally.malformed_refusals,
@@ -129,34 +131,21 @@ def main() -> None:
     def mb(state: dict) -> str:
         return f"{state['rss_mb']:.0f}"
 
-    report = f"""# Load and soak
-
-Written by `bench/soak.py`: {args.clients} clients for {args.seconds:.0f} s against one server on loopback
-(`--max-queued-requests {QUEUE}`, defaults otherwise), on this machine's 2 cores. Each client loops: a random
-format ({', '.join(FORMATS)}), voice ({', '.join(VOICES)}) and text (one sentence to a paragraph); 40% of
-its pcm requests hang up after the first chunk. Every completed response is decoded with FFmpeg (PyAV).
-Before the clients start, one long request warms the model's memory arena to its plateau ("idle" below).
-
-| figure | value |
-|---|---|
-| requests | {tally.requests} in {wall:.0f} s |
-| outcomes | {', '.join(f'{k}: {v}' for k, v in sorted(tally.status.items()))} |
-| audio delivered in completed responses | {tally.audio:.0f} s |
-| failures | {len(tally.failures)} |
-| server memory idle / after 30 s / at the end | {mb(idle)} / {mb(at_30s)} / {mb(at_end)} MB ({growth:+.1%}) |
-| threads idle / after 30 s / at the end | {idle['threads']} / {at_30s['threads']} / {at_end['threads']} |
-| open file descriptors idle / at the end | {idle['fds']} / {at_end['fds']} |
-| active requests after the run | {active.group(1) if active else '?'} |
-| exit code after SIGTERM | {exit_code} |
-
-| check | result |
-|---|---|
-""" + "\n".join(f"| {name} | {'pass' if ok else '**FAIL**'} |" for name, ok in checks.items()) + "\n"
-    if tally.failures:
-        report += "\nFailures:\n\n" + "\n".join(f"- {f}" for f in tally.failures[:20]) + "\n"
-    (REPO / "docs" / "soak.md").write_text(report)
-    print(report)
-    sys.exit(0 if all(checks.values()) else 1)
+    figures = [
+        ["requests", f"{tally.requests} in {wall:.0f} s"],
+        ["outcomes", ", ".join(f"{k}: {v}" for k, v in sorted(tally.status.items()))],
+        ["audio delivered in completed responses", f"{tally.audio:.0f} s"], ["failures", len(tally.failures)],
+        ["server memory idle / after 30 s / at the end",
+         f"{mb(idle)} / {mb(at_30s)} / {mb(at_end)} MB ({growth:+.1%})"],
+        ["threads idle / after 30 s / at the end", f"{idle['threads']} / {at_30s['threads']} / {at_end['threads']}"],
+        ["open file descriptors idle / at the end", f"{idle['fds']} / {at_end['fds']}"],
+        ["active requests after the run", active.group(1) if active else "?"], ["exit code after SIGTERM", exit_code]]
+    failures = "Failures:\n\n" + "\n".join(f"- {f}" for f in tally.failures[:20]) if tally.failures else ""
+    fill(REPO / "docs" / "soak.md", load_size=f"{args.clients} clients for {args.seconds:.0f} s",
+         queue=f"`--max-queued-requests {QUEUE}`", formats=", ".join(FORMATS), voices=", ".join(VOICES),
+         figures=table(["figure", "value"], figures), checks=checks(results, fail="**FAIL**"), failures=failures)
+    print(f"wrote {REPO / 'docs' / 'soak.md'}")
+    sys.exit(0 if all(results.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -6,25 +6,29 @@ For each of the 20 texts in texts.py, in one run on one machine:
   mp3    the same with mp3
   peer   kokoro-onnx 0.6.1 `create_stream` on the same model file, voice and text: time to its first chunk
 plus the real-time margin (audio seconds produced per wall second after the first byte) for a 4,000-character
-text. Writes docs/ttfa.md. Run: .venv/bin/python bench/ttfa.py  (needs `pip install -e ".[bench]"`)
+text. Fills docs/ttfa.md's tables and figures. Run: .venv/bin/python bench/ttfa.py (needs `pip install -e
+".[bench]"`; QUICK=1: 3 texts, one run each, a smoke test whose figures are not for committing)
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, cpu_model, floor_engine, model_file, percentile
+from harness import REPO, Peer, Server, floor_engine, machine, model_file, percentile
+from pages import fill, table
 from texts import LONG_TEXT, TEXTS
 
 VOICE = "af_heart"
 PORT = 8891
-REPEATS = 3
+QUICK = bool(os.environ.get("QUICK"))  # a smoke run on 3 texts, one run each: not for committing
+REPEATS = 1 if QUICK else 3
 PEER_REPEATS = 1  # the peer's first chunk is a whole batch of up to 510 tokens: slow, and steady
+CASES = TEXTS[:3] if QUICK else TEXTS
+LONG = LONG_TEXT[:600] if QUICK else LONG_TEXT
 
 
 def main() -> None:
@@ -32,7 +36,7 @@ def main() -> None:
     engine = floor_engine()
     model, voice = engine.model, engine.resolve_voice(VOICE)
     floors, first_tokens = [], []
-    for text in TEXTS:
+    for text in CASES:
         piece = next(engine.pieces(text, voice))
         tokens = to_token_ids(piece.phonemes)
         first_tokens.append(len(tokens))
@@ -48,15 +52,15 @@ def main() -> None:
     # The peer: kokoro-onnx's streaming API on the same file and voice.
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.first_chunk("Warm up the session.")
-        peers = [statistics.median(peer.first_chunk(t) for _ in range(PEER_REPEATS)) for t in TEXTS]
+        peers = [statistics.median(peer.first_chunk(t) for _ in range(PEER_REPEATS)) for t in CASES]
 
     # Ours, over HTTP, in a separate server process.
     server = Server(PORT)
     try:
         server.stream("Warm up.")
-        pcm = [statistics.median(server.stream(t, "pcm")[0] for _ in range(REPEATS)) for t in TEXTS]
-        mp3 = [statistics.median(server.stream(t, "mp3")[0] for _ in range(REPEATS)) for t in TEXTS]
-        long_first, long_total, long_bytes = server.stream(LONG_TEXT, "pcm")
+        pcm = [statistics.median(server.stream(t, "pcm")[0] for _ in range(REPEATS)) for t in CASES]
+        mp3 = [statistics.median(server.stream(t, "mp3")[0] for _ in range(REPEATS)) for t in CASES]
+        long_first, long_total, long_bytes = server.stream(LONG, "pcm")
     finally:
         server.stop()
     audio_seconds = long_bytes / 2 / SAMPLE_RATE
@@ -68,44 +72,18 @@ def main() -> None:
 def write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, audio_seconds, margin) -> None:
     ratio_floor = [p / f for p, f in zip(pcm, floors, strict=True)]
     ratio_peer = [p / q for p, q in zip(pcm, peers, strict=True)]
-
-    def summary_row(name: str, q: float) -> str:
-        cells = (pcm, mp3, floors, peers, ratio_floor, ratio_peer)
-        return f"| {name} | " + " | ".join(f"{percentile(c, q):.2f}" for c in cells) + " |"
-    rows = "\n".join(
-        f"| {i + 1} | {len(t)} | {n} | {f:.2f} | {p:.2f} | {m:.2f} | {q:.2f} | {p / f:.2f} | {p / q:.2f} |"
-        for i, (t, n, f, p, m, q) in enumerate(zip(TEXTS, first_tokens, floors, pcm, mp3, peers, strict=True)))
-    import onnxruntime
-
-    report = f"""# Time to first audio
-
-Measured by `bench/ttfa.py` on {platform.machine()} ({cpu_model()}, {os.cpu_count()} cores), Python
-{platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, voice `{VOICE}`, the int8 Kokoro-82M v1.0
-model, {REPEATS} runs per text (median; the peer {PEER_REPEATS}), all in one run. Seconds.
-
-- **floor**: the bare ONNX Runtime session synthesizing exactly the first piece our server speaks first
-  (`tokens` = its length in phoneme tokens).
-- **pcm / mp3**: our server over HTTP on loopback, time from sending the request to the first audio byte.
-- **peer**: `kokoro-onnx` 0.6.1 `create_stream` on the same model file, voice and text, time to its first chunk.
-
-| summary | pcm | mp3 | floor | peer | pcm / floor | pcm / peer |
-|---|---|---|---|---|---|---|
-{summary_row("p50", 50)}
-{summary_row("p95", 95)}
-
-Targets: p50 pcm / floor ≤ 1.25, p50 pcm / peer < 0.5.
-
-Real-time margin on the {len(LONG_TEXT)}-character text (`tests/long_text.txt`), pcm: first byte after
+    columns = (pcm, mp3, floors, peers, ratio_floor, ratio_peer)
+    summary = [[name, *(f"{percentile(c, q):.2f}" for c in columns)] for name, q in (("p50", 50), ("p95", 95))]
+    rows = [[i + 1, len(t), n, *(f"{x:.2f}" for x in (f, p, m, q, p / f, p / q))]
+            for i, (t, n, f, p, m, q) in enumerate(zip(CASES, first_tokens, floors, pcm, mp3, peers, strict=True))]
+    fill(REPO / "docs" / "ttfa.md", machine=machine(),
+         runs=f"{REPEATS} runs per text (median; the peer {PEER_REPEATS})",
+         summary=table(["summary", "pcm", "mp3", "floor", "peer", "pcm / floor", "pcm / peer"], summary),
+         margin=f"""Real-time margin on the {len(LONG)}-character text (`tests/long_text.txt`), pcm: first byte after
 {long_first:.2f} s, {audio_seconds:.0f} s of audio in {long_total:.1f} s, i.e. **{margin:.2f} s of audio per wall
-second after the first byte** (above 1.0: a client playing in real time never runs dry).
-
-| # | chars | tokens | floor | pcm | mp3 | peer | pcm / floor | pcm / peer |
-|---|---|---|---|---|---|---|---|---|
-{rows}
-"""
-    out = REPO / "docs" / "ttfa.md"
-    out.write_text(report)
-    print(report)
+second after the first byte** (above 1.0: a client playing in real time never runs dry).""",
+         texts=table(["#", "chars", "tokens", "floor", "pcm", "mp3", "peer", "pcm / floor", "pcm / peer"], rows))
+    print(f"wrote {REPO / 'docs' / 'ttfa.md'}")
 
 
 if __name__ == "__main__":

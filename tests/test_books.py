@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from books import CHAPTERS, make_epub
-from conftest import REPO, word_error_rate
+from conftest import REPO
+from support import word_error_rate
 from kokoro_speech.jobs.book import BookOptions, prepare, produce
 from kokoro_speech.jobs.speakers import EngineSpeaker, ServerSpeaker
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from conftest import decode
+from support import decode
 from kokoro_speech.model.packs import embedded_voices_dir
 
 CLI = [sys.executable, "-m", "kokoro_speech"]

@@ -7,15 +7,13 @@ only the fades at the pieces' edges may blur their ends by a few milliseconds.
 from __future__ import annotations
 
 import base64
-import io
 import json
 
-import av
 import httpx
 import numpy as np
 import pytest
 
-from conftest import decode, word_error_rate
+from support import decode, word_error_rate
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.kokoro import FRAMES_PER_TOKEN
 from kokoro_speech.text.ssml import Pause, script
@@ -189,15 +187,8 @@ def test_volume_out_of_range_is_a_400(server):
 # --- sample rates ---------------------------------------------------------------------------------------
 
 def decode_any(data: bytes, response_format: str, rate: int):
-    if response_format == "pcm":
-        return pcm(data), rate
-    raw = {"ulaw": "mulaw", "alaw": "alaw"}.get(response_format)
-    with av.open(io.BytesIO(data), format=raw, options={"sample_rate": str(rate)} if raw else {}) as container:
-        stream = container.streams.audio[0]
-        frames = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
-        samples = np.concatenate(frames)
-        scale = 32768 if samples.dtype.kind == "i" else 1  # s16 decoders; float ones give [-1, 1) already
-        return samples.astype(np.float32) / scale, stream.codec_context.sample_rate
+    decoded = decode(data, response_format, rate)
+    return decoded.samples, decoded.sample_rate
 
 
 FORMATS = ("mp3", "aac", "opus", "flac", "wav", "pcm", "ulaw", "alaw")

@@ -11,7 +11,6 @@ The replica roll is a benchmark (bench/roll.py), not part of this suite.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import re
@@ -23,10 +22,10 @@ import time
 import uuid
 from pathlib import Path
 
-import av
 import pytest
 import yaml
 
+from support import audio_seconds
 from kokoro_speech.model.weights import BUNDLED_MODEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]
@@ -220,13 +219,6 @@ def docker_ready() -> tuple[str, str]:
                 "deploy/docker/local-base-image.sh, or set KOKORO_TEST_BASE_IMAGE")
 
 
-def decode_seconds(data: bytes, fmt: str) -> float:
-    if fmt == "pcm":
-        return len(data) / 2 / 24000
-    with av.open(io.BytesIO(data), format={"aac": "aac", "opus": "ogg"}.get(fmt)) as container:
-        return sum(frame.samples / frame.sample_rate for frame in container.decode(audio=0))
-
-
 def wait_healthy(docker: str, name: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -269,7 +261,7 @@ def test_image_builds_runs_offline_as_non_root_and_drains(tmp_path):
         formats = ["mp3", "wav", "aac", "opus", "flac", "pcm"]
         audio = json.loads(run(docker, "exec", name, "python3", "-c", fetch, *formats).stdout)
         for fmt in formats:
-            assert 0.5 < decode_seconds(base64.b64decode(audio[fmt]), fmt) < 5, fmt
+            assert 0.5 < audio_seconds(base64.b64decode(audio[fmt]), fmt) < 5, fmt
 
         # SIGTERM (docker stop) while a long request streams: it completes, then the server exits 0.
         long_text = "This sentence keeps the server busy while it is asked to stop. " * 6

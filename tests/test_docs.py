@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, decode
+from conftest import REPO
+from support import decode
 from kokoro_speech.config import Settings
 
 README = (REPO / "README.md").read_text()

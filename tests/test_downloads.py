@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from conftest import API_KEY, LiveServer, decode
+from conftest import API_KEY
+from support import LiveServer, decode
 from kokoro_speech.api.app import create_app
 
 TEXT = "The library opens at nine. Please return your books on time."

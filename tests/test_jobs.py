@@ -14,7 +14,7 @@ import av
 import pytest
 
 from books import make_epub
-from conftest import free_port
+from support import free_port
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker

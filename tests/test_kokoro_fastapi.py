@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import decode, word_error_rate
+from support import decode, word_error_rate
 from kokoro_speech.model.packs import read_voice
 
 

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import decode
+from support import decode
 from kokoro_speech.kokoro import LANGUAGES
 from kokoro_speech.model.packs import embedded_voices_dir
 from kokoro_speech.text import cjk

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import decode, word_error_rate, words
+from support import decode, word_error_rate, words
 
 TEXT = (Path(__file__).parent / "long_text.txt").read_text().strip()
 

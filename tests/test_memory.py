@@ -4,12 +4,10 @@ at speed 0.25 (or an SSML span slowed to it, resampled to 48 kHz) keeps a fresh 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from support import READS_PROC, Server, proc_status
 from kokoro_speech.kokoro import SAMPLES_PER_FRAME
 from kokoro_speech.text.split import MAX_PIECE_FRAMES
 
@@ -23,11 +21,6 @@ PARAGRAPH = (
 )
 
 
-def peak_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
-
-
 SLOW_SSML = (f'<speak><prosody rate="x-slow">{PARAGRAPH}</prosody><break time="10s"/>'
              f'<prosody rate="50%">{PARAGRAPH[:300]}</prosody></speak>')
 BODIES = {
@@ -37,10 +30,10 @@ BODIES = {
 }
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.skipif(not READS_PROC, reason="reads /proc")
 @pytest.mark.parametrize("kind", list(BODIES))
 def test_one_slow_request_keeps_a_fresh_server_under_the_bound(kind):
-    with ServerProcess() as server:
+    with Server() as server:
         body = {"voice": "af_heart", "response_format": "pcm", **BODIES[kind]}
         per_sample = 24_000 / body.get("sample_rate", 24_000)  # counted in 24 kHz samples
         samples = 0
@@ -51,5 +44,5 @@ def test_one_slow_request_keeps_a_fresh_server_under_the_bound(kind):
                 # the piece budgets double up to their cap within the first few pieces: the peak is reached
                 if samples > 6 * MAX_PIECE_FRAMES * SAMPLES_PER_FRAME:
                     break
-        peak = peak_mb(server.process.pid)
+        peak = proc_status(server.process.pid)["peak_rss_mb"]
         assert peak <= BOUND_MB, f"peak resident memory {peak:.0f} MB"

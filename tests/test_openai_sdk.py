@@ -10,7 +10,8 @@ import httpx
 import openai
 import pytest
 
-from conftest import API_KEY, decode, word_error_rate
+from conftest import API_KEY
+from support import decode, word_error_rate
 
 TEXT = ("Streaming speech should start almost at once. The rest of this paragraph keeps coming while "
         "the first words are already playing, so nobody waits for the whole file.")

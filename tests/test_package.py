@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO, ServerProcess, decode
+from conftest import REPO
+from support import Server, decode
 
 VOICE_COUNT = 54
 
@@ -46,7 +47,7 @@ def test_the_installed_wheel_serves_offline_with_no_flags(wheel, tmp_path):
     where = subprocess.run([sys.executable, "-c", "import kokoro_speech; print(kokoro_speech.__file__)"],
                            cwd=tmp_path, env=os.environ | env, capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(target)), where  # the wheel's copy, not the source tree
-    with ServerProcess(env=env, cwd=tmp_path) as server:
+    with Server(env=env, cwd=tmp_path) as server:
         voices = httpx.get(f"{server.url}/v1/audio/voices", timeout=10).json()["voices"]
         assert len(voices) == VOICE_COUNT
         speech = httpx.post(f"{server.url}/v1/audio/speech", timeout=120, json={

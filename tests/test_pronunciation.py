@@ -12,7 +12,8 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import API_KEY, decode, word_error_rate
+from conftest import API_KEY
+from support import decode, word_error_rate
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import InvalidLexicon, SetupError
 from kokoro_speech.kokoro import MAX_TOKENS

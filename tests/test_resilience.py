@@ -12,7 +12,8 @@ import time
 import httpx
 import pytest
 
-from conftest import API_KEY, LiveServer, ServerProcess, decode
+from conftest import API_KEY
+from support import LiveServer, Server, decode
 from kokoro_speech.api.app import create_app
 from kokoro_speech.api.middleware import SendTimeout
 
@@ -116,7 +117,7 @@ def test_an_error_in_one_request_leaves_the_others_alone(server, engine, monkeyp
 
 
 def test_sigterm_drains_in_flight_audio_then_exits_0():
-    with ServerProcess() as server:
+    with Server() as server:
         received = bytearray()
         first = threading.Event()
 

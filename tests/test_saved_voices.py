@@ -13,7 +13,8 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import API_KEY, LiveServer
+from conftest import API_KEY
+from support import LiveServer
 from kokoro_speech.api.app import create_app
 from kokoro_speech.model.voices import load_voices
 from kokoro_speech.model.packs import embedded_voices_dir, read_voice

@@ -16,7 +16,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.uri import parse_uri
 from websockets.sync.client import connect
 
-from conftest import API_KEY, LiveServer, decode, word_error_rate
+from conftest import API_KEY
+from support import LiveServer, decode, word_error_rate
 from kokoro_speech.api.app import create_app
 from test_streaming import wait_idle
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from conftest import decode
+from support import decode
 
 LONG = " ".join(["Every sentence here adds a little more audio to a stream that the client will abandon."] * 12)
 

@@ -14,7 +14,7 @@ from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
 
-from conftest import LiveServer, free_port, word_error_rate
+from support import LiveServer, free_port, word_error_rate
 from kokoro_speech.api.app import create_app
 from test_streaming import wait_idle
 
@@ -186,10 +186,10 @@ def test_a_client_that_leaves_mid_stream_stops_its_synthesis(wyoming, engine):
 
 
 def test_serve_flag_starts_wyoming_beside_http():
-    from conftest import ServerProcess
+    from support import Server
 
     port = free_port()
-    with ServerProcess("--wyoming-port", str(port)):
+    with Server(None, "--wyoming-port", str(port)):
         async def go():
             async with AsyncTcpClient("127.0.0.1", port) as client:
                 await client.write_event(Describe().event())

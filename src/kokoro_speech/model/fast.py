@@ -15,7 +15,7 @@ convolutions becomes
 - `QLinearConv` must quantize its output (uint8, one scale). One scale for all channels loses the small channels,
   so each output channel c is first scaled by alpha_c = 1 / (its calibrated peak) through a per-channel weight
   scale, and scaled back in float after `DequantizeLinear`: in effect a per-channel output quantization. The peaks
-  come from running the original model on many voices, speeds and texts (`bench/calibrate_fast.py`), and ship as
+  come from running the original model on many voices, speeds and texts (`tools/calibrate_fast.py`), and ship as
   data (`data/fast-int8-ranges.npz`).
 
 `rewritten(original)` is the rewritten model; `model/derived.py` derives it once into the cache next to the

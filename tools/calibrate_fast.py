@@ -1,22 +1,29 @@
-"""Calibrates the faster int8 graph (src/kokoro_speech/model/fast.py): runs the original model on many voices,
-speeds and texts and records each rewritten convolution's per-channel output range, into
-src/kokoro_speech/data/fast-int8-ranges.npz (also the DynamicQuantizeLinear inputs' ranges, for the static
-variant that bench/fast_model.py tries).
+"""A build step: calibrates the faster int8 graph (src/kokoro_speech/model/fast.py). Runs the original model on
+many voices, speeds and texts and records each rewritten convolution's per-channel output range, into
+src/kokoro_speech/data/fast-int8-ranges.npz (also the DynamicQuantizeLinear inputs' ranges, which the static
+variants measured and rejected in docs/engine.md used).
 
-The calibration texts (the pronunciation round trip's 34 sentences and a few more) are not the ones
-bench/fast_model.py judges quality on (bench/texts.py). Run: .venv/bin/python bench/calibrate_fast.py
+The calibration texts (the pronunciation round trip's sentences and a few more) are not the ones
+bench/fast_model.py judges quality on (bench/texts.py). Run: .venv/bin/python tools/calibrate_fast.py
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 
-from harness import floor_engine, model_file, tricky_sentences
+from kokoro_speech.config import Settings
 from kokoro_speech.kokoro import to_token_ids
 from kokoro_speech.model.fast import bundled_ranges, calibrate, save_ranges
+from kokoro_speech.model.voices import VoiceRegistry
+from kokoro_speech.model.weights import embedded_voices_dir, resolve_model
+from kokoro_speech.pipeline.engine import Engine
+
+SENTENCES = Path(__file__).resolve().parents[1] / "tests" / "tricky_sentences.json"
 
 EXTRA = ["Wow! Really?", "No.", "Yes, absolutely, I'd love to come along on Saturday!",
          "Hmm... let me think about that for a second.", "THIS IS AN EMERGENCY. Please evacuate the building now.",
@@ -29,7 +36,7 @@ def calibration_feeds(engine) -> list[dict]:
     rng = random.Random(17)
     english = [v for v in engine.voices.ids() if v[:2] in ("af", "am", "bf", "bm")]
     feeds = []
-    for i, text in enumerate(tricky_sentences() + EXTRA):
+    for i, text in enumerate(json.loads(SENTENCES.read_text(encoding="utf-8")) + EXTRA):
         voice = engine.resolve_voice(english[i % len(english)])
         speed = rng.choice(SPEEDS)
         for piece in engine.pieces(text, voice):
@@ -43,11 +50,12 @@ def calibration_feeds(engine) -> list[dict]:
 
 
 def main() -> None:
-    engine = floor_engine()
+    settings = Settings(offline=True, _env_file=None, fast_model=False)  # only its text front end and voices
+    engine = Engine.load(settings, voices=VoiceRegistry.from_dir(embedded_voices_dir()))  # no saved voices
     feeds = calibration_feeds(engine)
     engine.close()
     started = time.perf_counter()
-    ranges = calibrate(model_file(), feeds)
+    ranges = calibrate(resolve_model(None, settings.cache_dir, offline=True), feeds)
     save_ranges(bundled_ranges(), ranges)
     print(f"{len(feeds)} pieces, {len(ranges)} tensors, {time.perf_counter() - started:.0f} s -> {bundled_ranges()}")
 
