@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal, Sequence
 
 from fastapi.responses import JSONResponse
@@ -13,6 +14,8 @@ from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
 from kokoro_speech.errors import ApiError, InvalidLexicon
 from kokoro_speech.kokoro import LANGUAGE_CODES, MAX_INPUT_CHARACTERS, language_letter
 from kokoro_speech.text.lexicon import Lexicon
+from kokoro_speech.text.normalize import OPTION_GROUPS
+from kokoro_speech.text.normalize import Reading as TextReading
 
 MODEL_ID = "kokoro-82m"
 MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
@@ -71,6 +74,26 @@ def _valid_lexicon(value: dict[str, str] | None) -> dict[str, str] | None:
     return value
 
 
+class NormalizationOptions(BaseModel):
+    """Kokoro-FastAPI's normalization_options: each switches a group of the rules in text/normalize/ (all on by
+    default here); `normalize: false` speaks the text as written. An unknown option is a 400 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    normalize: StrictBool = Field(True, description="false: the text as written (characters tidied only).")
+    unit_normalization: StrictBool = Field(True, description="Units read as words: 10 KB → ten kilobytes.")
+    url_normalization: StrictBool = Field(True, description="Web addresses read aloud: x.io → x dot I O.")
+    email_normalization: StrictBool = Field(True, description="E-mail addresses read aloud: a@b.com → a at b dot com.")
+    optional_pluralization_normalization: StrictBool = Field(True, description="file(s) → files.")
+    phone_normalization: StrictBool = Field(True, description="Phone numbers read digit group by group.")
+    replace_remaining_symbols: StrictBool = Field(True, description="Symbols read as words: & → and, % → percent.")
+
+    def reading(self, server: TextReading) -> TextReading:
+        """The server's reading settings with these switches applied."""
+        off = frozenset(name for name in OPTION_GROUPS if not getattr(self, name))
+        return replace(server, normalize=self.normalize, off=off)
+
+
 class SpeechRequest(BaseModel):
     # Unknown fields are ignored: clients such as Open WebUI send extras.
     model_config = ConfigDict(extra="ignore")
@@ -108,9 +131,18 @@ class SpeechRequest(BaseModel):
         "With return_download_link, also keep Kokoro-FastAPI's timing sidecar, {chunks: [{text, start, end}]}, "
         "named in X-Timing-Path."))
 
+    normalization_options: NormalizationOptions | None = Field(None, description=(
+        "Kokoro-FastAPI's switches for the text normalization: normalize, unit_normalization, url_normalization, "
+        "email_normalization, optional_pluralization_normalization, phone_normalization, "
+        "replace_remaining_symbols (all true by default here)."))
+
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)
     _sample_rate = field_validator("sample_rate")(_valid_sample_rate)
+
+    def reading(self, server: TextReading) -> TextReading | None:
+        """This request's reading settings, when it sent normalization_options (None: the server's)."""
+        return self.normalization_options.reading(server) if self.normalization_options is not None else None
 
     @field_validator("model")
     @classmethod

@@ -106,9 +106,10 @@ class Engine:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         return spoken_words(text, voice.language, self._lexicons(lexicon), self.reading)
 
-    def _script(self, text: str, voice: Voice, lexicon: Lexicon | None, input_is_phonemes: bool) -> list[Segment]:
+    def _script(self, text: str, voice: Voice, lexicon: Lexicon | None, input_is_phonemes: bool,
+                reading: TextReading | None = None) -> list[Segment]:
         return read_script(text, voice.language, self._lexicons(lexicon), max_pause=self.max_pause_seconds,
-                           input_is_phonemes=input_is_phonemes, reading=self.reading)
+                           input_is_phonemes=input_is_phonemes, reading=reading or self.reading)
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
@@ -129,12 +130,14 @@ class Engine:
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
-                   timestamps_param: str = "timestamps", caller: str | None = None) -> Synthesis:
+                   timestamps_param: str = "timestamps", caller: str | None = None,
+                   reading: TextReading | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own; `caller` is
-        the key id asking (another key's saved voice is not its to use).
+        the key id asking (another key's saved voice is not its to use); `reading` this request's normalization
+        (default: the server's).
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
@@ -147,7 +150,7 @@ class Engine:
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
-            segments = await asyncio.to_thread(self._script, text, voice, lexicon, input_is_phonemes)
+            segments = await asyncio.to_thread(self._script, text, voice, lexicon, input_is_phonemes, reading)
             ticket.revise(estimate_script(segments, voice.language, speed, phonemes=input_is_phonemes,
                                           max_piece_frames=self.max_piece_frames)[0])
             timeline = None

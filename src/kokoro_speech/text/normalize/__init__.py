@@ -21,7 +21,7 @@ from kokoro_speech.text.normalize.numerals import FORMS, NUMBERS
 from kokoro_speech.text.normalize.phones import PHONES
 from kokoro_speech.text.normalize.ranges import DAYS, RANGES
 from kokoro_speech.text.normalize.rules import Stage, apply, hiding_markup, run
-from kokoro_speech.text.normalize.symbols import SYMBOLS
+from kokoro_speech.text.normalize.symbols import OPTIONAL_PLURAL, SYMBOLS
 from kokoro_speech.text.normalize.times import TIMES
 from kokoro_speech.text.normalize.units import BARE_UNIT, UNIT_RULES
 from kokoro_speech.text.normalize.web import WEB
@@ -43,9 +43,27 @@ class Reading:
     code_blocks: Literal["read", "skip"] = "read"
     tables: Literal["read", "skip"] = "read"
     emoji: Literal["skip", "name"] = "skip"
+    normalize: bool = True  # False: the text as written (characters tidied only), Kokoro-FastAPI's normalize: false
+    off: frozenset[str] = frozenset()  # groups of OPTION_GROUPS turned off (a request's normalization_options)
+
+    def without(self, rules: tuple) -> tuple:
+        """`rules` less those of the groups turned off."""
+        dropped = {id(rule) for group in self.off for rule in OPTION_GROUPS[group]}
+        return tuple(rule for rule in rules if id(rule) not in dropped) if dropped else rules
 
 
 DEFAULT = Reading()
+
+# Kokoro-FastAPI's normalization_options, each switching a group of our rules (all on by default here; its
+# unit_normalization is off by default there, but our unit rules read "10 KB" as a listener expects)
+OPTION_GROUPS: dict[str, tuple] = {
+    "url_normalization": tuple(rule for rule in WEB if rule.name != "e-mail"),
+    "email_normalization": tuple(rule for rule in WEB if rule.name == "e-mail"),
+    "phone_normalization": PHONES,
+    "unit_normalization": (*UNIT_RULES, BARE_UNIT),
+    "optional_pluralization_normalization": (OPTIONAL_PLURAL,),
+    "replace_remaining_symbols": SYMBOLS,
+}
 
 
 @lru_cache(maxsize=16)
@@ -58,11 +76,11 @@ def _stages(reading: Reading, language: str) -> tuple[Stage, ...]:
     return (  # between UNICODE and TIDY, with misaki's markup hidden
         markdown,
         Stage("spacing", SPACING),
-        Stage("web", WEB),
+        Stage("web", reading.without(WEB)),
         Stage("abbreviations", DAYS + ABBREVIATIONS + ROMAN_NUMERALS),
-        Stage("numbers", PHONES + IDENTIFIERS + RANGES + DATES + TIMES + FORMS + MONEY + UNIT_RULES + NUMBERS,
-              when=_DIGIT, split=_SENTENCE),
-        Stage("words", (MONTH_ALONE, BARE_UNIT) + SYMBOLS),
+        Stage("numbers", reading.without(PHONES + IDENTIFIERS + RANGES + DATES + TIMES + FORMS + MONEY + UNIT_RULES
+                                         + NUMBERS), when=_DIGIT, split=_SENTENCE),
+        Stage("words", reading.without((MONTH_ALONE, BARE_UNIT, OPTIONAL_PLURAL) + SYMBOLS)),
     )
 
 
@@ -85,7 +103,10 @@ def normalize(text: str, british: bool = False, reading: Reading = DEFAULT) -> s
 
 def normalize_for(text: str, language: str, reading: Reading = DEFAULT) -> str:
     """The words to read for `text` in `language` (a letter of kokoro.LANGUAGES): English as `normalize` reads it;
-    the other languages cleaned up, with their numbers, dates, times, money and percentages in their own words."""
+    the other languages cleaned up, with their numbers, dates, times, money and percentages in their own words.
+    With `reading.normalize` off, the text as written: characters and spaces tidied, nothing read out."""
+    if not reading.normalize:
+        return apply(TIDY, _characters(text, reading, language)).strip()
     if language in ("a", "b"):
         return normalize(text, british=language == "b", reading=reading)
     text = _characters(text, reading, language)

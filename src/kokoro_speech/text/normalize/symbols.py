@@ -7,6 +7,9 @@ import re
 
 from kokoro_speech.text.normalize.rules import Rule
 
+# "word(s)": both readings at once; a listener hears the plural ("file(s)" → "files")
+OPTIONAL_PLURAL = Rule("optional plural", re.compile(r"(?<=[A-Za-z])\(s\)"), "s", needs="(s)")
+
 SYMBOLS = (
     Rule("and/or", re.compile(r"\band/or\b"), "and or", needs="/"),
     Rule("ampersand", re.compile(r"\s*&\s*"), " and ", needs="&"),
