@@ -19,6 +19,7 @@ from kokoro_speech.api.app import create_app
 from kokoro_speech.api.policy import SYNTHESIS, every_route, policy, policy_of, undeclared
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import NothingToSay
+from kokoro_speech.text.normalize import DEFAULT as DEFAULT_READING
 
 pytestmark = pytest.mark.unit
 
@@ -128,6 +129,7 @@ class RecordingEngine:
     `open` finds nothing to say), so that each route's policy can be compared with what the route does."""
 
     has_timestamps = True
+    reading = DEFAULT_READING
     scheduler = SimpleNamespace(active_requests=0, queued_calls=0, max_requests=1, samples_done=0, admission=
                                 SimpleNamespace(backlog_seconds=lambda: 0.0, refused=0, seconds_per_frame=0.0))
 
