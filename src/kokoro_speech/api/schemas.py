@@ -7,6 +7,7 @@ from typing import Any, Literal, Sequence
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from kokoro_speech.api.cast_fields import VoiceCastFields
 from kokoro_speech.audio.encode import FORMATS, STREAMED
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
@@ -71,7 +72,7 @@ def _valid_lexicon(value: dict[str, str] | None) -> dict[str, str] | None:
     return value
 
 
-class SpeechRequest(BaseModel):
+class SpeechRequest(VoiceCastFields):
     # Unknown fields are ignored: clients such as Open WebUI send extras.
     model_config = ConfigDict(extra="ignore")
 

@@ -4,7 +4,8 @@ Each job has a module of its own; the engine holds what they share and runs them
 
     loading.py    the model file, warm sessions, voices, lexicon, G2P, scheduler    Engine.load
     readiness.py  the voice named, ready when its language's G2P is installed      Engine.resolve_voice
-    reading.py    text → script → words → sentences → phonemes → pieces           Engine.pieces, phonemize
+    cast.py       who speaks each span: tags, SSML voices, aliases → voices         Engine.cast
+    reading.py    text → script → cast → words → sentences → phonemes → pieces    Engine.pieces, phonemize
     work.py       the frames a request will make, for admission                    Engine.open
     synthesis.py  pieces → audio through the scheduler, as an AudioStream           Engine.open → Synthesis
 """
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import NothingToSay, TimestampsUnavailable
 from kokoro_speech.model.voices import Voice, VoiceRegistry
 from kokoro_speech.pipeline import loading
+from kokoro_speech.pipeline.cast import Cast
 from kokoro_speech.pipeline.readiness import describe_voices, ready_voice
 from kokoro_speech.pipeline.reading import Reading, pieces, read_script, report, spoken_words, until_speech
 from kokoro_speech.pipeline.scheduler import ModelSession, Scheduler, TimedSession
@@ -53,7 +55,8 @@ class Engine:
                  scheduler: Scheduler, lexicon: Lexicon | None = None, *,
                  max_seconds: float = _DEFAULTS["max_synthesis_seconds"].default,
                  max_piece_frames: int = _DEFAULTS["max_piece_frames"].default,
-                 max_pause_seconds: float = _DEFAULTS["max_pause_seconds"].default) -> None:
+                 max_pause_seconds: float = _DEFAULTS["max_pause_seconds"].default,
+                 allow_voice_tags: bool = _DEFAULTS["allow_voice_tags"].default) -> None:
         self.model = model
         self.voices = voices
         self.phonemizers = phonemizers
@@ -62,6 +65,7 @@ class Engine:
         self.max_seconds = max_seconds  # the longest one request may synthesize
         self.max_piece_frames = max_piece_frames  # bounds the model's memory per call
         self.max_pause_seconds = max_pause_seconds  # the longest one [pause:…] or <break> may be
+        self.allow_voice_tags = allow_voice_tags  # a request that does not say reads [voice:…] tags (or not)
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -69,7 +73,7 @@ class Engine:
         parts = loading.load(settings, voices=voices)
         return cls(parts.model, parts.voices, parts.phonemizers, parts.scheduler, parts.lexicon,
                    max_seconds=settings.max_synthesis_seconds, max_piece_frames=settings.max_piece_frames,
-                   max_pause_seconds=settings.max_pause_seconds)
+                   max_pause_seconds=settings.max_pause_seconds, allow_voice_tags=settings.allow_voice_tags)
 
     def warm_up(self) -> None:
         """The first runs of a session and of spaCy are the slowest: pay for them before any request."""
@@ -101,40 +105,60 @@ class Engine:
         """What the G2P reads: normalized text with custom pronunciations (the request's first) marked."""
         return spoken_words(text, voice.language, self._lexicons(lexicon))
 
-    def _script(self, text: str, voice: Voice, lexicon: Lexicon | None, input_is_phonemes: bool) -> list[Segment]:
-        return read_script(text, voice.language, self._lexicons(lexicon), max_pause=self.max_pause_seconds,
-                           input_is_phonemes=input_is_phonemes)
+    def cast(self, voice: str | Voice, *, aliases: Mapping[str, object] | None = None, language: str | None = None,
+             caller: str | None = None) -> Cast:
+        """The request's cast: `voice` (an alias of `aliases` too) and every voice its tags and SSML name, for
+        `caller` (a key id), reading `language` (a letter; default: each speaker's own)."""
+        return Cast(self.voices, self.phonemizers, voice, aliases=aliases, language=language, caller=caller)
 
-    def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
+    def _script(self, text: str, cast: Cast, lexicon: Lexicon | None, input_is_phonemes: bool,
+                voice_tags: bool = False) -> list[Segment]:
+        return read_script(text, cast, self._lexicons(lexicon), max_pause=self.max_pause_seconds,
+                           input_is_phonemes=input_is_phonemes, voice_tags=voice_tags)
+
+    def pieces(self, text: str, voice: Voice | Cast, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
-               segments: list[Segment] | None = None, timeline: Timeline | None = None) -> Iterator[Piece | Pause]:
+               segments: list[Segment] | None = None, timeline: Timeline | None = None,
+               voice_tags: bool = False) -> Iterator[Piece | Pause]:
         """The pieces the model will speak and the pauses between them, in order (pipeline/reading.py);
         `stats.characters_done` follows the progress; `timeline` (word timestamps) gets each sentence's tokens."""
+        cast = voice if isinstance(voice, Cast) else self.cast(voice)
         if segments is None:
-            segments = self._script(text, voice, lexicon, input_is_phonemes)
-        yield from pieces(segments, self.phonemizers, voice.language, speed=speed,
+            segments = self._script(text, cast, lexicon, input_is_phonemes, voice_tags)
+        yield from pieces(segments, self.phonemizers, cast.default.voice.language, speed=speed,
                           max_piece_frames=self.max_piece_frames, input_is_phonemes=input_is_phonemes,
                           on_sentence=None if stats is None else stats.sentence_read, timeline=timeline)
 
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
-                  language: str | None = None, caller: str | None = None) -> Reading:
+                  language: str | None = None, caller: str | None = None, *,
+                  aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None) -> Reading:
         """How the server reads `text` (for /phonemize): normalized text, phonemes, token count, segments."""
-        voice = self.resolve_voice(voice_spec, language, caller=caller)
-        return report(self._script(text, voice, lexicon, False), self.phonemizers, voice.language)
+        if voice_tags is None:
+            voice_tags = self.allow_voice_tags
+        cast = self.cast(voice_spec, aliases=aliases, language=language, caller=caller)
+        return report(self._script(text, cast, lexicon, False, voice_tags), self.phonemizers,
+                      cast.default.voice.language)
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
-                   timestamps_param: str = "timestamps", caller: str | None = None) -> Synthesis:
+                   timestamps_param: str = "timestamps", caller: str | None = None,
+                   aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own; `caller` is
-        the key id asking (another key's saved voice is not its to use).
+        the key id asking (another key's saved voice is not its to use), for every voice the text names too.
+        `voice_tags` reads `[voice:NAME]` and `[rate:1.2]` tags (None: as the server's --allow-voice-tags says);
+        `aliases` are the request's names for voices
+        (usable in `voice_spec`, tags and SSML).
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
             raise TimestampsUnavailable(param=timestamps_param)
-        voice = self.resolve_voice(voice_spec, language, caller=caller)
+        if voice_tags is None:
+            voice_tags = self.allow_voice_tags
+        cast = self.cast(voice_spec, aliases=aliases, language=language, caller=caller)
+        voice = cast.default.voice
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
         frames, first_frames = estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes,
                                                max_piece_frames=self.max_piece_frames)
@@ -142,14 +166,14 @@ class Engine:
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
-            segments = await asyncio.to_thread(self._script, text, voice, lexicon, input_is_phonemes)
+            segments = await asyncio.to_thread(self._script, text, cast, lexicon, input_is_phonemes, voice_tags)
             ticket.revise(estimate_script(segments, voice.language, speed, phonemes=input_is_phonemes,
                                           max_piece_frames=self.max_piece_frames)[0])
             timeline = None
             if timestamps:
                 spoken = " ".join(s.text for s in segments if isinstance(s, Speech))
-                timeline = Timeline(await asyncio.to_thread(Spans, visible(text), spoken))
-            items = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed,
+                timeline = Timeline(await asyncio.to_thread(Spans, visible(text, voice_tags=voice_tags), spoken))
+            items = self.pieces(text, cast, stats, input_is_phonemes=input_is_phonemes, speed=speed,
                                 segments=segments, timeline=timeline)
             head = await asyncio.to_thread(until_speech, items)
             if head is None:
@@ -157,5 +181,6 @@ class Engine:
         except BaseException:
             ticket.release()
             raise
-        return Synthesis(head[0], itertools.chain(head[1:], items), voice=voice, scheduler=self.scheduler,
+        return Synthesis(head[0], itertools.chain(head[1:], items), voice=voice, voices=cast.voices,
+                         speakers_named=cast.many, scheduler=self.scheduler,
                          ticket=ticket, stats=stats, timeline=timeline, max_seconds=self.max_seconds)
