@@ -145,8 +145,11 @@ class RecordingEngine:
     def describe_voices(self, caller=None):
         return []
 
-    def phonemize(self, *args):
+    def phonemize(self, *args, **kwargs):
         return "", "", 0, []
+
+    def ssml_as_tags(self, text, voice):
+        return text
 
     def owner(self, name):
         return None
@@ -169,6 +172,8 @@ EXAMPLES = {
     ("POST", "/dev/phonemize"): {"text": "Hi."},
     ("DELETE", "/v1/audio/voice_consents/{consent_id}"): None,
     ("POST", "/dev/generate_from_phonemes"): {"phonemes": "hˈI.", "voice": "af_heart"},
+    ("POST", "/dev/dialogue"): {"turns": [{"voice": "af_heart", "text": "Hi."}, {"voice": "am_adam", "text": "Yo."}]},
+    ("POST", "/dev/ssml"): {"text": "<speak>Hi.</speak>", "voice": "af_heart"},
     ("WS", "/v1/audio/speech/stream"): ([{"type": "input_text.append", "text": "Hi."}, {"type": "input_text.end"}],
                                         "type"),
     ("WS", "/v1/text-to-speech/{voice_id}/stream-input"): ([{"text": " "}, {"text": "Hi."}, {"text": ""}],

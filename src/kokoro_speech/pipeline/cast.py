@@ -16,7 +16,7 @@ from kokoro_speech.model.vendor_voices import reading_language, vendor_voice
 from kokoro_speech.model.voices import Voice, VoiceRegistry
 from kokoro_speech.pipeline.readiness import ready_voice
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech
+from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment
 
 MAX_VOICES = 16  # distinct voices in one request: each style table is 0.5 MB (a blend's is computed once)
 MAX_SWITCHES = 256  # speaker changes in one request (a 4,096-character scene has a few dozen)
@@ -39,7 +39,7 @@ def aliases_of(raw: Mapping[str, object] | None) -> dict[str, Alias]:
         if isinstance(target, str):
             alias = Alias(target.strip(), name=name.strip())
         else:  # a model or a dict with voice and rate
-            voice = target["voice"] if isinstance(target, dict) else getattr(target, "voice")
+            voice = target["voice"] if isinstance(target, dict) else target.voice
             rate = target.get("rate") if isinstance(target, dict) else getattr(target, "rate", None)
             alias = Alias(str(voice).strip(), float(rate) if rate is not None else 1.0, name.strip())
         out[name.strip().casefold()] = alias

@@ -29,7 +29,7 @@ from kokoro_speech.pipeline.timestamps import Spans, Timeline
 from kokoro_speech.pipeline.work import estimate_frames, estimate_script
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import Pause, Segment, Speech, visible
+from kokoro_speech.text.ssml import Pause, Segment, Speech, is_ssml, script, tagged, visible
 from kokoro_speech.text.split import Piece
 
 _DEFAULTS = Settings.model_fields  # an engine built by hand has the server's default limits
@@ -138,6 +138,16 @@ class Engine:
         cast = self.cast(voice_spec, aliases=aliases, language=language, caller=caller)
         return report(self._script(text, cast, lexicon, False, voice_tags), self.phonemizers,
                       cast.default.voice.language)
+
+    def ssml_as_tags(self, text: str, voice: str | None) -> str:
+        """An SSML document as plain text with inline tags (Kokoro-FastAPI's /dev/ssml): words, `[pause:…]`, and
+        with a `voice`, `[voice:…]` and `[rate:…]` where they change; other text as it is."""
+        if not is_ssml(text):
+            return text
+        segments = script(text, max_pause=self.max_pause_seconds)
+        if voice is None:  # Kokoro-FastAPI's: without a voice, no speaker or pace tags
+            segments = [Speech(s.text) if isinstance(s, Speech) else s for s in segments]
+        return tagged(segments, voice)
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
