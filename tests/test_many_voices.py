@@ -107,6 +107,7 @@ def test_vendor_voice_names_map_by_language_and_gender():
     assert vendor_voice("Mizuki") == "jf_alpha"
     assert vendor_voice("en-US-male") == "am_michael"  # <voice gender="male">
     assert vendor_voice("narrator") is None and vendor_voice("my-voice") is None
+    assert vendor_voice("af_heart(0)+bf_emma") is None and vendor_voice("xx_emma") is None  # blends, Kokoro ids
 
 
 @pytest.mark.unit

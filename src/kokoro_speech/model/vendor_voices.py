@@ -78,14 +78,19 @@ def reading_language(tag: str) -> str | None:
     return language_letter(tag) or language_letter(tag.split("-")[0])
 
 
+_VENDOR_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")  # no blends, weights or Kokoro ids
+
+
 def vendor_voice(name: str, language_hint: str | None = None) -> str | None:
     """The Kokoro voice id for a vendor's voice `name`, or None when the name is not a vendor's. `language_hint` (a
     letter) is the language around it, for names without a locale."""
     language, words = None, name.strip()
+    if not _VENDOR_SHAPE.fullmatch(words):
+        return None
     match = _LOCALE_NAME.fullmatch(words)
     if match is not None and reading_language(match.group(1)) is not None:
         language, words = reading_language(match.group(1)), match.group(2)
-    parts = [p.lower() for p in re.split(r"[-_]", words) if p]
+    parts = [p.lower() for p in words.split("-") if p]
     gender, known_language = None, None
     for part in parts:
         if part in _GENDER_WORDS:
