@@ -288,3 +288,16 @@ def test_each_distinct_voice_is_loaded_once_per_request(engine):
     styles = {id(v.styles) for v in cast.voices.values()}
     assert len(styles) == 2, cast.voices  # af_heart and the one blend, computed once
     assert json.dumps(sorted(cast.voices))
+
+
+def test_the_websocket_reads_tags_and_a_tag_holds_into_later_sentences(server):
+    from test_speech_stream import connect, send, turn, ws_url
+
+    text = "Good morning, everyone, and welcome. [voice:host] Thank you. It is lovely to be here today, truly."
+    with connect(ws_url(server)) as ws:
+        send(ws, "session.update", voice="af_heart", allow_voice_tags=True, voice_aliases={"host": "am_adam"})
+        audio, _ = turn(ws, text)
+    samples = pcm(audio)
+    # the last sentence is a unit of its own, opened after the tag's: still the host's voice
+    assert pitch(samples[: 24_000]) > 1.4 * pitch(samples[-36_000:]), (pitch(samples[:24_000]),
+                                                                      pitch(samples[-36_000:]))

@@ -123,7 +123,7 @@ class SpeechRequest(VoiceCastFields):
 StreamFormat = Literal[STREAMED]  # type: ignore[valid-type]  # those that stream
 
 
-class StreamSession(BaseModel):
+class StreamSession(VoiceCastFields):
     """A WebSocket session's settings (`session.update`), for the turns that follow."""
 
     model_config = ConfigDict(extra="ignore")

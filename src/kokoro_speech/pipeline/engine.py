@@ -29,7 +29,7 @@ from kokoro_speech.pipeline.timestamps import Spans, Timeline
 from kokoro_speech.pipeline.work import estimate_frames, estimate_script
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import Pause, Segment, Speech, is_ssml, script, tagged, visible
+from kokoro_speech.text.ssml import Pause, Segment, Speech, Voicing, is_ssml, script, tagged, visible
 from kokoro_speech.text.split import Piece
 
 _DEFAULTS = Settings.model_fields  # an engine built by hand has the server's default limits
@@ -112,9 +112,9 @@ class Engine:
         return Cast(self.voices, self.phonemizers, voice, aliases=aliases, language=language, caller=caller)
 
     def _script(self, text: str, cast: Cast, lexicon: Lexicon | None, input_is_phonemes: bool,
-                voice_tags: bool = False) -> list[Segment]:
+                voice_tags: bool = False, voicing: Voicing | None = None) -> list[Segment]:
         return read_script(text, cast, self._lexicons(lexicon), max_pause=self.max_pause_seconds,
-                           input_is_phonemes=input_is_phonemes, voice_tags=voice_tags)
+                           input_is_phonemes=input_is_phonemes, voice_tags=voice_tags, voicing=voicing)
 
     def pieces(self, text: str, voice: Voice | Cast, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
@@ -152,7 +152,8 @@ class Engine:
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
                    timestamps_param: str = "timestamps", caller: str | None = None,
-                   aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None) -> Synthesis:
+                   aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None,
+                   voicing: Voicing | None = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
@@ -160,7 +161,8 @@ class Engine:
         the key id asking (another key's saved voice is not its to use), for every voice the text names too.
         `voice_tags` reads `[voice:NAME]` and `[rate:1.2]` tags (None: as the server's --allow-voice-tags says);
         `aliases` are the request's names for voices
-        (usable in `voice_spec`, tags and SSML).
+        (usable in `voice_spec`, tags and SSML); `voicing` who speaks before the first tag (text continuing an
+        earlier request's, as the WebSocket's sentences do).
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
@@ -176,7 +178,8 @@ class Engine:
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
-            segments = await asyncio.to_thread(self._script, text, cast, lexicon, input_is_phonemes, voice_tags)
+            segments = await asyncio.to_thread(self._script, text, cast, lexicon, input_is_phonemes, voice_tags,
+                                               voicing)
             ticket.revise(estimate_script(segments, voice.language, speed, phonemes=input_is_phonemes,
                                           max_piece_frames=self.max_piece_frames)[0])
             timeline = None

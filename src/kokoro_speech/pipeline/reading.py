@@ -18,7 +18,7 @@ from kokoro_speech.pipeline.timestamps import Timeline
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import clean, normalize
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script
+from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, Voicing, script
 from kokoro_speech.text.split import Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences
 
 ENGLISH_US = "a"
@@ -41,12 +41,13 @@ def spoken_words(text: str, language: str, lexicons: Iterable[Lexicon]) -> str:
 
 
 def read_script(text: str, cast: Cast, lexicons: Iterable[Lexicon], *, max_pause: float,
-                input_is_phonemes: bool = False, voice_tags: bool = False) -> list[Segment]:
+                input_is_phonemes: bool = False, voice_tags: bool = False,
+                voicing: Voicing | None = None) -> list[Segment]:
     """The request's spoken spans and exact pauses, in order: SSML read (input starting with <speak>),
     `[pause:1.5s]` markers (and with `voice_tags`, `[voice:…]`/`[rate:…]` tags) cut out, each span given its
     speaker and language by the cast and its text normalized in that language (phonemes are kept as they are)."""
     segments = cast.assign(script(text, max_pause=max_pause, ssml=False if input_is_phonemes else None,
-                                  voice_tags=voice_tags and not input_is_phonemes))
+                                  voice_tags=voice_tags and not input_is_phonemes, voicing=voicing))
     if input_is_phonemes:
         return segments
     lexicons = list(lexicons)

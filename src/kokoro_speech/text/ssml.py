@@ -124,28 +124,44 @@ def _rate_tag(value: str, where: str) -> float:
     return rate
 
 
-def _with_tags(text: str, max_pause: float) -> Iterator[Segment]:
+def _with_tags(text: str, max_pause: float, voicing: Voicing | None = None) -> Iterator[Segment]:
     """Plain text with `[pause:…]`, `[voice:NAME]` and `[rate:1.2]` tags: a voice tag switches the speaker (and
-    resets the rate to its pace), a rate tag sets the current speaker's pace (relative to its own)."""
-    voicing, start = Voicing(), 0
+    resets the rate to its pace), a rate tag sets the current speaker's pace (relative to its own). `voicing` is
+    who speaks before the first tag (text that continues an earlier one's)."""
+    voicing, start = voicing or Voicing(), 0
     for match in INLINE_TAG.finditer(text):
         if text[start : match.start()].strip():
             yield voicing.speech(text[start : match.start()])
         start = match.end()
-        tag = " ".join(match.group().split())
-        where = f"the tag '{tag}' at character {match.start()}"
         if match.group(1) is not None:
-            yield Pause(parse_duration(match.group(1), where=where, max_seconds=max_pause))
-        elif match.group(2).lower() == "voice":
-            name = match.group(3).strip()
-            if not VOICE_TAG_NAME.fullmatch(name):
-                raise InvalidParameter(f"{where}: write a voice id, OpenAI name, blend (af_bella(2)+af_sky) or "
-                                       "alias after 'voice:'", param="input", code="invalid_voice_tag")
-            voicing = Voicing(voice=name, where=where)
+            yield Pause(parse_duration(match.group(1), where=_where(match), max_seconds=max_pause))
         else:
-            voicing = replace(voicing, rate=_rate_tag(match.group(3).strip(), where))
+            voicing = _retagged(voicing, match)
     if text[start:].strip():
         yield voicing.speech(text[start:])
+
+
+def _where(match: re.Match) -> str:
+    return f"the tag '{' '.join(match.group().split())}' at character {match.start()}"
+
+
+def _retagged(voicing: Voicing, match: re.Match) -> Voicing:
+    """Who speaks after the voice or rate tag `match` (INLINE_TAG's)."""
+    if match.group(2).lower() == "voice":
+        name = match.group(3).strip()
+        if not VOICE_TAG_NAME.fullmatch(name):
+            raise InvalidParameter(f"{_where(match)}: write a voice id, OpenAI name, blend (af_bella(2)+af_sky) or "
+                                   "alias after 'voice:'", param="input", code="invalid_voice_tag")
+        return Voicing(voice=name, where=_where(match))
+    return replace(voicing, rate=_rate_tag(match.group(3).strip(), _where(match)))
+
+
+def voicing_after(text: str, voicing: Voicing) -> Voicing:
+    """Who speaks at the end of `text` (with voice tags), starting as `voicing`: for text that continues it (the
+    WebSocket's next sentence)."""
+    for match in CONTROL_TAG.finditer(text):
+        voicing = _retagged(voicing, INLINE_TAG.match(text, match.start()))
+    return voicing
 
 
 def _merged(segments: Iterator[Segment]) -> list[Segment]:
@@ -180,13 +196,15 @@ def visible(text: str, *, voice_tags: bool = False) -> str:
     return PAUSE_MARKER.sub(blank, text)
 
 
-def script(text: str, *, max_pause: float, ssml: bool | None = None, voice_tags: bool = False) -> list[Segment]:
+def script(text: str, *, max_pause: float, ssml: bool | None = None, voice_tags: bool = False,
+           voicing: Voicing | None = None) -> list[Segment]:
     """What `text` says, in order: SSML when it starts with `<speak>` (or `ssml` says so), otherwise plain text
-    (or phonemes) with `[pause:1.5s]` markers, and with `voice_tags` `[voice:NAME]` and `[rate:1.2]` tags."""
+    (or phonemes) with `[pause:1.5s]` markers, and with `voice_tags` `[voice:NAME]` and `[rate:1.2]` tags (the
+    text before the first said by `voicing`: who spoke last in text this continues)."""
     if ssml if ssml is not None else is_ssml(text):
         return _merged(_SSMLReader(max_pause).read(text))
     if voice_tags:
-        return _merged(_with_tags(text, max_pause))
+        return _merged(_with_tags(text, max_pause, voicing))
     return _merged(_with_pauses(text, Voicing(), max_pause))
 
 
