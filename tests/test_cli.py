@@ -110,3 +110,16 @@ def test_say_writes_subtitles_beside_the_audio(tmp_path):
     assert cues[1].startswith("2\n00:00:0") and cues[1].rstrip().endswith("\nHow are you today")
     bad = run("say", "Hi.", "-o", str(tmp_path / "hi.mp3"), "--subtitles", str(tmp_path / "hi.txt"))
     assert bad.returncode != 0 and ".vtt" in bad.stderr and ".srt" in bad.stderr
+
+
+def test_say_reads_voice_tags_with_aliases(tmp_path):
+    out = tmp_path / "scene.wav"
+    text = "[voice:narrator] It was late. [voice:af_heart] Who is there? [voice:narrator] Nobody answered."
+    result = run("say", "--voice-tags", "--alias", "narrator=bm_george", "-q", "-o", str(out), text)
+    assert result.returncode == 0, result.stderr
+    plain = tmp_path / "plain.wav"
+    assert run("say", "-q", "-o", str(plain), text).returncode == 0
+    # the tags are not read aloud: the scene is much shorter than the text with its tags said as words
+    assert decode(out.read_bytes(), "wav").duration < 0.8 * decode(plain.read_bytes(), "wav").duration
+    bad = run("say", "--voice-tags", "-q", "-o", str(out), "[voice:nobody] Hi.")
+    assert bad.returncode != 0 and "[voice:nobody]" in bad.stderr

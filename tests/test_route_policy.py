@@ -137,9 +137,14 @@ class RecordingEngine:
         self.calls: list[str] = []
         self.voices = self
 
+    allow_voice_tags = False
+
     def resolve_voice(self, spec, language=None, *, caller=None):
         self.calls.append("resolve_voice")
         return SimpleNamespace(language="a", name=spec, styles=np.zeros((510, 256), np.float32))
+
+    def cast(self, voice, *, aliases=None, language=None, caller=None):
+        return SimpleNamespace(default=SimpleNamespace(voice=self.resolve_voice(voice, language, caller=caller)))
 
     async def open(self, *args, **kwargs):
         self.calls.append("open")
@@ -148,8 +153,11 @@ class RecordingEngine:
     def describe_voices(self, caller=None):
         return []
 
-    def phonemize(self, *args):
+    def phonemize(self, *args, **kwargs):
         return "", "", 0, []
+
+    def ssml_as_tags(self, text, voice):
+        return text
 
     def owner(self, name):
         return None
@@ -173,6 +181,8 @@ EXAMPLES = {
     ("POST", "/v1/audio/voices/combine"): "af_heart+af_sky",
     ("DELETE", "/v1/audio/voice_consents/{consent_id}"): None,
     ("POST", "/dev/generate_from_phonemes"): {"phonemes": "hˈI.", "voice": "af_heart"},
+    ("POST", "/dev/dialogue"): {"turns": [{"voice": "af_heart", "text": "Hi."}, {"voice": "am_adam", "text": "Yo."}]},
+    ("POST", "/dev/ssml"): {"text": "<speak>Hi.</speak>", "voice": "af_heart"},
     ("WS", "/v1/audio/speech/stream"): ([{"type": "input_text.append", "text": "Hi."}, {"type": "input_text.end"}],
                                         "type"),
     ("WS", "/v1/text-to-speech/{voice_id}/stream-input"): ([{"text": " "}, {"text": "Hi."}, {"text": ""}],

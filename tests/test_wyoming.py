@@ -227,3 +227,21 @@ def test_zeroconf_announces_the_wyoming_port(settings, engine):
         names, info = run(browse())
     assert "kokoro-speech._wyoming._tcp.local." in names
     assert info.port == port and info.parsed_addresses() == ["127.0.0.1"]
+
+
+def test_ssml_text_format_is_read_as_ssml(wyoming):
+    """Newer wyoming releases say text_format "ssml"; a fragment without <speak> is read as SSML too."""
+    text_format = pytest.importorskip("wyoming.tts").__dict__.get("SynthesizeTextFormat")
+    if text_format is None:
+        pytest.skip("this wyoming release has no text_format")
+
+    async def go():
+        async with AsyncTcpClient("127.0.0.1", wyoming) as client:
+            await client.write_event(Synthesize('Wait <break time="1500ms"/> now.', text_format=text_format.SSML)
+                                     .event())
+            return samples(await events_until(client, "audio-stop"))
+
+    audio = run(go())
+    quiet = np.abs(audio) < 2 / 32768
+    longest = max(np.diff(np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))))[::2])
+    assert 1.45 < longest / 24_000 < 1.7, longest  # the break, not "break time" read aloud

@@ -85,6 +85,12 @@ def serve(settings: Settings) -> None:
                 log_config=None)  # uvicorn's loggers use our handler
 
 
+def _alias(value: str) -> str:
+    if "=" not in value or not value.split("=", 1)[0].strip():
+        raise argparse.ArgumentTypeError(f"'{value}': write NAME=VOICE, e.g. narrator=bm_george")
+    return value
+
+
 def say(settings: Settings, args: argparse.Namespace) -> None:
     from kokoro_speech.audio.encode import FORMATS, Encoder
     from kokoro_speech.audio.resample import SAMPLE_RATES
@@ -117,8 +123,9 @@ def say(settings: Settings, args: argparse.Namespace) -> None:
 
         from kokoro_speech.audio.subtitles import subtitles
 
-        synthesis = await engine.open(text, args.voice, args.speed,
-                                      timestamps=captions is not None, timestamps_param="--subtitles")
+        aliases = dict(alias.split("=", 1) for alias in args.alias or [])
+        synthesis = await engine.open(text, args.voice, args.speed, voice_tags=args.voice_tags or None,
+                                      aliases=aliases, timestamps=captions is not None, timestamps_param="--subtitles")
         words = []
         encoder = Encoder(fmt, sample_rate=args.sample_rate, volume=args.volume)
         stats = synthesis.stats
@@ -261,6 +268,10 @@ def main(argv: list[str] | None = None) -> None:
     say_parser.add_argument("-o", "--output", default="speech.mp3", help="output file (default: speech.mp3)")
     say_parser.add_argument("--voice", default="af_heart", help="voice id, OpenAI name or blend")
     say_parser.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0")
+    say_parser.add_argument("--voice-tags", action="store_true",
+                            help="read [voice:NAME] and [rate:1.2] tags in the text (several speakers in one file)")
+    say_parser.add_argument("--alias", action="append", metavar="NAME=VOICE", type=_alias,
+                            help="a name for a voice or blend, usable in tags and --voice (repeatable)")
     say_parser.add_argument("--format", help=f"{', '.join(FORMATS)} (default: from the file name)")
     say_parser.add_argument("--volume", type=float, default=1.0, help="volume multiplier, 0.1 to 4.0 (soft-limited)")
     say_parser.add_argument("--sample-rate", type=int, help="8000, 16000, 22050, 24000 (default), 32000, 44100 or "

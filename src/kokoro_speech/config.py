@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     downloads_max_bytes: int = Field(
         1 << 30, ge=0, description="Most bytes the kept files may take together; the oldest go first beyond it.",
     )
+    allow_voice_tags: bool = Field(
+        False, description="Read [voice:NAME] and [rate:1.2] tags in every request's text unless the request says "
+        "allow_voice_tags: false (by default a request turns them on itself).",
+    )
     max_pause_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest single pause ([pause:2s], SSML <break>) a request may ask for (400 "
         "beyond).",

@@ -72,7 +72,7 @@ async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep, key:
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
                                   timestamps=body.return_timestamps or bool(body.subtitles),
                                   timestamps_param="return_timestamps" if body.return_timestamps else "subtitles",
-                                  caller=key, reading=body.reading(engine.reading))
+                                  caller=key, reading=body.reading(engine.reading), **body.cast_options())
     log.info("captioned speech: %d chars, voice %s, %s, stream %s", len(body.input), body.voice_id(), fmt.name,
              body.stream)
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

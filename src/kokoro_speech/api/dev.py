@@ -1,20 +1,25 @@
 """Kokoro-FastAPI's extra routes, in its shapes, for the clients written against it: `GET /v1/test` (how
-wyoming_openai recognises a Kokoro server), `POST /dev/phonemize` and `POST /dev/generate_from_phonemes`."""
+wyoming_openai recognises a Kokoro server), `POST /dev/phonemize`, `POST /dev/generate_from_phonemes`,
+`POST /dev/dialogue` (turns of several voices, as one speech) and `POST /dev/ssml` (SSML as tagged text)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from fastapi.responses import Response, StreamingResponse
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from kokoro_speech.api.cast_fields import VOICE_ALIASES_DESCRIPTION, AliasTarget, VoiceCastFields
 from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, policy
-from kokoro_speech.api.schemas import ErrorBody, _valid_lang_code
+from kokoro_speech.api.schemas import LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, ResponseFormat, _valid_lang_code
 from kokoro_speech.api.state import EngineDep, KeyDep
 from kokoro_speech.api.streaming import encoded
-from kokoro_speech.audio.encode import FORMATS
+from kokoro_speech.audio.encode import FORMATS, output_rate
+from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
+from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.kokoro import MAX_INPUT_CHARACTERS, language_letter, to_token_ids
+from kokoro_speech.text.ssml import VOICE_TAG_NAME
 
 router = APIRouter(responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
 
@@ -73,3 +78,123 @@ async def generate_from_phonemes(body: GenerateFromPhonemesRequest, engine: Engi
     return StreamingResponse(encoded(synthesis, wav), media_type=wav.content_type,
                              headers={"Content-Disposition": 'attachment; filename="speech.wav"',
                                       "Cache-Control": "no-cache"})
+
+
+# --- dialogue: turns of several voices, read as one text with [voice:…] tags -----------------------------------
+
+MAX_TURNS = 256  # each turn may switch voices (pipeline/cast.py: MAX_SWITCHES)
+
+
+class DialogueTurn(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    voice: StrictStr = Field(validation_alias=AliasChoices("voice", "voice_id"), description=(
+        "Who says it: a voice id, OpenAI name, blend, saved voice or alias (`voice_id` is accepted too)."))
+    text: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS)
+
+    @field_validator("voice")
+    @classmethod
+    def _voice_name(cls, value: str) -> str:
+        if not VOICE_TAG_NAME.fullmatch(value.strip()):
+            raise ValueError(f"'{value}' is not a voice id, blend or alias")
+        return value.strip()
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a turn must say something")
+        return value
+
+
+class DialogueRequest(BaseModel):
+    """Kokoro-FastAPI's /dev/dialogue body: turns in order (`inputs` accepted for `turns`)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    model: StrictStr = MODEL_ID
+    turns: list[DialogueTurn] = Field(min_length=1, max_length=MAX_TURNS,
+                                      validation_alias=AliasChoices("turns", "inputs"), description=(
+        "The speakers' turns, in order; consecutive turns of one voice are read as one."))
+    pause_between_turns: float = Field(0.0, ge=0.0, le=10.0, description="Seconds of silence between turns.")
+    response_format: ResponseFormat = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    stream: StrictBool = Field(True, description="Stream the audio as it is made (default), or send it whole.")
+    lang_code: StrictStr | None = Field(None, description=LANG_CODE_DESCRIPTION + " Each turn reads its voice's "
+                                        "language unless this says otherwise.")
+    volume_multiplier: float = Field(1.0, ge=MIN_VOLUME, le=MAX_VOLUME)
+    voice_aliases: dict[StrictStr, StrictStr | AliasTarget] | None = Field(None,
+                                                                          description=VOICE_ALIASES_DESCRIPTION)
+    normalization_options: dict | None = Field(None, description="Accepted (Kokoro-FastAPI's field); the server's "
+                                               "normalization applies.")
+
+    _lang_code = field_validator("lang_code")(_valid_lang_code)
+    _aliases = field_validator("voice_aliases")(VoiceCastFields._valid_aliases.__func__)
+
+    def merged(self) -> list[DialogueTurn]:
+        """Consecutive turns of one voice joined (one reading, unbroken prosody; no pause inside one speaker)."""
+        out: list[DialogueTurn] = []
+        for turn in self.turns:
+            if out and out[-1].voice.casefold() == turn.voice.casefold():
+                out[-1] = DialogueTurn(voice=out[-1].voice, text=f"{out[-1].text.strip()} {turn.text.strip()}")
+            else:
+                out.append(turn)
+        return out
+
+    def tagged_input(self) -> str:
+        """The turns as one text with `[voice:…]` tags (and `[pause:…]` between turns): what the engine reads."""
+        pause = f" [pause:{self.pause_between_turns:.3f}s] " if self.pause_between_turns > 0 else " "
+        text = pause.join(f"[voice:{turn.voice}] {turn.text.strip()}" for turn in self.merged())
+        words = sum(len(turn.text) for turn in self.turns)
+        if words > MAX_INPUT_CHARACTERS:
+            raise InvalidParameter(f"the turns hold {words} characters; one dialogue may hold "
+                                   f"{MAX_INPUT_CHARACTERS}", param="turns", code="input_too_long")
+        return text
+
+
+@router.post("/dev/dialogue", response_class=StreamingResponse, responses={
+    200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
+@policy(SYNTHESIS)
+async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Response:
+    """Several speakers in one audio (Kokoro-FastAPI's route): each turn in its voice and language, streamed as
+    speech is; the first turn's audio starts as soon as a single voice's would."""
+    fmt = FORMATS[body.response_format]
+    first = body.turns[0].voice
+    try:
+        synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, voice_tags=True,
+                                      language=language_letter(body.lang_code) if body.lang_code else None,
+                                      aliases=body.voice_aliases)
+    except ApiError as exc:  # the turns are the input here (a tag's message names the voice)
+        if exc.param in ("input", "voice"):
+            exc.param = "turns"
+        raise
+    headers = {"X-Sample-Rate": str(output_rate(fmt, None)), "Cache-Control": "no-store",
+               "Content-Disposition": f'inline; filename="dialogue.{fmt.name}"'}
+    audio = encoded(synthesis, fmt, volume=body.volume_multiplier)
+    if body.stream:
+        return StreamingResponse(audio, media_type=fmt.content_type, headers=headers)
+    return Response(b"".join([chunk async for chunk in audio]), media_type=fmt.content_type, headers=headers)
+
+
+# --- SSML as tagged text -----------------------------------------------------------------------------------------
+
+class SSMLRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description="An SSML document "
+                            "(text not starting with <speak> comes back as it is).")
+    voice: StrictStr | None = Field(None, description="The request's voice: with one, <voice> and <prosody rate> "
+                                    "become [voice:…] and [rate:…] tags; without, only words and pauses remain.")
+
+
+class SSMLResponse(BaseModel):
+    text: str = Field(description="The document as plain text with [pause:…] (and [voice:…], [rate:…]) tags, for "
+                                  "speech with allow_voice_tags.")
+
+
+@router.post("/dev/ssml")
+@policy(KEYED)
+async def ssml(body: SSMLRequest, engine: EngineDep) -> SSMLResponse:
+    """What an SSML document becomes, as Kokoro-FastAPI's translation shows it (speech reads SSML itself; this
+    route is for clients that send the translation)."""
+    return SSMLResponse(text=await asyncio.to_thread(engine.ssml_as_tags, body.text, body.voice or None))

@@ -56,7 +56,7 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, sta
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
                                   timestamps=body.timestamps or timing, caller=key,
                                   timestamps_param="timestamps" if body.timestamps else "return_timing",
-                                  reading=body.reading(engine.reading))
+                                  reading=body.reading(engine.reading), **body.cast_options())
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),
              body.voice_id(), fmt.name, body.speed, time.perf_counter() - started, key or "no key")
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

@@ -8,6 +8,7 @@ from typing import Any, Literal, Sequence
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from kokoro_speech.api.cast_fields import VoiceCastFields
 from kokoro_speech.audio.encode import FORMATS, STREAMED
 from kokoro_speech.audio.resample import SAMPLE_RATES
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
@@ -94,7 +95,7 @@ class NormalizationOptions(BaseModel):
         return replace(server, normalize=self.normalize, off=off)
 
 
-class SpeechRequest(BaseModel):
+class SpeechRequest(VoiceCastFields):
     # Unknown fields are ignored: clients such as Open WebUI send extras.
     model_config = ConfigDict(extra="ignore")
 
@@ -165,7 +166,7 @@ class SpeechRequest(BaseModel):
 StreamFormat = Literal[STREAMED]  # type: ignore[valid-type]  # those that stream
 
 
-class StreamSession(BaseModel):
+class StreamSession(VoiceCastFields):
     """A WebSocket session's settings (`session.update`), for the turns that follow."""
 
     model_config = ConfigDict(extra="ignore")

@@ -122,7 +122,8 @@ class SpeechStream:
         if self.speech is None:
             session = self.session
             self.speech = IncrementalSpeech(self.engine, session.voice_id(), session.speed, session.language(),
-                                            timestamps=session.timestamps, caller=self.key)
+                                            timestamps=session.timestamps, caller=self.key,
+                                            **session.cast_options())
             self.speaking = asyncio.create_task(self._speak(self.speech, session, self.speaking))
         return self.speech
 

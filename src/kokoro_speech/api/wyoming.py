@@ -34,6 +34,7 @@ from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.pipeline.synthesis import Synthesis
 from kokoro_speech.pipeline.incremental import IncrementalSpeech
+from kokoro_speech.text.ssml import is_ssml
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,15 @@ def _voice(voice: SynthesizeVoice | None) -> str:
     return voice.name if voice is not None and voice.name else DEFAULT_VOICE
 
 
+def _text(request: Synthesize) -> str:
+    """The text to read: SSML when the client says so (newer wyoming's text_format "ssml"), a fragment wrapped in
+    <speak> (the engine reads SSML from its root element)."""
+    text_format = getattr(request, "text_format", None)  # older wyoming releases have no such field
+    if str(getattr(text_format, "value", text_format)).lower() == "ssml" and not is_ssml(request.text):
+        return f"<speak>{request.text}</speak>"
+    return request.text
+
+
 class WyomingHandler(AsyncEventHandler):
     """One client connection; events are handled one at a time, in order."""
 
@@ -85,7 +95,7 @@ class WyomingHandler(AsyncEventHandler):
                 if len(request.text) > MAX_INPUT_CHARACTERS:
                     raise InvalidParameter(f"text is {len(request.text)} characters long; the limit is "
                                            f"{MAX_INPUT_CHARACTERS}", param="text", code="input_too_long")
-                synthesis = await ready_engine(self.state).open(request.text, _voice(request.voice), 1.0)
+                synthesis = await ready_engine(self.state).open(_text(request), _voice(request.voice), 1.0)
                 await self.write_event(AudioStart(**_AUDIO).event())
                 await self._send(synthesis)
                 self.state.metrics.finished(ROUTE, "200", _PCM.name, time.perf_counter() - started)

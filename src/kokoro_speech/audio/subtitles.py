@@ -20,6 +20,7 @@ class Timed(Protocol):
     word: str
     start_time: float
     end_time: float
+    voice: str | None  # who says it, when several voices speak
 
 
 @dataclass(frozen=True)
@@ -27,21 +28,24 @@ class Cue:
     start: float
     end: float
     text: str
+    voice: str | None = None
 
 
 def cues(words: Iterable[Timed]) -> list[Cue]:
-    """Words grouped into cues: a cue ends at a pause or after a sentence mark, or before it would pass
-    MAX_CUE_CHARACTERS or MAX_CUE_SECONDS."""
+    """Words grouped into cues: a cue ends at a pause, after a sentence mark or where the speaker changes, or
+    before it would pass MAX_CUE_CHARACTERS or MAX_CUE_SECONDS."""
     out: list[Cue] = []
     group: list[Timed] = []
 
     def flush() -> None:
         if group:
-            out.append(Cue(group[0].start_time, group[-1].end_time, " ".join(w.word for w in group)))
+            out.append(Cue(group[0].start_time, group[-1].end_time, " ".join(w.word for w in group),
+                           getattr(group[0], "voice", None)))
             group.clear()
 
     for word in words:
-        if group and (len(" ".join(w.word for w in group)) + 1 + len(word.word) > MAX_CUE_CHARACTERS
+        if group and (getattr(word, "voice", None) != getattr(group[-1], "voice", None)
+                      or len(" ".join(w.word for w in group)) + 1 + len(word.word) > MAX_CUE_CHARACTERS
                       or word.end_time - group[0].start_time > MAX_CUE_SECONDS
                       or word.start_time - group[-1].end_time >= PAUSE_SECONDS):
             flush()
@@ -65,20 +69,27 @@ def _text(text: str) -> str:
     return " ".join(text.split()).replace("-->", "->")
 
 
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def webvtt(words: Iterable[Timed]) -> str:
-    """A WebVTT file (text/vtt)."""
+    """A WebVTT file (text/vtt); with several speakers each cue names its own in a voice span, `<v NAME>`."""
     lines = ["WEBVTT", ""]
     for cue in cues(words):
-        text = _text(cue.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = _escaped(_text(cue.text))
+        if cue.voice:  # a voice span's annotation ends at ">"
+            text = f"<v {_escaped(_text(cue.voice))}>{text}"
         lines += [f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}", text, ""]
     return "\n".join(lines)
 
 
 def srt(words: Iterable[Timed]) -> str:
-    """A SubRip file (application/x-subrip)."""
+    """A SubRip file (application/x-subrip); with several speakers each cue starts `NAME: `."""
     lines = []
     for number, cue in enumerate(cues(words), 1):
-        lines += [str(number), f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}", _text(cue.text), ""]
+        text = f"{_text(cue.voice)}: {_text(cue.text)}" if cue.voice else _text(cue.text)
+        lines += [str(number), f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}", text, ""]
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass, replace
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Mapping
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.pipeline.synthesis import Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.incremental import TextBuffer, Unit
+from kokoro_speech.text.ssml import Voicing, voicing_after
 
 
 MAX_CHARACTERS = MAX_INPUT_CHARACTERS  # one message's text, and text buffered with no end
@@ -37,13 +38,18 @@ class Utterance:
 
 class IncrementalSpeech:
     def __init__(self, engine: Engine, voice: str, speed: float = 1.0, language: str | None = None, *,
-                 timestamps: bool = False, timestamps_param: str = "timestamps", caller: str | None = None) -> None:
-        engine.resolve_voice(voice, language, caller=caller)  # a bad voice or language is refused before any text
+                 timestamps: bool = False, timestamps_param: str = "timestamps", caller: str | None = None,
+                 voice_tags: bool | None = None, aliases: Mapping[str, object] | None = None) -> None:
+        # a bad voice, alias or language is refused before any text
+        engine.cast(voice, aliases=aliases, language=language, caller=caller)
         if timestamps and not engine.has_timestamps:
             raise TimestampsUnavailable(param=timestamps_param)
         self.engine = engine
         self.voice, self.speed, self.language, self.timestamps = voice, speed, language, timestamps
         self.timestamps_param, self.caller = timestamps_param, caller
+        self.voice_tags = engine.allow_voice_tags if voice_tags is None else voice_tags
+        self.aliases = aliases
+        self._voicing = Voicing()  # who speaks at the end of the text spoken so far (with voice tags)
         self.stats = SynthesisStats(input_characters=0)  # all utterances together, as they finish
         self._buffer = TextBuffer()
         self._units: collections.deque[Unit] = collections.deque()
@@ -92,9 +98,14 @@ class IncrementalSpeech:
         previous: Unit | None = None
         while (unit := await self._next()) is not None:
             try:
+                voicing = self._voicing
+                if self.voice_tags:  # a tag holds until the next one, whichever sentence it is in
+                    self._voicing = voicing_after(unit.text, voicing)
                 synthesis = await self.engine.open(unit.text, self.voice, self.speed, language=self.language,
                                                    timestamps=self.timestamps,
-                                                   timestamps_param=self.timestamps_param, caller=self.caller)
+                                                   timestamps_param=self.timestamps_param, caller=self.caller,
+                                                   voice_tags=self.voice_tags, aliases=self.aliases,
+                                                   voicing=voicing)
             except NothingToSay:  # punctuation alone, say
                 continue
             except ApiError as exc:

@@ -1,25 +1,29 @@
 """Reading a request's text into the pieces the model speaks, and the /phonemize report of the same reading.
 
-    text → script (text/ssml.py: spoken spans at their rates, exact pauses) → words (text/normalize/, lexicons)
-         → sentences (text/split.py) → phonemes (text/phonemize.py, lazily) → pieces within the frame budget
+    text → script (text/ssml.py: spoken spans at their rates, exact pauses) → cast (pipeline/cast.py: each span's
+         voice and language) → words (text/normalize/, lexicons) → sentences (text/split.py)
+         → phonemes (text/phonemize.py, lazily) → pieces within the frame budget, each naming its speaker
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from kokoro_speech.errors import InvalidParameter, NothingToSay
 from kokoro_speech.kokoro import ENGLISH, MAX_INPUT_CHARACTERS
+from kokoro_speech.pipeline.cast import Cast
 from kokoro_speech.pipeline.timestamps import Timeline
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.normalize import DEFAULT as DEFAULT_READING
 from kokoro_speech.text.normalize import Reading as TextReading
 from kokoro_speech.text.normalize import normalize_for
 from kokoro_speech.text.phonemize import Phonemizers
-from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, script
+from kokoro_speech.text.ssml import MAX_RATE, MIN_RATE, Pause, Segment, Speech, Voicing, script
 from kokoro_speech.text.split import Piece, budgets, plan_pieces, split_phoneme_sentences, split_sentences
 
+ENGLISH_US = "a"
 MAX_SPOKEN_CHARACTERS = 4 * MAX_INPUT_CHARACTERS  # normalized text; ordinary prose grows by a few percent at most
 
 
@@ -39,15 +43,19 @@ def spoken_words(text: str, language: str, lexicons: Iterable[Lexicon],
     return words
 
 
-def read_script(text: str, language: str, lexicons: Iterable[Lexicon], *, max_pause: float,
-                input_is_phonemes: bool = False, reading: TextReading = DEFAULT_READING) -> list[Segment]:
+def read_script(text: str, cast: Cast, lexicons: Iterable[Lexicon], *, max_pause: float,
+                input_is_phonemes: bool = False, voice_tags: bool = False,
+                voicing: Voicing | None = None, reading: TextReading = DEFAULT_READING) -> list[Segment]:
     """The request's spoken spans and exact pauses, in order: SSML read (input starting with <speak>),
-    `[pause:1.5s]` markers cut out, each span's text normalized (phonemes are kept as they are)."""
-    segments = script(text, max_pause=max_pause, ssml=False if input_is_phonemes else None)
+    `[pause:1.5s]` markers (and with `voice_tags`, `[voice:…]`/`[rate:…]` tags) cut out, each span given its
+    speaker and language by the cast and its text normalized in that language (phonemes are kept as they are)."""
+    segments = cast.assign(script(text, max_pause=max_pause, ssml=False if input_is_phonemes else None,
+                                  voice_tags=voice_tags and not input_is_phonemes, voicing=voicing))
     if input_is_phonemes:
         return segments
     lexicons = list(lexicons)
-    read = [s if isinstance(s, Pause) else Speech(spoken_words(s.text, language, lexicons, reading), s.rate)
+    read = [s if isinstance(s, Pause)
+            else replace(s, text=spoken_words(s.text, s.language or ENGLISH_US, lexicons, reading))
             for s in segments]
     spoken = sum(len(s.text) for s in read if isinstance(s, Speech))
     if spoken > MAX_SPOKEN_CHARACTERS:  # e.g. 4,096 digits read one by one: minutes of audio
@@ -78,19 +86,21 @@ def pieces(segments: list[Segment], phonemizers: Phonemizers, language: str, *, 
         if isinstance(segment, Pause):
             yield segment
             continue
+        here = segment.language or language
         if input_is_phonemes:
             sentences = split_phoneme_sentences(segment.text)
             phonemize = str if timeline is None else partial(_read_phonemes, timeline)
         else:
             sentences = split_sentences(segment.text)
-            phonemize = (partial(phonemizers.phonemize, language=language) if timeline is None
-                         else partial(_read_timed, phonemizers, language, timeline))
+            phonemize = (partial(phonemizers.phonemize, language=here) if timeline is None
+                         else partial(_read_timed, phonemizers, here, timeline))
         speed_here = span_speed(speed, segment.rate)
         first_budget, max_budget = budgets(speed_here, max_piece_frames)
         # only the request's first piece is short (for a quick start); a later span's need not be
-        yield from plan_pieces(_reported(sentences, on_sentence), phonemize,
-                               first_budget=first_budget if first else max_budget, max_budget=max_budget,
-                               speed=speed_here)
+        for piece in plan_pieces(_reported(sentences, on_sentence), phonemize,
+                                 first_budget=first_budget if first else max_budget, max_budget=max_budget,
+                                 speed=speed_here):
+            yield piece if segment.voice is None else replace(piece, voice=segment.voice)
         first = False
 
 
@@ -125,7 +135,6 @@ class Reading(NamedTuple):
 def report(segments: list[Segment], phonemizers: Phonemizers, language: str) -> Reading:
     """The reading of `segments` (read_script's) as /phonemize shows it; NothingToSay when none of it is spoken."""
     normalized, phonemes, tokens, described = [], [], 0, []
-    g2p = partial(phonemizers.phonemize, language=language)
     for segment in segments:
         if isinstance(segment, Pause):
             marker = f"[pause:{segment.seconds:g}s]"
@@ -133,12 +142,14 @@ def report(segments: list[Segment], phonemizers: Phonemizers, language: str) -> 
             phonemes.append(marker)
             described.append({"type": "pause", "seconds": segment.seconds})
             continue
+        g2p = partial(phonemizers.phonemize, language=segment.language or language)
         planned = list(plan_pieces(split_sentences(segment.text), g2p))
         read = " ".join(p.phonemes for p in planned)
         tokens += sum(p.token_count for p in planned)
         normalized.append(segment.text)
         phonemes.append(read)
-        described.append({"type": "speech", "text": segment.text, "phonemes": read, "rate": segment.rate})
+        described.append({"type": "speech", "text": segment.text, "phonemes": read, "rate": segment.rate,
+                          "voice": segment.voice, "language": segment.language})
     if not tokens:
         raise NothingToSay()
     return Reading(" ".join(normalized), " ".join(p for p in phonemes if p), tokens, described)

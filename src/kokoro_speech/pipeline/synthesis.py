@@ -98,9 +98,12 @@ class Synthesis:
     """
 
     def __init__(self, first: Piece | Pause, rest: Iterator[Piece | Pause], *, voice: Voice, scheduler: Scheduler,
-                 ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float) -> None:
+                 ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float,
+                 voices: dict[str, Voice] | None = None, speakers_named: bool = False) -> None:
         self.stats = stats
-        self._voice = voice
+        self._voice = voice  # the request's; a piece naming a speaker of `voices` is said in that voice
+        self._voices = voices or {}
+        self._speakers_named = speakers_named  # more than one voice speaks: word times say whose they are
         self._scheduler = scheduler
         self._ticket = ticket
         self._timeline = timeline  # with timestamps: each piece's words go to _words before its audio is yielded
@@ -157,7 +160,7 @@ class Synthesis:
     async def _speak(self, piece: Piece) -> Spoken:
         """Phonemes → audio: one model call through the scheduler (a request's first piece ahead of others')."""
         tokens = to_token_ids(piece.phonemes)
-        style = self._voice.style_for(len(tokens))
+        style = self._voices.get(piece.voice, self._voice).style_for(len(tokens))
         durations: list[np.ndarray] = []
         call = partial(_speak, tokens=tokens, style=style, speed=piece.speed)
         if self._timeline is not None:
@@ -166,7 +169,8 @@ class Synthesis:
         self._ticket.progress(samples.size / SAMPLES_PER_FRAME)
         audio = trim(samples)
         words = [] if self._timeline is None else self._timeline.piece(
-            piece.phonemes, durations[0], trim_bounds(samples), self.stats.audio_samples)
+            piece.phonemes, durations[0], trim_bounds(samples), self.stats.audio_samples,
+            voice=piece.voice if self._speakers_named else None)
         self.stats.pieces += 1
         self.stats.phoneme_tokens += len(tokens)
         return Spoken(audio, words)

@@ -38,10 +38,12 @@ class WordTime:
     end_time: float
     start_index: int
     end_index: int
+    voice: str | None = None  # who says it, when more than one voice speaks (an alias's name, else the voice's)
 
     def as_dict(self) -> dict:
-        return {"word": self.word, "start_time": round(self.start_time, 3), "end_time": round(self.end_time, 3),
+        item = {"word": self.word, "start_time": round(self.start_time, 3), "end_time": round(self.end_time, 3),
                 "start_index": self.start_index, "end_index": self.end_index}
+        return item if self.voice is None else item | {"voice": self.voice}
 
 
 def _key(word: str) -> str:
@@ -144,6 +146,7 @@ class Timeline:
         self._timed = 0  # symbols timed so far
         self._next = 0  # the next token to time
         self._times: dict[int, list[float]] = {}  # item → [start, end] in seconds
+        self._voice_of: dict[int, str] = {}  # item → who said it (with more than one voice)
         self._sent = -1  # the last item returned
 
     def _count(self, phonemes: str) -> int:
@@ -176,9 +179,10 @@ class Timeline:
             self._symbols += unplaced
         return phonemes
 
-    def piece(self, phonemes: str, durations: np.ndarray, kept: tuple[int, int], offset: int) -> list[WordTime]:
+    def piece(self, phonemes: str, durations: np.ndarray, kept: tuple[int, int], offset: int, *,
+              voice: str | None = None) -> list[WordTime]:
         """Time one piece: `durations` the model's frames per token (pads included), `kept` the samples its trim
-        kept, `offset` the samples of the stream before it. Returns the items now complete."""
+        kept, `offset` the samples of the stream before it, `voice` who says it. Returns the items now complete."""
         symbols = [c for c in phonemes if c in self._vocab]
         frames = np.asarray(durations, dtype=np.int64).reshape(-1)
         symbols = symbols[: len(frames) - 2]
@@ -216,6 +220,8 @@ class Timeline:
             end = seconds(end_of(voiced[said.end - 1 - first]))
             times = self._times.setdefault(said.item, [start, end])
             times[0], times[1] = min(times[0], start), max(times[1], end)
+            if voice is not None:
+                self._voice_of.setdefault(said.item, voice)
         # an item is complete once a later item's token has been registered, or its sentence is over
         done = next((s.item for s in self._said[self._next:] if s.item >= 0), None)
         return self._release(lambda item: done is None or item < done)
@@ -229,6 +235,6 @@ class Timeline:
         for item in sorted(i for i in self._times if i > self._sent and complete(i)):
             start, end = self._times.pop(item)
             s, e = self.spans.items[item]
-            out.append(WordTime(self.spans.original[s:e], start, end, s, e))
+            out.append(WordTime(self.spans.original[s:e], start, end, s, e, self._voice_of.pop(item, None)))
             self._sent = item
         return out

@@ -24,7 +24,7 @@ def estimate_script(segments: list[Segment], language: str, speed: float, *, pho
     frames, first_frames = 0.0, None
     for segment in segments:
         if isinstance(segment, Speech):
-            total, first = estimate_frames(segment.text, language, span_speed(speed, segment.rate),
+            total, first = estimate_frames(segment.text, segment.language or language, span_speed(speed, segment.rate),
                                            phonemes=phonemes, max_piece_frames=max_piece_frames)
             frames += total
             first_frames = first if first_frames is None else first_frames

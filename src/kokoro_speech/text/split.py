@@ -88,11 +88,12 @@ def split_phoneme_sentences(phonemes: str) -> list[str]:
 @dataclass(frozen=True)
 class Piece:
     """One model call's worth of phonemes, what kind of boundary ends it, and the speed to speak it at (the
-    request's, times an SSML prosody rate)."""
+    request's, times an SSML prosody rate or a voice's pace), and who says it."""
 
     phonemes: str
     boundary: Boundary
     speed: float = 1.0
+    voice: str | None = None  # the speaker's label in the request's cast (None: the request's voice)
 
     @property
     def token_count(self) -> int:

@@ -1,14 +1,16 @@
-"""SSML and inline `[pause:1.5s]` markers → a script of spoken spans and exact pauses, before normalization.
+"""SSML, inline `[pause:1.5s]` markers and (when a request allows them) `[voice:NAME]` / `[rate:1.2]` tags → a
+script of spoken spans and exact pauses, each span saying who speaks it, in which language, at which rate.
 
-Tags never reach the G2P: an SSML element becomes words, misaki's `[word](/phonemes/)` markup, a pause or a rate
-span; the XML is read by defusedxml (no DTD, no entities beyond XML's five), within limits on depth and size.
+Tags never reach the G2P: an SSML element becomes words, misaki's `[word](/phonemes/)` markup, a pause, or a span
+with its voice, language or rate; the XML is read by defusedxml (no DTD, no entities beyond XML's five), within
+limits on depth and size. Voice names stay names here: the pipeline's cast (pipeline/cast.py) resolves them.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
@@ -29,6 +31,12 @@ BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.25, "weak": 0.5, "medium": 0.75, "st
 RATE_NAMES = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "default": 1.0, "fast": 1.25, "x-fast": 1.5}
 
 PAUSE_MARKER = re.compile(r"\[\s*pause\s*:\s*([^\]\n]{0,20}?)\s*\]", re.IGNORECASE)
+# Kokoro-FastAPI's speaker and pace tags (read only when a request allows them): anything in the brackets after
+# `voice:` or `rate:` is a tag, so that a misspelt one is a 400 rather than words read aloud
+CONTROL_TAG = re.compile(r"\[\s*(voice|rate)\s*:([^\]\n]{0,200})\]", re.IGNORECASE)
+INLINE_TAG = re.compile(rf"{PAUSE_MARKER.pattern}|{CONTROL_TAG.pattern}", re.IGNORECASE)
+# what may name a voice in a tag: an id, an OpenAI name, a blend such as af_bella(2)+af_sky, a saved voice, an alias
+VOICE_TAG_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+\-(). ]*")
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)", re.IGNORECASE)
 # <speak>, or an XML declaration or DTD before it (refused by the parser, but read as SSML, not as words)
 _TAG = re.compile(r"<[^>]*>")
@@ -37,10 +45,19 @@ _SSML_START = re.compile(r"\s*(?:<\?xml|<!DOCTYPE|<speak[\s>/])", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Speech:
-    """Text to read (or, with `phonemes`, Kokoro phonemes to speak), at `rate` times the request's speed."""
+    """Text to read (or Kokoro phonemes to speak), at `rate` times the request's speed; said by `voice` (a name as
+    the request wrote it; None: the request's voice) in `language` (a tag such as fr-FR; None: the voice's).
+    `where` says which tag chose the voice, for an error naming it."""
 
     text: str
     rate: float = 1.0
+    voice: str | None = None
+    language: str | None = None
+    where: str = field(default="", compare=False)
+
+    def speaker(self) -> tuple[str | None, str | None, float]:
+        """What must match for two spans to be read as one."""
+        return self.voice, self.language, self.rate
 
 
 @dataclass(frozen=True)
@@ -70,16 +87,81 @@ def parse_duration(value: str, *, where: str, max_seconds: float) -> float:
     return seconds
 
 
-def _with_pauses(text: str, rate: float, max_pause: float) -> Iterator[Segment]:
+@dataclass(frozen=True)
+class Voicing:
+    """Who speaks a stretch of text, how fast and in which language: what a span inherits from the tags and
+    elements around it."""
+
+    rate: float = 1.0
+    voice: str | None = None
+    language: str | None = None
+    where: str = ""
+
+    def speech(self, text: str) -> Speech:
+        return Speech(text, self.rate, self.voice, self.language, self.where)
+
+
+def _with_pauses(text: str, voicing: Voicing, max_pause: float) -> Iterator[Segment]:
     """`text` cut at its `[pause:…]` markers (Kokoro-FastAPI's syntax)."""
     start = 0
     for match in PAUSE_MARKER.finditer(text):
-        if text[start : match.start()].strip():
-            yield Speech(text[start : match.start()], rate)
+        if text[start : match.start()]:  # spaces too: they keep the words of two elements apart
+            yield voicing.speech(text[start : match.start()])
         yield Pause(parse_duration(match.group(1), where=f"'{match.group()}'", max_seconds=max_pause))
         start = match.end()
+    if text[start:]:
+        yield voicing.speech(text[start:])
+
+
+def _rate_tag(value: str, where: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = float("nan")
+    if not MIN_RATE <= rate <= MAX_RATE:  # nan too
+        raise InvalidParameter(f"{where}: the rate must be a number from {MIN_RATE:g} to {MAX_RATE:g} (1 is the "
+                               "voice's own pace)", param="input", code="invalid_voice_tag")
+    return rate
+
+
+def _with_tags(text: str, max_pause: float, voicing: Voicing | None = None) -> Iterator[Segment]:
+    """Plain text with `[pause:…]`, `[voice:NAME]` and `[rate:1.2]` tags: a voice tag switches the speaker (and
+    resets the rate to its pace), a rate tag sets the current speaker's pace (relative to its own). `voicing` is
+    who speaks before the first tag (text that continues an earlier one's)."""
+    voicing, start = voicing or Voicing(), 0
+    for match in INLINE_TAG.finditer(text):
+        if text[start : match.start()].strip():
+            yield voicing.speech(text[start : match.start()])
+        start = match.end()
+        if match.group(1) is not None:
+            yield Pause(parse_duration(match.group(1), where=_where(match), max_seconds=max_pause))
+        else:
+            voicing = _retagged(voicing, match)
     if text[start:].strip():
-        yield Speech(text[start:], rate)
+        yield voicing.speech(text[start:])
+
+
+def _where(match: re.Match) -> str:
+    return f"the tag '{' '.join(match.group().split())}' at character {match.start()}"
+
+
+def _retagged(voicing: Voicing, match: re.Match) -> Voicing:
+    """Who speaks after the voice or rate tag `match` (INLINE_TAG's)."""
+    if match.group(2).lower() == "voice":
+        name = match.group(3).strip()
+        if not VOICE_TAG_NAME.fullmatch(name):
+            raise InvalidParameter(f"{_where(match)}: write a voice id, OpenAI name, blend (af_bella(2)+af_sky) or "
+                                   "alias after 'voice:'", param="input", code="invalid_voice_tag")
+        return Voicing(voice=name, where=_where(match))
+    return replace(voicing, rate=_rate_tag(match.group(3).strip(), _where(match)))
+
+
+def voicing_after(text: str, voicing: Voicing) -> Voicing:
+    """Who speaks at the end of `text` (with voice tags), starting as `voicing`: for text that continues it (the
+    WebSocket's next sentence)."""
+    for match in CONTROL_TAG.finditer(text):
+        voicing = _retagged(voicing, INLINE_TAG.match(text, match.start()))
+    return voicing
 
 
 def _merged(segments: Iterator[Segment]) -> list[Segment]:
@@ -88,8 +170,8 @@ def _merged(segments: Iterator[Segment]) -> list[Segment]:
     out: list[Segment] = []
     for segment in segments:
         last = out[-1] if out else None
-        if isinstance(segment, Speech) and isinstance(last, Speech) and last.rate == segment.rate:
-            out[-1] = Speech(last.text + segment.text, segment.rate)
+        if isinstance(segment, Speech) and isinstance(last, Speech) and last.speaker() == segment.speaker():
+            out[-1] = replace(last, text=last.text + segment.text)
         elif isinstance(segment, Pause) and isinstance(last, Pause):
             out[-1] = Pause(last.seconds + segment.seconds)
         elif not (isinstance(segment, Pause) and segment.seconds == 0):
@@ -101,22 +183,50 @@ def _merged(segments: Iterator[Segment]) -> list[Segment]:
     return [s for s in out if not (isinstance(s, Speech) and not s.text.strip())]
 
 
-def visible(text: str) -> str:
-    """`text` with its SSML tags (when it is SSML) and `[pause:…]` markers blanked out, every other character in
-    place: indices into it are indices into `text` (word timestamps point at the words a listener hears)."""
+def visible(text: str, *, voice_tags: bool = False) -> str:
+    """`text` with its SSML tags (when it is SSML), `[pause:…]` markers (and with `voice_tags`, voice and rate
+    tags) blanked out, every other character in place: indices into it are indices into `text` (word timestamps
+    point at the words a listener hears)."""
     def blank(match: re.Match) -> str:
         return " " * len(match.group())
     if is_ssml(text):
         text = _TAG.sub(blank, text)
+    elif voice_tags:
+        text = CONTROL_TAG.sub(blank, text)
     return PAUSE_MARKER.sub(blank, text)
 
 
-def script(text: str, *, max_pause: float, ssml: bool | None = None) -> list[Segment]:
+def script(text: str, *, max_pause: float, ssml: bool | None = None, voice_tags: bool = False,
+           voicing: Voicing | None = None) -> list[Segment]:
     """What `text` says, in order: SSML when it starts with `<speak>` (or `ssml` says so), otherwise plain text
-    (or phonemes) with `[pause:1.5s]` markers."""
+    (or phonemes) with `[pause:1.5s]` markers, and with `voice_tags` `[voice:NAME]` and `[rate:1.2]` tags (the
+    text before the first said by `voicing`: who spoke last in text this continues)."""
     if ssml if ssml is not None else is_ssml(text):
         return _merged(_SSMLReader(max_pause).read(text))
-    return _merged(_with_pauses(text, 1.0, max_pause))
+    if voice_tags:
+        return _merged(_with_tags(text, max_pause, voicing))
+    return _merged(_with_pauses(text, Voicing(), max_pause))
+
+
+def tagged(segments: list[Segment], voice: str | None = None) -> str:
+    """A script written back as plain text with inline tags (what /dev/ssml shows, Kokoro-FastAPI's shape): a
+    `[voice:…]` where the speaker changes, a `[rate:…]` where the pace does, `[pause:…]` for each pause. A span
+    of another language keeps its words but not its language (there is no tag for that)."""
+    out: list[str] = []
+    current: tuple[str | None, float] = (voice, 1.0)
+    for segment in segments:
+        if isinstance(segment, Pause):
+            out.append(f"[pause:{segment.seconds:g}s]")
+            continue
+        speaker = segment.voice or voice
+        if speaker != current[0] and speaker:
+            out.append(f"[voice:{speaker}]")
+            current = (speaker, 1.0)
+        if segment.rate != current[1]:
+            out.append(f"[rate:{segment.rate:g}]")
+            current = (speaker, segment.rate)
+        out.append(" ".join(segment.text.split()))
+    return " ".join(part for part in out if part)
 
 
 # --- SSML -------------------------------------------------------------------------------------------------
@@ -146,21 +256,40 @@ def _marked(word: str, phonemes: str) -> str:
     return f" [{word}](/{phonemes}/) "
 
 
+# X-SAMPA (Polly's and Azure's ASCII phonetic alphabet) → IPA, longest symbols first
+X_SAMPA = {
+    "r\\`": "ɻ", "@`": "ɚ", "3`": "ɝ", "r\\": "ɹ", "j\\": "ʝ", "s\\": "ɕ", "z\\": "ʑ", "h\\": "ɦ", "l\\": "ɺ",
+    "_h": "ʰ", "_0": "", "_~": "̃", "_j": "ʲ", "{": "æ", "A": "ɑ", "Q": "ɒ", "E": "ɛ", "I": "ɪ", "O": "ɔ", "U": "ʊ",
+    "V": "ʌ", "@": "ə", "3": "ɜ", "S": "ʃ", "Z": "ʒ", "T": "θ", "D": "ð", "N": "ŋ", "J": "ɲ", "4": "ɾ", "R": "ʁ",
+    "X": "χ", "G": "ɣ", "B": "β", "C": "ç", "L": "ʎ", "M": "ɯ", "H": "ɥ", "P": "ʋ", "W": "ʍ", "2": "ø", "9": "œ",
+    "1": "ɨ", "}": "ʉ", "6": "ɐ", "7": "ɤ", "8": "ɵ", "&": "ɶ", "?": "ʔ", '"': "ˈ", "%": "ˌ", ":": "ː", "~": "̃",
+    "=": "", "'": "ʲ", "g": "ɡ", "-": "",
+}
+_X_SAMPA = re.compile("|".join(re.escape(k) for k in sorted(X_SAMPA, key=len, reverse=True)))
+# IPA symbols Kokoro lacks → the nearest it has (diacritics and anything else it lacks are dropped)
+IPA_NEAREST = {"ʉ": "u", "ɵ": "o", "ɶ": "œ", "ʍ": "w", "ɦ": "h", "ʑ": "ʒ", "ɺ": "l", "ɬ": "l", "ʀ": "ʁ", "ɱ": "m",
+               "ɭ": "l", "ʏ": "y", "ɘ": "ə", "ɞ": "ɜ", "ɯ": "ɯ", "ħ": "h", "ʕ": "ʔ", "ɧ": "ʃ", "ʡ": "ʔ"}
+ALPHABETS = ("ipa", "x-sampa", "x-misaki", "misaki", "kokoro", "x-kokoro")
+
+
 def to_misaki(ph: str, alphabet: str) -> str:
-    """`ph` of an SSML `<phoneme>` in Kokoro's notation: IPA is converted, misaki/Kokoro notation kept."""
+    """`ph` of an SSML `<phoneme>` in Kokoro's notation: IPA and X-SAMPA are converted (symbols Kokoro lacks mapped
+    to the nearest or dropped), misaki/Kokoro notation kept; empty when nothing of it can be said."""
     ph = unicodedata.normalize("NFC", ph.strip())
+    if alphabet == "x-sampa":
+        ph = _X_SAMPA.sub(lambda m: X_SAMPA[m.group()], ph)
+        alphabet = "ipa"
     if alphabet in ("ipa", ""):
         ph = unicodedata.normalize("NFD", ph).replace("\u0303", "")  # nasal vowels: Kokoro has none
         ph = unicodedata.normalize("NFC", ph)
         for ipa, misaki in _IPA_TO_MISAKI:
             ph = ph.replace(ipa, misaki)
         ph = ph.replace(":", "ː")
-    if not ph.strip():
-        raise InvalidSSML("<phoneme ph=\"\">: the pronunciation is empty")
-    unknown = sorted({c for c in ph if c not in vocabulary() and not c.isspace()})
-    if unknown or _MARKUP_UNSAFE.search(ph):
-        raise InvalidSSML(f"<phoneme ph=\"{ph}\">: {', '.join(unknown) or 'these'} are not Kokoro phoneme symbols; "
-                          "write IPA (alphabet=\"ipa\") or Kokoro's own notation (alphabet=\"x-misaki\")")
+        ph = "".join(IPA_NEAREST.get(c, c) for c in ph)
+    known = vocabulary()
+    ph = "".join(c for c in ph if c in known or c.isspace())  # diacritics such as a voiceless ring, clicks
+    if _MARKUP_UNSAFE.search(ph) or not ph.strip():
+        return ""
     return " ".join(ph.split())
 
 
@@ -228,6 +357,26 @@ def _rate(value: str) -> float:
     return rate
 
 
+# Elements whose content is not spoken: a description of audio, markers and settings of effects we cannot make
+SILENT_ELEMENTS = frozenset({"desc", "mark", "bookmark", "metadata", "lexicon", "meta", "silence", "breath",
+                             "backgroundaudio", "audioduration", "viseme", "voiceconversion"})
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_PREFIX = re.compile(r"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")  # `<mstts:express-as` → `<express-as`
+_PREFIX_ATTRIBUTE = re.compile(r"\s(?!xml:)[A-Za-z_][\w.-]*:([A-Za-z_][\w.-]*=)")
+_UNBOUND = "unbound prefix"
+
+
+def _parse(text: str) -> Element:
+    try:
+        return fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except ParseError as exc:
+        if _UNBOUND not in str(exc):
+            raise
+    # vendor elements (mstts:, amazon:, google:) written without their xmlns declaration: read them unprefixed
+    return fromstring(_PREFIX_ATTRIBUTE.sub(r" \1", _PREFIX.sub(r"<\1", text)), forbid_dtd=True,
+                      forbid_entities=True, forbid_external=True)
+
+
 class _SSMLReader:
     def __init__(self, max_pause: float) -> None:
         self.max_pause = max_pause
@@ -236,7 +385,7 @@ class _SSMLReader:
         if text.count("<") > MAX_ELEMENTS * 2 + 2:
             raise InvalidSSML(f"the SSML has more than {MAX_ELEMENTS} elements")
         try:
-            root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            root = _parse(text)
         except ParseError as exc:
             line, column = exc.position
             reason = str(exc).split(":")[0]
@@ -248,17 +397,32 @@ class _SSMLReader:
         if _local(root.tag) != "speak":
             raise InvalidSSML(f"SSML's root element must be <speak>, not <{_local(root.tag)}>")
         self.elements = 0
-        yield from self._children(root, 1.0, 1)
+        # <speak xml:lang> is every vendor's boilerplate: a hint for vendor voice names, never a reading language
+        self.document_language = root.attrib.get(XML_LANG) or root.attrib.get("lang")
+        yield from self._children(root, Voicing(), 1)
 
-    def _children(self, element: Element, rate: float, depth: int) -> Iterator[Segment]:
+    def _children(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
         if element.text:
-            yield from _with_pauses(element.text, rate, self.max_pause)
+            yield from _with_pauses(element.text, voicing, self.max_pause)
         for child in element:
-            yield from self._element(child, rate, depth + 1)
+            yield from self._element(child, voicing, depth + 1)
             if child.tail:
-                yield from _with_pauses(child.tail, rate, self.max_pause)
+                yield from _with_pauses(child.tail, voicing, self.max_pause)
 
-    def _element(self, element: Element, rate: float, depth: int) -> Iterator[Segment]:
+    def _voice(self, element: Element, voicing: Voicing) -> Voicing:
+        """`<voice name=… xml:lang=… gender=…>` (W3C, Azure; Google's `language`): a speaker for its content."""
+        attrib = element.attrib
+        language = attrib.get(XML_LANG) or attrib.get("language") or attrib.get("lang")
+        name = attrib.get("name", "").strip()
+        gender = attrib.get("gender", "").strip().lower()
+        if not name and gender in ("female", "male"):  # a speaker described, not named: a vendor-style name
+            name = f"{language or voicing.language or self.document_language or 'en-US'}-{gender}"
+        if name:
+            voicing = Voicing(voice=name, where=f'<voice name="{name}">' if "name" in attrib
+                              else f'<voice gender="{gender}">', language=voicing.language)
+        return replace(voicing, language=language) if language else voicing
+
+    def _element(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
         self.elements += 1
         if depth > MAX_DEPTH:
             raise InvalidSSML(f"the SSML nests deeper than {MAX_DEPTH} elements")
@@ -266,6 +430,8 @@ class _SSMLReader:
             raise InvalidSSML(f"the SSML has more than {MAX_ELEMENTS} elements")
         tag = _local(element.tag)
         inner = "".join(element.itertext())
+        if tag in SILENT_ELEMENTS:
+            return
         if tag == "break":
             if "time" in element.attrib:
                 yield Pause(parse_duration(element.attrib["time"], where='<break time="…">',
@@ -277,23 +443,27 @@ class _SSMLReader:
                 yield Pause(BREAK_STRENGTHS[strength])
         elif tag == "say-as":
             interpret_as = element.attrib.get("interpret-as", "").strip().lower()
-            yield Speech(f" {say_as(inner, interpret_as, element.attrib.get('format', ''))} ", rate)
+            yield voicing.speech(f" {say_as(inner, interpret_as, element.attrib.get('format', ''))} ")
         elif tag == "sub":
-            yield Speech(f" {element.attrib.get('alias', inner)} ", rate)
+            yield voicing.speech(f" {element.attrib.get('alias', inner)} ")
         elif tag == "phoneme":
             alphabet = element.attrib.get("alphabet", "ipa").strip().lower()
-            if alphabet not in ("ipa", "x-misaki", "misaki", "kokoro", "x-kokoro"):
-                raise InvalidSSML(f"<phoneme alphabet=\"{alphabet}\">: use ipa, or x-misaki for Kokoro's notation")
-            if "ph" not in element.attrib:
-                raise InvalidSSML("<phoneme> needs a ph attribute with the pronunciation")
-            yield Speech(_marked(inner, to_misaki(element.attrib["ph"], alphabet)), rate)
+            phonemes = to_misaki(element.attrib.get("ph", ""), alphabet) if alphabet in ALPHABETS else ""
+            # a pronunciation we cannot read (another alphabet, no symbol Kokoro has): the word, as written
+            yield voicing.speech(_marked(inner, phonemes) if phonemes else f" {inner} ")
         elif tag == "prosody":
-            inner_rate = rate * _rate(element.attrib["rate"]) if "rate" in element.attrib else rate
-            yield from self._children(element, min(MAX_RATE, max(MIN_RATE, inner_rate)), depth)
+            inner_rate = voicing.rate * _rate(element.attrib["rate"]) if "rate" in element.attrib else voicing.rate
+            yield from self._children(element, replace(voicing, rate=min(MAX_RATE, max(MIN_RATE, inner_rate))),
+                                      depth)
         elif tag in ("p", "paragraph", "s", "sentence"):
             # each its own paragraph: the splitter ends a sentence there, with a sentence's pause
-            yield Speech("\n\n", rate)
-            yield from self._children(element, rate, depth)
-            yield Speech("\n\n", rate)
-        else:  # emphasis, voice, lang, mark, audio…: SSML says render the content
-            yield from self._children(element, rate, depth)
+            yield voicing.speech("\n\n")
+            yield from self._children(element, voicing, depth)
+            yield voicing.speech("\n\n")
+        elif tag == "voice":
+            yield from self._children(element, self._voice(element, voicing), depth)
+        elif tag == "lang":
+            language = element.attrib.get(XML_LANG) or element.attrib.get("lang")
+            yield from self._children(element, replace(voicing, language=language) if language else voicing, depth)
+        else:  # emphasis, audio (its fallback), w, token, vendor elements (express-as, effect, style…): the content
+            yield from self._children(element, voicing, depth)
