@@ -166,3 +166,49 @@ def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
     asyncio.run(main())
     scheduler.close()
     assert ran == ["slow"]
+
+
+def test_background_pieces_wait_for_every_interactive_piece():
+    """A book job's pieces (background) queued first still run after people's first and later pieces."""
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
+    order: list[str] = []
+    gate, started = threading.Event(), threading.Event()
+
+    def call(name: str):
+        def run(_session) -> np.ndarray:
+            if name == "blocker":
+                started.set()
+                gate.wait(5)
+            order.append(name)
+            return SILENCE
+        return run
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=False, background=True))
+        await running(started)
+        book = [asyncio.ensure_future(scheduler.run(call(f"book{i}"), first=i == 0, background=True))
+                for i in range(3)]
+        await queued(scheduler, 3)
+        later = asyncio.ensure_future(scheduler.run(call("later"), first=False))
+        first = asyncio.ensure_future(scheduler.run(call("first"), first=True))
+        await queued(scheduler, 5)
+        gate.set()
+        await asyncio.gather(blocker, first, later, *book)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["blocker", "first", "later", "book0", "book1", "book2"]
+
+
+def test_a_queued_book_refuses_no_one():
+    """Background tickets are outside admission: however much a book brings, people are let in as on an
+    idle server (and the book itself is never refused)."""
+    admission = Admission(max_requests=1, first_audio_seconds=1.0, finish_seconds=2.0)
+    books = [admission.background(1e6, 400, 400) for _ in range(3)]  # hours of audio
+    assert admission.active == 0 and admission.backlog_seconds() == 0.0
+    person = admission.admit(100, 40, 40)
+    assert admission.active == 1
+    for book in books:
+        book.release()  # releasing a background ticket is harmless
+    person.release()
+    assert admission.active == 0

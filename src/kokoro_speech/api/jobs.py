@@ -79,7 +79,8 @@ def runner_for(settings: Settings, engine: Callable[[], Engine | None]) -> JobRu
         loaded = engine()
         if loaded is None:
             raise NotReady()
-        return EngineSpeaker(loaded, book.voice, book.language, words=book.options.subtitles is not None)
+        return EngineSpeaker(loaded, book.voice, book.language, words=book.options.subtitles is not None,
+                             background=True)
 
     return JobRunner(open_store(settings), settings.jobs_folder(), speaker_for,
                      worker=settings.jobs_worker or socket.gethostname(), parallel=PARALLEL_PIECES,

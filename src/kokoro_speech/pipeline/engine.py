@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from typing import Iterator
 
 from kokoro_speech.config import Settings
@@ -124,12 +125,14 @@ class Engine:
 
     async def open(self, text: str, voice_spec: str, speed: float, *, lexicon: Lexicon | None = None,
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
-                   timestamps_param: str = "timestamps", caller: str | None = None) -> Synthesis:
+                   timestamps_param: str = "timestamps", caller: str | None = None,
+                   background: bool = False) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
         `language` (a letter of LANGUAGES) reads the text in another language than the voice's own; `caller` is
-        the key id asking (another key's saved voice is not its to use).
+        the key id asking (another key's saved voice is not its to use). `background` (book jobs): its model
+        calls wait for every interactive one and it is never refused nor counted by admission.
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
@@ -138,7 +141,8 @@ class Engine:
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
         frames, first_frames = estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes,
                                                max_piece_frames=self.max_piece_frames)
-        ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
+        admit = self.scheduler.admission.background if background else self.scheduler.admission.admit
+        ticket = admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
@@ -158,4 +162,5 @@ class Engine:
             ticket.release()
             raise
         return Synthesis(head[0], itertools.chain(head[1:], items), voice=voice, scheduler=self.scheduler,
-                         ticket=ticket, stats=stats, timeline=timeline, max_seconds=self.max_seconds)
+                         ticket=ticket, stats=stats, timeline=timeline, background=background,
+                         max_seconds=math.inf if background else self.max_seconds)

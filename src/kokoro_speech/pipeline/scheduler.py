@@ -1,7 +1,8 @@
 """Sharing the model and the CPU cores between requests.
 
 Model calls run in priority order: a request's first piece goes ahead of later pieces of running requests
-(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival. A
+(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival. Background
+work (book jobs, jobs/) comes last: its pieces take the model only when no person's piece waits. A
 request asks for its next piece only when the last one is done, so requests take turns piece by piece
 whatever their format: a long slow request cannot hold the others behind it, and since pieces are sized
 by the audio they make (text/split.py), each turn costs about the same.
@@ -55,6 +56,9 @@ class TimedSession(ModelSession, Protocol):
 
 ModelCall = Callable[[ModelSession], np.ndarray]
 
+# the order in which waiting calls run (lowest first), then by arrival
+FIRST_PIECE, LATER_PIECE, BACKGROUND = 0, 1, 2
+
 
 class Scheduler:
     def __init__(self, wide: ModelSession, *, admission: Admission, narrow: ModelSession | None = None,
@@ -96,13 +100,15 @@ class Scheduler:
     def queued_calls(self) -> int:
         return len(self._queue)
 
-    async def run(self, call: ModelCall, *, first: bool) -> np.ndarray:
-        """Run one model call on a worker; cancelling the await drops it if it has not started."""
+    async def run(self, call: ModelCall, *, first: bool, background: bool = False) -> np.ndarray:
+        """Run one model call on a worker; cancelling the await drops it if it has not started. A
+        `background` call waits for every interactive one, first pieces or not."""
         future: concurrent.futures.Future = concurrent.futures.Future()
+        priority = BACKGROUND if background else FIRST_PIECE if first else LATER_PIECE
         with self._ready:
             if self._closed:
                 raise RuntimeError("scheduler is closed")
-            heapq.heappush(self._queue, (0 if first else 1, next(self._order), future, call))
+            heapq.heappush(self._queue, (priority, next(self._order), future, call))
             self._ready.notify()
         return await asyncio.wrap_future(future)
 

@@ -98,8 +98,10 @@ class Synthesis:
     """
 
     def __init__(self, first: Piece | Pause, rest: Iterator[Piece | Pause], *, voice: Voice, scheduler: Scheduler,
-                 ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float) -> None:
+                 ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float,
+                 background: bool = False) -> None:
         self.stats = stats
+        self._background = background  # a book job's: its model calls wait for people's
         self._voice = voice
         self._scheduler = scheduler
         self._ticket = ticket
@@ -162,7 +164,7 @@ class Synthesis:
         call = partial(_speak, tokens=tokens, style=style, speed=piece.speed)
         if self._timeline is not None:
             call = partial(_speak_timed, tokens=tokens, style=style, speed=piece.speed, durations=durations)
-        samples = await self._scheduler.run(call, first=self.stats.pieces == 0)
+        samples = await self._scheduler.run(call, first=self.stats.pieces == 0, background=self._background)
         self._ticket.progress(samples.size / SAMPLES_PER_FRAME)
         audio = trim(samples)
         words = [] if self._timeline is None else self._timeline.piece(
