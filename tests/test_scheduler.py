@@ -212,3 +212,75 @@ def test_a_queued_book_refuses_no_one():
         book.release()  # releasing a background ticket is harmless
     person.release()
     assert admission.active == 0
+
+
+class Preemptible:
+    """A stand-in session whose runs wait until they are released or interrupted (then raise, as ONNX
+    Runtime's terminate flag makes a run do)."""
+
+    __name__ = "preemptible"
+
+    def __init__(self) -> None:
+        self.stop: dict[int, threading.Event] = {}
+        self.started = threading.Event()
+        self.interrupts = 0
+
+    def interrupt(self, thread: int) -> None:
+        self.interrupts += 1
+        self.stop[thread].set()
+
+    def run(self, name: str, order: list[str], *, blocks: bool):
+        def call(_session) -> np.ndarray:
+            stop = self.stop.setdefault(threading.get_ident(), threading.Event())
+            stop.clear()
+            if blocks and not order:  # the first run of the book's piece: busy until interrupted
+                self.started.set()
+                if stop.wait(5):
+                    raise RuntimeError("Exiting due to terminate flag being set to true.")
+            order.append(name)
+            return SILENCE
+        return call
+
+
+def test_a_person_interrupts_a_background_call_which_runs_again_after():
+    model = Preemptible()
+    scheduler = Scheduler(model, admission=Admission(max_requests=8))
+    order: list[str] = []
+
+    async def main() -> None:
+        book = asyncio.ensure_future(scheduler.run(model.run("book", order, blocks=True), first=True,
+                                                   background=True))
+        await running(model.started)  # the book's piece holds every core
+        person = asyncio.ensure_future(scheduler.run(model.run("person", order, blocks=False), first=True))
+        assert (await person) is SILENCE
+        assert (await book) is SILENCE, "the interrupted call ran again and gave its audio"
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["person", "book"]
+    assert model.interrupts == scheduler.interrupted == 1
+
+
+def test_a_person_never_interrupts_a_person():
+    model = Preemptible()
+    scheduler = Scheduler(model, admission=Admission(max_requests=8))
+    order: list[str] = []
+    release = threading.Event()
+
+    def slow(_session) -> np.ndarray:
+        model.started.set()
+        release.wait(5)
+        order.append("first person")
+        return SILENCE
+
+    async def main() -> None:
+        first = asyncio.ensure_future(scheduler.run(slow, first=True))
+        await running(model.started)
+        second = asyncio.ensure_future(scheduler.run(model.run("second person", order, blocks=False), first=True))
+        await queued(scheduler, 1)
+        release.set()
+        await asyncio.gather(first, second)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["first person", "second person"] and model.interrupts == 0
