@@ -72,6 +72,8 @@ def test_a_book_is_uploaded_followed_and_downloaded(settings, engine, tmp_path):
         assert final["progress"]["chapters_done"] == final["progress"]["chapters_total"] == 3
         assert final["progress"]["audio_seconds"] > 5
         assert {c["worker"] for c in final["chapters"]} == {"replica-a"}
+        starts = [c["start"] for c in client.get(f"/v1/audio/jobs/{job['id']}").json()["chapters"]]
+        assert starts[0] == 0 and starts == sorted(starts) and len(set(starts)) == 3, "where each chapter starts"
 
         content = client.get(f"/v1/audio/jobs/{job['id']}/content")
         assert content.status_code == 200 and content.headers["content-type"] == "audio/mp4"

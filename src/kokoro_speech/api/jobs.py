@@ -6,6 +6,7 @@ serve the results with Range requests; DELETE cancels. Also the runner's start a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from contextlib import suppress
@@ -25,6 +26,7 @@ from kokoro_speech.audio.encode import FORMATS
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import DocumentTooLarge, InvalidParameter, JobNotFinished, NotFound, NotReady
 from kokoro_speech.jobs.book import PreparedBook
+from kokoro_speech.jobs.narration import Narration
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker
 from kokoro_speech.jobs.store import FINISHED, Job, JobStore, RedisJobStore, SQLiteJobStore
@@ -40,7 +42,10 @@ CONTENT_TYPES = {"m4b": "audio/mp4", "mp3": FORMATS["mp3"].content_type, "opus":
                  "srt": "application/x-subrip; charset=utf-8"}
 EVENT_POLL_SECONDS = 0.5  # how often /events looks at the store (any replica may be reading the job)
 EXPIRY_SECONDS = 600.0  # how often finished jobs past --jobs-ttl-seconds are removed
-PARALLEL_PIECES = 2  # a job's pieces in flight: the next is read (G2P) while the model speaks this one
+# A job's pieces: one in flight (the engine reads the next sentence while the model speaks, so one keeps it busy),
+# of about 40 s of audio each: progress moves every few seconds, and a kill or restart loses at most that one
+PARALLEL_PIECES = 1
+PIECE_CHARACTERS = 600
 
 
 class JobRequest(BaseModel):
@@ -85,6 +90,7 @@ def runner_for(settings: Settings, engine: Callable[[], Engine | None]) -> JobRu
     return JobRunner(open_store(settings), settings.jobs_folder(), speaker_for,
                      worker=settings.jobs_worker or socket.gethostname(), parallel=PARALLEL_PIECES,
                      limits=Limits(max_bytes=settings.jobs_max_upload_bytes),
+                     narration=Narration(piece_characters=PIECE_CHARACTERS),
                      max_jobs_per_key=settings.jobs_per_key, max_bytes_per_key=settings.jobs_max_bytes_per_key)
 
 
@@ -199,6 +205,19 @@ async def list_jobs(state: StateDep, key: KeyDep) -> dict:
     return {"object": "list", "data": [describe(job) for job in jobs]}
 
 
+def job_view(runner: JobRunner, job: Job) -> dict:
+    """describe(job), with each chapter's start and end in the audiobook (seconds) once it has succeeded."""
+    view = describe(job)
+    if job.status == "succeeded":
+        try:
+            marks = json.loads(runner.output(job).with_name("manifest.json").read_text(encoding="utf-8"))["chapters"]
+        except (OSError, ValueError, KeyError):
+            marks = []
+        for chapter, mark in zip(view["chapters"], marks, strict=False):
+            chapter["start"], chapter["end"] = mark["start"], mark["end"]
+    return view
+
+
 def _job(state: ServerState, job_id: str) -> Job:
     job = _runner(state).store.get(job_id)
     if job is None:
@@ -216,10 +235,11 @@ JobDep = Annotated[Job, Depends(existing_job)]
 
 @router.get("/v1/audio/jobs/{job_id}")
 @policy(PER_JOB)
-async def get_job(job: JobDep) -> dict:
+async def get_job(job: JobDep, state: StateDep) -> dict:
     """The job's status, progress (characters and chapters done of total, audio seconds, ETA) and chapters
-    (title, status, audio seconds, the replica that read it)."""
-    return describe(job)
+    (title, status, audio seconds, the replica that read it; once it has succeeded, where each starts and
+    ends in the audiobook)."""
+    return await asyncio.to_thread(job_view, _runner(state), job)
 
 
 @router.get("/v1/audio/jobs/{job_id}/events", response_class=EventSourceResponse)
@@ -229,7 +249,7 @@ async def job_events(job: JobDep, state: StateDep) -> AsyncIterator[ServerSentEv
     shown = None
     store = _runner(state).store
     while True:
-        current = describe(job)
+        current = await asyncio.to_thread(job_view, _runner(state), job)
         progress = {k: v for k, v in current.items()}
         progress["progress"] = {k: v for k, v in current["progress"].items() if k != "eta_seconds"}
         if progress != shown:  # the ETA alone ticking is no news

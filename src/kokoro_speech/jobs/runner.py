@@ -53,8 +53,9 @@ class JobRunner:
 
     def __init__(self, store: JobStore, folder: Path, speaker_for: Callable[[PreparedBook], Speaker], *,
                  worker: str | None = None, limits: Limits | None = None, parallel: int = 1,
-                 max_jobs_per_key: int = 0, max_bytes_per_key: int = 0) -> None:
+                 max_jobs_per_key: int = 0, max_bytes_per_key: int = 0, narration: Narration | None = None) -> None:
         self.store, self.folder, self.speaker_for = store, folder, speaker_for
+        self.narration = narration or Narration()
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.limits = limits or Limits()
         self.parallel = parallel
@@ -75,7 +76,7 @@ class JobRunner:
 
     def _book_options(self, job_folder: Path, options: JobOptions) -> BookOptions:
         return BookOptions(voice=options.voice, speed=options.speed, lang_code=options.lang_code,
-                           chapters=options.chapters, narration=Narration(), limits=self.limits,
+                           chapters=options.chapters, narration=self.narration, limits=self.limits,
                            subtitles=job_folder / f"book.{options.subtitles}" if options.subtitles else None)
 
     def _prepare(self, job_folder: Path, source: Path, options: JobOptions) -> PreparedBook:
