@@ -194,6 +194,7 @@ async def create_job(request: Request, state: StateDep, key: KeyDep) -> JSONResp
             engine.resolve_voice(book.voice, book.language, caller=key)
 
     job = await asyncio.to_thread(runner.submit, upload.data, upload.name, key or "", JobOptions(**fields), check)
+    runner.notify()
     return JSONResponse(describe(job), 202, headers={"Location": f"/v1/audio/jobs/{job.id}"})
 
 

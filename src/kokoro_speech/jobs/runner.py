@@ -56,6 +56,7 @@ class JobRunner:
                  max_jobs_per_key: int = 0, max_bytes_per_key: int = 0, narration: Narration | None = None) -> None:
         self.store, self.folder, self.speaker_for = store, folder, speaker_for
         self.narration = narration or Narration()
+        self._wake: asyncio.Event | None = None  # set by `notify`: a job was queued here, claim it at once
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.limits = limits or Limits()
         self.parallel = parallel
@@ -185,17 +186,24 @@ class JobRunner:
         released = await asyncio.to_thread(self.store.release, self.worker)
         if released:
             log.info("%s: %d chapters held before a restart are queued again", self.worker, released)
+        self._wake = asyncio.Event()
         while not stop.is_set():
+            self._wake.clear()
             try:
                 worked = await self.run_once()
             except Exception:  # the store unreachable, say: log it and try again, never stop reading
                 log.exception("%s: reading the job queue failed", self.worker)
                 worked = False
-            if not worked:
-                try:
-                    await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+            if not worked:  # the queue is empty: look again in a moment (other replicas queue jobs too), or now
+                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+                await asyncio.wait(waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                for waiting in waits:
+                    waiting.cancel()
+
+    def notify(self) -> None:
+        """A job was just queued through this replica (call it on the runner's event loop)."""
+        if self._wake is not None:
+            self._wake.set()
 
     def expire(self, max_age_seconds: float) -> list[str]:
         """Finished jobs older than `max_age_seconds` removed, with their files."""
