@@ -42,10 +42,11 @@ CONTENT_TYPES = {"m4b": "audio/mp4", "mp3": FORMATS["mp3"].content_type, "opus":
                  "srt": "application/x-subrip; charset=utf-8"}
 EVENT_POLL_SECONDS = 0.5  # how often /events looks at the store (any replica may be reading the job)
 EXPIRY_SECONDS = 600.0  # how often finished jobs past --jobs-ttl-seconds are removed
-# A job's pieces: one in flight (the engine reads the next sentence while the model speaks, so one keeps it busy),
-# of about 40 s of audio each: progress moves every few seconds, and a kill or restart loses at most that one
-PARALLEL_PIECES = 1
-PIECE_CHARACTERS = 600
+# A job's pieces: two in flight (one is opened, its text read, while the model speaks the other, so the model
+# never waits between pieces), of about 20 s of audio each: progress moves every few seconds, and a kill or a
+# restart loses at most the two in flight
+PARALLEL_PIECES = 2
+PIECE_CHARACTERS = 300
 
 
 class JobRequest(BaseModel):
@@ -122,8 +123,8 @@ class Reading:
                 await asyncio.wait_for(self.stop.wait(), EXPIRY_SECONDS)
 
     async def close(self) -> None:
-        """Stop after the piece in flight; a chapter cut short is taken up again, from its finished pieces,
-        by the next start (or by another replica when its lease lapses)."""
+        """Stop now: the piece in flight is dropped, and its chapter taken up again from its finished pieces by
+        the next start under this worker name (or by another replica once its lease lapses)."""
         self.stop.set()
         for task in self.tasks:
             task.cancel()

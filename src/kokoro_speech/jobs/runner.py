@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_SUFFIXES = {"epub": ".epub", "markdown": ".md", "text": ".txt", "pdf": ".pdf", "srt": ".srt", "vtt": ".vtt"}
 IDLE_SECONDS = 1.0
+CANCEL_POLL_SECONDS = 1.0  # how often a job being read is checked for a cancellation
 QUOTA_RETRY_SECONDS = 60  # a key over its job limits: about when a job of its own may have finished
 
 
@@ -151,8 +152,25 @@ class JobRunner:
                 raise Stopped()
 
         speaker = self.speaker_for(prepared)
-        progress = await reading.read(speaker, parallel=self.parallel, on_progress=report)
-        return progress.audio_seconds
+        read = asyncio.ensure_future(reading.read(speaker, parallel=self.parallel, on_progress=report))
+        watch = asyncio.ensure_future(self._watch(claim.job_id))
+        try:
+            await asyncio.wait([read, watch], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (read, watch):
+                task.cancel()
+        if not read.done() or read.cancelled():
+            raise Stopped()  # cancelled meanwhile: the pieces in flight are dropped at once
+        return read.result().audio_seconds
+
+    async def _watch(self, job_id: str) -> None:
+        """Returns once the job is cancelled (or gone), so that its reading stops within a second, not at the
+        end of its pieces in flight."""
+        while True:
+            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            job = await asyncio.to_thread(self.store.get, job_id)
+            if job is None or job.status in FINISHED:
+                return
 
     async def _assemble(self, job_id: str, prepared: PreparedBook) -> None:
         job = self.store.get(job_id)
