@@ -108,14 +108,16 @@ class Engine:
 
     def pieces(self, text: str, voice: Voice, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
-               segments: list[Segment] | None = None, timeline: Timeline | None = None) -> Iterator[Piece | Pause]:
+               segments: list[Segment] | None = None, timeline: Timeline | None = None,
+               quick_start: bool = True) -> Iterator[Piece | Pause]:
         """The pieces the model will speak and the pauses between them, in order (pipeline/reading.py);
         `stats.characters_done` follows the progress; `timeline` (word timestamps) gets each sentence's tokens."""
         if segments is None:
             segments = self._script(text, voice, lexicon, input_is_phonemes)
         yield from pieces(segments, self.phonemizers, voice.language, speed=speed,
                           max_piece_frames=self.max_piece_frames, input_is_phonemes=input_is_phonemes,
-                          on_sentence=None if stats is None else stats.sentence_read, timeline=timeline)
+                          on_sentence=None if stats is None else stats.sentence_read, timeline=timeline,
+                          quick_start=quick_start)
 
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
                   language: str | None = None, caller: str | None = None) -> Reading:
@@ -154,7 +156,7 @@ class Engine:
                 spoken = " ".join(s.text for s in segments if isinstance(s, Speech))
                 timeline = Timeline(await asyncio.to_thread(Spans, visible(text), spoken))
             items = self.pieces(text, voice, stats, input_is_phonemes=input_is_phonemes, speed=speed,
-                                segments=segments, timeline=timeline)
+                                segments=segments, timeline=timeline, quick_start=not background)
             head = await asyncio.to_thread(until_speech, items)
             if head is None:
                 raise NothingToSay()
