@@ -65,8 +65,8 @@ LABEL org.opencontainers.image.title="kokoro-speech" \
 # A fixed non-root user (no useradd needed, so minimal bases work too).
 RUN echo "kokoro:x:10001:10001:kokoro-speech:/home/kokoro:/usr/sbin/nologin" >> /etc/passwd \
     && echo "kokoro:x:10001:" >> /etc/group \
-    && mkdir -p /home/kokoro /var/cache/kokoro-speech /voices \
-    && chown 10001:10001 /home/kokoro /var/cache/kokoro-speech
+    && mkdir -p /home/kokoro /var/cache/kokoro-speech /var/lib/kokoro-speech/jobs /voices \
+    && chown 10001:10001 /home/kokoro /var/cache/kokoro-speech /var/lib/kokoro-speech/jobs
 COPY --from=build /opt/kokoro /opt/kokoro
 ENV PATH=/opt/kokoro/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -288,3 +288,33 @@ def test_image_builds_runs_offline_as_non_root_and_drains(tmp_path):
         assert state["ExitCode"] == 0 and not state["OOMKilled"]
     finally:
         run(docker, "rm", "-f", name, check=False)
+
+
+def test_compose_shows_both_job_modes():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    first, second, redis = (compose["services"][name] for name in ("kokoro", "kokoro-2", "redis"))
+    assert "kokoro-jobs:/var/lib/kokoro-speech/jobs" in first["volumes"], "one machine: SQLite in a kept volume"
+    assert "kokoro-jobs:/var/lib/kokoro-speech/jobs" in second["volumes"], "a fleet shares the jobs folder"
+    assert second["profiles"] == redis["profiles"] == ["fleet"]
+    assert second["environment"]["KOKORO_JOBS_REDIS_URL"].endswith("redis://redis:6379/0}")
+    assert first["environment"]["KOKORO_JOBS_WORKER"] != second["environment"]["KOKORO_JOBS_WORKER"]
+
+
+def test_chart_shows_both_job_modes(helm):
+    def pod(*values: str) -> tuple[dict, dict]:
+        docs = {doc["kind"]: doc for doc in render(helm, "--set", "insecureNoAuth=true", *values)}
+        spec = docs["Deployment"]["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        env = {e["name"]: e.get("value") or e.get("valueFrom") for e in container["env"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert {"name": "jobs", "mountPath": env["KOKORO_JOBS_DIR"]} in container["volumeMounts"]
+        return env, volumes["jobs"]
+
+    env, volume = pod()  # one replica's SQLite, on an emptyDir unless a volume is given
+    assert "KOKORO_JOBS_REDIS_URL" not in env and "emptyDir" in volume
+    assert env["KOKORO_JOBS_WORKER"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    env, volume = pod("--set", "jobs.redisUrl=redis://kokoro-redis:6379/0",
+                      "--set-json", 'jobs.volume={"persistentVolumeClaim":{"claimName":"kokoro-jobs-rwx"}}')
+    assert env["KOKORO_JOBS_REDIS_URL"] == "redis://kokoro-redis:6379/0"
+    assert volume == {"name": "jobs", "persistentVolumeClaim": {"claimName": "kokoro-jobs-rwx"}}
+    assert env["KOKORO_JOBS_MAX_UPLOAD_BYTES"] == "33554432"

@@ -193,3 +193,36 @@ def test_read_along_highlights_each_word_while_it_is_spoken(keyed_server, page):
     starts = [float(s) for s in page.eval_on_selector_all("#read-along span", "s => s.map(x => x.dataset.start)")]
     for seen, start in zip(highlighted, starts, strict=True):
         assert seen["at"] is not None and 0 <= seen["at"] - start < 0.15, (seen, start)
+
+
+def test_books_tab_reads_a_book_and_navigates_its_chapters(keyed_server, page, tmp_path):
+    from books import make_epub
+
+    book = make_epub(tmp_path / "keeper.epub")
+    open_with_key(page, keyed_server)
+    page.click("#tab-books")
+    expect(page.locator("#speech")).to_be_hidden()
+    expect(page.locator("#books")).to_be_visible()
+    expect(page.locator("#book-voice option[value=bm_george]")).to_have_count(1)
+    page.set_input_files("#book-file", str(book))
+    page.select_option("#book-voice", "bm_george")
+    page.select_option("#book-format", "mp3")
+    page.click("#book-start")
+    expect(page.locator("#book-status")).to_have_attribute("data-status", "succeeded", timeout=180_000)
+    expect(page.locator("#book-summary")).to_contain_text("3 of 3 chapters")
+    jumps = page.locator("#book-chapters button.chapter")
+    expect(jumps).to_have_count(3)
+    expect(jumps.nth(1)).to_contain_text("The Storm")
+    download = page.locator("#book-download")
+    expect(download).to_have_attribute("download", "keeper.mp3")
+    page.wait_for_function("document.getElementById('book-audio').readyState >= 1")
+    duration = page.evaluate("document.getElementById('book-audio').duration")
+    assert duration > 5
+    jumps.nth(2).click()  # "Morning": the player goes to where that chapter starts
+    start = float(re.search(r"\((\d+):(\d+)\)", jumps.nth(2).inner_text()).group(2))
+    start += 60 * float(re.search(r"\((\d+):", jumps.nth(2).inner_text()).group(1))
+    position = page.evaluate("document.getElementById('book-audio').currentTime")
+    assert start <= position < start + 2 and position > 0
+    page.click("#tab-speech")
+    expect(page.locator("#speech")).to_be_visible()
+    expect(page.locator("#books")).to_be_hidden()

@@ -166,3 +166,121 @@ def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
     asyncio.run(main())
     scheduler.close()
     assert ran == ["slow"]
+
+
+def test_background_pieces_wait_for_every_interactive_piece():
+    """A book job's pieces (background) queued first still run after people's first and later pieces."""
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
+    order: list[str] = []
+    gate, started = threading.Event(), threading.Event()
+
+    def call(name: str):
+        def run(_session) -> np.ndarray:
+            if name == "blocker":
+                started.set()
+                gate.wait(5)
+            order.append(name)
+            return SILENCE
+        return run
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=False, background=True))
+        await running(started)
+        book = [asyncio.ensure_future(scheduler.run(call(f"book{i}"), first=i == 0, background=True))
+                for i in range(3)]
+        await queued(scheduler, 3)
+        later = asyncio.ensure_future(scheduler.run(call("later"), first=False))
+        first = asyncio.ensure_future(scheduler.run(call("first"), first=True))
+        await queued(scheduler, 5)
+        gate.set()
+        await asyncio.gather(blocker, first, later, *book)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["blocker", "first", "later", "book0", "book1", "book2"]
+
+
+def test_a_queued_book_refuses_no_one():
+    """Background tickets are outside admission: however much a book brings, people are let in as on an
+    idle server (and the book itself is never refused)."""
+    admission = Admission(max_requests=1, first_audio_seconds=1.0, finish_seconds=2.0)
+    books = [admission.background(1e6, 400, 400) for _ in range(3)]  # hours of audio
+    assert admission.active == 0 and admission.backlog_seconds() == 0.0
+    person = admission.admit(100, 40, 40)
+    assert admission.active == 1
+    for book in books:
+        book.release()  # releasing a background ticket is harmless
+    person.release()
+    assert admission.active == 0
+
+
+class Preemptible:
+    """A stand-in session whose runs wait until they are released or interrupted (then raise, as ONNX
+    Runtime's terminate flag makes a run do)."""
+
+    __name__ = "preemptible"
+
+    def __init__(self) -> None:
+        self.stop: dict[int, threading.Event] = {}
+        self.started = threading.Event()
+        self.interrupts = 0
+
+    def interrupt(self, thread: int) -> None:
+        self.interrupts += 1
+        self.stop[thread].set()
+
+    def run(self, name: str, order: list[str], *, blocks: bool):
+        def call(_session) -> np.ndarray:
+            stop = self.stop.setdefault(threading.get_ident(), threading.Event())
+            stop.clear()
+            if blocks and not order:  # the first run of the book's piece: busy until interrupted
+                self.started.set()
+                if stop.wait(5):
+                    raise RuntimeError("Exiting due to terminate flag being set to true.")
+            order.append(name)
+            return SILENCE
+        return call
+
+
+def test_a_person_interrupts_a_background_call_which_runs_again_after():
+    model = Preemptible()
+    scheduler = Scheduler(model, admission=Admission(max_requests=8))
+    order: list[str] = []
+
+    async def main() -> None:
+        book = asyncio.ensure_future(scheduler.run(model.run("book", order, blocks=True), first=True,
+                                                   background=True))
+        await running(model.started)  # the book's piece holds every core
+        person = asyncio.ensure_future(scheduler.run(model.run("person", order, blocks=False), first=True))
+        assert (await person) is SILENCE
+        assert (await book) is SILENCE, "the interrupted call ran again and gave its audio"
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["person", "book"]
+    assert model.interrupts == scheduler.interrupted == 1
+
+
+def test_a_person_never_interrupts_a_person():
+    model = Preemptible()
+    scheduler = Scheduler(model, admission=Admission(max_requests=8))
+    order: list[str] = []
+    release = threading.Event()
+
+    def slow(_session) -> np.ndarray:
+        model.started.set()
+        release.wait(5)
+        order.append("first person")
+        return SILENCE
+
+    async def main() -> None:
+        first = asyncio.ensure_future(scheduler.run(slow, first=True))
+        await running(model.started)
+        second = asyncio.ensure_future(scheduler.run(model.run("second person", order, blocks=False), first=True))
+        await queued(scheduler, 1)
+        release.set()
+        await asyncio.gather(first, second)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["first person", "second person"] and model.interrupts == 0

@@ -69,6 +69,32 @@ class Settings(BaseSettings):
         False, description="Read [voice:NAME] and [rate:1.2] tags in every request's text unless the request says "
         "allow_voice_tags: false (by default a request turns them on itself).",
     )
+    jobs_dir: Path | None = Field(
+        None, description="Where book jobs (POST /v1/audio/jobs) keep their uploads, pieces and audiobooks, and, "
+        "without --jobs-redis-url, their SQLite store. Default: jobs in the cache dir. A fleet shares one "
+        "(a ReadWriteMany volume).",
+    )
+    jobs_redis_url: str = Field(
+        "", description="Fleet mode: keep book jobs and their chapter queue in this Redis (redis://host:6379/0), "
+        "shared by every replica, which all read chapters of the same books (empty: SQLite in --jobs-dir).",
+    )
+    jobs_worker: str = Field(
+        "", description="This replica's name in job progress (each chapter's worker). Default: the host name; keep "
+        "it stable across restarts, so a restarted replica takes its own chapters back at once.",
+    )
+    jobs_max_upload_bytes: int = Field(
+        32 << 20, ge=1024, description="Largest book a job may upload (EPUB, PDF, Markdown, text, SRT/VTT) or "
+        "send as JSON input (413 beyond).",
+    )
+    jobs_per_key: int = Field(5, ge=0, description="Book jobs one API key may have queued or running at once "
+                                                  "(429 beyond; 0: no limit).")
+    jobs_max_bytes_per_key: int = Field(
+        2 << 30, ge=0, description="Bytes one API key's jobs may keep (uploads and audiobooks; 429 beyond; 0: no "
+        "limit).",
+    )
+    jobs_ttl_seconds: float = Field(
+        7 * 86400.0, gt=0, description="How long a finished job (its audiobook, subtitles and status) is kept.",
+    )
     max_pause_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest single pause ([pause:2s], SSML <break>) a request may ask for (400 "
         "beyond).",
@@ -154,6 +180,9 @@ class Settings(BaseSettings):
 
     def downloads_folder(self) -> Path:
         return self.downloads_dir if self.downloads_dir is not None else self.cache_dir / "downloads"
+
+    def jobs_folder(self) -> Path:
+        return self.jobs_dir if self.jobs_dir is not None else self.cache_dir / "jobs"
 
     def keys(self) -> list[str]:
         """All configured API keys, from KOKORO_API_KEYS and the key file."""

@@ -91,6 +91,13 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class JobNotFinished(ApiError):
+    """A job's audio or subtitles asked for before the job has succeeded."""
+
+    status = 409
+    code = "job_not_finished"
+
+
 class VoiceExists(ApiError):
     status = 409
     code = "voice_exists"

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kokoro_speech import __version__
 from kokoro_speech.api import captions, dev, downloads as download_routes
+from kokoro_speech.api import jobs as job_routes
 from kokoro_speech.api.auth import KeyChecker
 from kokoro_speech.api.kept import Downloads
 from kokoro_speech.api.limits import KeyLimits
@@ -36,6 +37,7 @@ from kokoro_speech.pipeline.engine import Engine
 
 log = logging.getLogger(__name__)
 
+UPLOAD_OVERHEAD = 64 << 10  # a multipart body's boundaries and form fields, beside the book itself
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
                           max_bytes=settings.downloads_max_bytes)
     state = ServerState(keys=KeyChecker(settings.keys()), metrics=Metrics(lambda: state.engine), limits=limits,
                         downloads=downloads, engine=engine, cors_origins=tuple(origins))
+    state.jobs = job_routes.runner_for(settings, lambda: state.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -90,7 +93,10 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
             loader.start()
         # Wyoming (Home Assistant) in this process and loop: the same engine, limits and metrics
         wyoming = await start_wyoming(settings, state) if settings.wyoming_port is not None else None
+        jobs = job_routes.start(state, settings)  # book jobs read on the same engine, behind people
         yield
+        if jobs is not None:
+            await jobs.close()
         if wyoming is not None:
             await wyoming.stop()
         if loader is not None:
@@ -126,6 +132,7 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
     app.include_router(captions.router)
     app.include_router(dev.router)
     app.include_router(download_routes.router)
+    app.include_router(job_routes.router)
     app.include_router(router)
     app.mount("/static", declared(StaticFiles(packages=[("kokoro_speech", "static")]), PUBLIC), name="static")
     for route in app.routes:
@@ -140,7 +147,8 @@ def create_app(settings: Settings, engine: Engine | None = None, voices: VoiceRe
 
     # The last added is the outermost: CORS wraps everything, so browsers can read even a 413.
     app.add_middleware(SendTimeout, timeout=settings.send_timeout)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.read_timeout,
+                       larger={"/v1/audio/jobs": settings.jobs_max_upload_bytes + UPLOAD_OVERHEAD})
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ResponseHeaders)
     if origins:

@@ -19,19 +19,22 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 class BodyLimit:
     """Reads the request body up front, refusing any over `max_bytes` (413) or slower than `read_timeout`
-    seconds (408), then replays it: a slow or huge upload never reaches the app."""
+    seconds (408), then replays it: a slow or huge upload never reaches the app. `larger` gives paths that take
+    uploads (book jobs) a limit of their own."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = error_response(RequestTooLarge(f"request body is larger than {self.max_bytes} bytes"))
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
+        too_large = error_response(RequestTooLarge(f"request body is larger than {max_bytes} bytes"))
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        if length is not None and length.isdigit() and int(length) > max_bytes:
             return await too_large(scope, receive, send)
         chunks: list[bytes] = []
         size = 0
@@ -46,7 +49,7 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 return await too_large(scope, receive, send)
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -19,6 +19,7 @@ from kokoro_speech.api.limits import KeyLimits
 from kokoro_speech.api.metrics import Metrics
 from kokoro_speech.api.policy import OwnedKind, Owners, policy_of, route_of
 from kokoro_speech.errors import NotFound, NotReady
+from kokoro_speech.jobs.runner import JobRunner
 from kokoro_speech.pipeline.engine import Engine
 
 
@@ -32,12 +33,15 @@ class ServerState:
     load_error: str | None = None  # why it failed to load, for /health and 503s
     cors_origins: tuple[str, ...] = ()  # --cors-origins: pages from these may also open the WebSockets
     owners: dict[OwnedKind, Owners] = field(default_factory=dict)  # the stores of what keys own, by kind
+    jobs: JobRunner | None = None  # book jobs (api/jobs.py): this replica's runner and the shared store
 
     def owners_of(self, kind: OwnedKind) -> Owners | None:
         if kind == "voice" and self.engine is not None:
             return self.engine.voices
         if kind == "file":
             return self.downloads
+        if kind == "job" and self.jobs is not None:
+            return self.jobs.store
         return self.owners.get(kind)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from kokoro_speech.audio.book import BookTags
-from kokoro_speech.errors import ApiError, DocumentTooLarge
+from kokoro_speech.errors import ApiError, DocumentTooLarge, RateLimited
 from kokoro_speech.jobs.audiobook import (
     Audiobook, Progress, manifest, write_audio, write_manifest, write_subtitles,
 )
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SOURCE_SUFFIXES = {"epub": ".epub", "markdown": ".md", "text": ".txt", "pdf": ".pdf", "srt": ".srt", "vtt": ".vtt"}
 IDLE_SECONDS = 1.0
+CANCEL_POLL_SECONDS = 1.0  # how often a job being read is checked for a cancellation
+QUOTA_RETRY_SECONDS = 60  # a key over its job limits: about when a job of its own may have finished
 
 
 @dataclass(frozen=True)
@@ -51,25 +53,45 @@ class JobRunner:
     """One replica's reader of jobs from a shared store and jobs folder."""
 
     def __init__(self, store: JobStore, folder: Path, speaker_for: Callable[[PreparedBook], Speaker], *,
-                 worker: str | None = None, limits: Limits | None = None, parallel: int = 1) -> None:
+                 worker: str | None = None, limits: Limits | None = None, parallel: int = 1,
+                 max_jobs_per_key: int = 0, max_bytes_per_key: int = 0, narration: Narration | None = None) -> None:
         self.store, self.folder, self.speaker_for = store, folder, speaker_for
+        self.narration = narration or Narration()
+        self._wake: asyncio.Event | None = None  # set by `notify`: a job was queued here, claim it at once
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.limits = limits or Limits()
         self.parallel = parallel
+        self.max_jobs_per_key = max_jobs_per_key  # queued or running at once (0: no limit)
+        self.max_bytes_per_key = max_bytes_per_key  # uploads and audiobooks kept (0: no limit)
+
+    def _check_quota(self, owner: str, incoming: int) -> None:
+        """A key's limits: unfinished jobs at once, and the bytes its jobs keep (429 beyond either)."""
+        jobs = self.store.list(owner)
+        if self.max_jobs_per_key and sum(j.status not in FINISHED for j in jobs) >= self.max_jobs_per_key:
+            raise RateLimited(f"this key has {self.max_jobs_per_key} jobs queued or running, its limit; submit "
+                              "another when one has finished", retry_after=QUOTA_RETRY_SECONDS)
+        kept = sum(j.request.get("source_bytes", 0) + j.output_bytes for j in jobs)
+        if self.max_bytes_per_key and kept + incoming > self.max_bytes_per_key:
+            raise RateLimited(f"this key's jobs keep {kept:,} bytes and this upload is {incoming:,}; the limit is "
+                              f"{self.max_bytes_per_key:,} (delete finished jobs, or wait for them to expire)",
+                              retry_after=QUOTA_RETRY_SECONDS)
 
     def _book_options(self, job_folder: Path, options: JobOptions) -> BookOptions:
         return BookOptions(voice=options.voice, speed=options.speed, lang_code=options.lang_code,
-                           chapters=options.chapters, narration=Narration(), limits=self.limits,
+                           chapters=options.chapters, narration=self.narration, limits=self.limits,
                            subtitles=job_folder / f"book.{options.subtitles}" if options.subtitles else None)
 
     def _prepare(self, job_folder: Path, source: Path, options: JobOptions) -> PreparedBook:
         return prepare(source, job_folder / f"book.{options.response_format}", self._book_options(job_folder, options))
 
-    def submit(self, data: bytes, name: str | None, owner: str, options: JobOptions) -> Job:
-        """Check the document and the options (raising their 4xx ApiError) and queue the job's chapters. The
-        upload is stored under a name of our own: nothing from the request names a path."""
+    def submit(self, data: bytes, name: str | None, owner: str, options: JobOptions,
+               check: Callable[[PreparedBook], None] | None = None) -> Job:
+        """Check the document and the options (raising their 4xx ApiError; `check` adds the caller's, e.g.
+        that the voice exists) and queue the job's chapters. The upload is stored under a name of our own:
+        nothing from the request names a path."""
         if len(data) > self.limits.max_bytes:
             raise DocumentTooLarge(f"the document is {len(data):,} bytes; the limit is {self.limits.max_bytes:,}")
+        self._check_quota(owner, len(data))
         kind = detect(name, data)
         job_id = "job_" + uuid.uuid4().hex[:24]
         job_folder = self.folder / job_id
@@ -78,10 +100,13 @@ class JobRunner:
         try:
             atomic_write(source, data)
             prepared = self._prepare(job_folder, source, options)
+            if check is not None:
+                check(prepared)
         except BaseException:
             shutil.rmtree(job_folder, ignore_errors=True)
             raise
-        request = {**asdict(options), "source": source.name, "name": (name or "")[:200], "voice": prepared.voice}
+        request = {**asdict(options), "source": source.name, "name": (name or "")[:200], "voice": prepared.voice,
+                   "source_bytes": len(data)}
         job = Job(owner, request, [ChapterState(c.label, c.characters) for c in prepared.chapters], id=job_id)
         self.store.create(job)
         return job
@@ -127,8 +152,25 @@ class JobRunner:
                 raise Stopped()
 
         speaker = self.speaker_for(prepared)
-        progress = await reading.read(speaker, parallel=self.parallel, on_progress=report)
-        return progress.audio_seconds
+        read = asyncio.ensure_future(reading.read(speaker, parallel=self.parallel, on_progress=report))
+        watch = asyncio.ensure_future(self._watch(claim.job_id))
+        try:
+            await asyncio.wait([read, watch], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (read, watch):
+                task.cancel()
+        if not read.done() or read.cancelled():
+            raise Stopped()  # cancelled meanwhile: the pieces in flight are dropped at once
+        return read.result().audio_seconds
+
+    async def _watch(self, job_id: str) -> None:
+        """Returns once the job is cancelled (or gone), so that its reading stops within a second, not at the
+        end of its pieces in flight."""
+        while True:
+            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            job = await asyncio.to_thread(self.store.get, job_id)
+            if job is None or job.status in FINISHED:
+                return
 
     async def _assemble(self, job_id: str, prepared: PreparedBook) -> None:
         job = self.store.get(job_id)
@@ -157,13 +199,29 @@ class JobRunner:
         store.remove()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read chapters until `stop` is set, waiting a moment whenever the queue is empty."""
+        """Read chapters until `stop` is set, waiting a moment whenever the queue is empty. The chapters this
+        worker held when it last stopped (a restart under the same name) go back to the queue first."""
+        released = await asyncio.to_thread(self.store.release, self.worker)
+        if released:
+            log.info("%s: %d chapters held before a restart are queued again", self.worker, released)
+        self._wake = asyncio.Event()
         while not stop.is_set():
-            if not await self.run_once():
-                try:
-                    await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+            self._wake.clear()
+            try:
+                worked = await self.run_once()
+            except Exception:  # the store unreachable, say: log it and try again, never stop reading
+                log.exception("%s: reading the job queue failed", self.worker)
+                worked = False
+            if not worked:  # the queue is empty: look again in a moment (other replicas queue jobs too), or now
+                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+                await asyncio.wait(waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                for waiting in waits:
+                    waiting.cancel()
+
+    def notify(self) -> None:
+        """A job was just queued through this replica (call it on the runner's event loop)."""
+        if self._wake is not None:
+            self._wake.set()
 
     def expire(self, max_age_seconds: float) -> list[str]:
         """Finished jobs older than `max_age_seconds` removed, with their files."""
@@ -172,6 +230,11 @@ class JobRunner:
             self.store.delete(job_id)
             shutil.rmtree(self.folder / job_id, ignore_errors=True)
         return removed
+
+    def remove(self, job_id: str) -> None:
+        """A job and its files gone (a finished job deleted by its owner)."""
+        self.store.delete(job_id)
+        shutil.rmtree(self.folder / job_id, ignore_errors=True)
 
     def output(self, job: Job) -> Path:
         return self.folder / job.id / f"book.{job.request['response_format']}"
@@ -193,7 +256,9 @@ def describe(job: Job, now: float | None = None) -> dict:
         eta = round(elapsed / done * (total - done), 1)
     return {
         "id": job.id, "object": "audio.job", "status": job.status, "created_at": int(job.created),
-        "error": job.error,
+        "error": job.error, "name": job.request.get("name") or None, "voice": job.request.get("voice"),
+        "speed": job.request.get("speed"), "response_format": job.request.get("response_format"),
+        "subtitles": job.request.get("subtitles"), "bytes": job.output_bytes,
         "progress": {"characters_done": done, "characters_total": total,
                      "chapters_done": sum(c.status == "succeeded" for c in job.chapters),
                      "chapters_total": len(job.chapters),

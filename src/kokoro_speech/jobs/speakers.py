@@ -60,17 +60,20 @@ class Speaker(Protocol):
 
 
 class EngineSpeaker:
-    """Pieces read by this process's engine, through `Engine.open` like any request."""
+    """Pieces read by this process's engine, through `Engine.open` like any request; `background` (the jobs
+    API's runner, beside people) puts them behind every interactive request and outside admission."""
 
-    def __init__(self, engine: Engine, voice: str, language: str | None, *, words: bool) -> None:
+    def __init__(self, engine: Engine, voice: str, language: str | None, *, words: bool,
+                 background: bool = False) -> None:
         self.engine, self.voice, self.language, self.words = engine, voice, language, words
+        self.background = background
         self.waits = 0
 
     async def speak(self, text: str, speed: float) -> Spoken:
         while True:
             try:
                 synthesis = await self.engine.open(text, self.voice, speed, language=self.language,
-                                                   timestamps="subtitles" if self.words else None)
+                                                   timestamps=self.words, background=self.background)
                 break
             except Overloaded as busy:
                 self.waits += 1

@@ -76,7 +76,16 @@ class JobStore(Protocol):
     def cancel(self, job_id: str) -> bool: ...
     def delete(self, job_id: str) -> None: ...
     def expired(self, before: float) -> list[str]: ...
+    def release(self, worker: str) -> int: ...
+    def owner(self, name: str) -> str | None | Literal[False]: ...
     def close(self) -> None: ...
+
+
+def _owner_of(job: Job | None) -> str | None | Literal[False]:
+    """A job's owner as api/policy.py's Owners protocol says it: False for no such job, None for no key's."""
+    if job is None:
+        return False
+    return job.owner or None
 
 
 def _mark(job: Job, index: int, status: ChapterStatus, worker: str, audio_seconds: float) -> int:
@@ -229,6 +238,17 @@ class SQLiteJobStore:
             rows = self._db.execute("SELECT id, doc FROM jobs WHERE updated < ?", (before,)).fetchall()
         return [job_id for job_id, doc in rows if json.loads(doc)["status"] in FINISHED]
 
+    def release(self, worker: str) -> int:
+        """This worker's claims back to the queue (a restarted replica: its chapters go on at once, from
+        their finished pieces, instead of after their lease)."""
+        def work() -> int:
+            return self._db.execute("UPDATE queue SET worker = NULL, lease_until = NULL WHERE worker = ?",
+                                    (worker,)).rowcount
+        return self._transaction(work)
+
+    def owner(self, name: str) -> str | None | Literal[False]:
+        return _owner_of(self.get(name))
+
     def close(self) -> None:
         self._db.close()
 
@@ -364,6 +384,17 @@ class RedisJobStore:
             if job is not None and job.status in FINISHED and job.updated < before:
                 found.append(job.id)
         return found
+
+    def release(self, worker: str) -> int:
+        """This worker's claims back to the queue (see SQLiteJobStore.release)."""
+        released = 0
+        for key in self._redis.scan_iter(self._key("claim", "*")):
+            if self._redis.get(key) == worker:
+                released += self._redis.delete(key)
+        return released
+
+    def owner(self, name: str) -> str | None | Literal[False]:
+        return _owner_of(self.get(name))
 
     def close(self) -> None:
         self._redis.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -101,13 +102,29 @@ class KokoroModel:
         self.providers = self.session.get_providers()
         # Without this the arena keeps its largest call's memory for ever (and fragments upward); with it,
         # memory returns to near idle after every call, for ~6% of speed (docs/bench/memory-options.md).
-        self._run_options = ort.RunOptions()
-        if "CPUExecutionProvider" == self.providers[0]:
-            self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        # one RunOptions per worker thread, so that one thread's run can be interrupted alone
+        self._run_options_of: dict[int, ort.RunOptions] = {}
+
+    def _run_options(self) -> ort.RunOptions:
+        """This thread's run options, with its terminate flag cleared for the run about to start."""
+        options = self._run_options_of.get(threading.get_ident())
+        if options is None:
+            options = self._run_options_of[threading.get_ident()] = ort.RunOptions()
+            if "CPUExecutionProvider" == self.providers[0]:
+                options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        options.terminate = False
+        return options
+
+    def interrupt(self, thread: int) -> None:
+        """Stop the run in progress on worker `thread` (it raises soon): the scheduler preempts background
+        work with it."""
+        options = self._run_options_of.get(thread)
+        if options is not None:
+            options.terminate = True
 
     def __call__(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         """Audio for one piece of at most MAX_TOKENS token ids."""
-        (audio,) = self.session.run([self._output_name], self._feed(tokens, style, speed), self._run_options)
+        (audio,) = self.session.run([self._output_name], self._feed(tokens, style, speed), self._run_options())
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def timed(self, tokens: list[int], style: np.ndarray, speed: float) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +133,7 @@ class KokoroModel:
         if self.durations_output is None:
             raise ValueError("this model does not output durations")
         audio, durations = self.session.run([self._output_name, self.durations_output],
-                                            self._feed(tokens, style, speed), self._run_options)
+                                            self._feed(tokens, style, speed), self._run_options())
         return np.asarray(audio, dtype=np.float32).reshape(-1), np.asarray(durations, dtype=np.int64).reshape(-1)
 
     def _feed(self, tokens: list[int], style: np.ndarray, speed: float) -> dict[str, np.ndarray]:

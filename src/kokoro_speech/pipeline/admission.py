@@ -149,6 +149,11 @@ class Admission:
             self._tickets.append(ticket)
             return ticket
 
+    def background(self, frames: float, first_frames: float, piece_frames: float | None = None) -> Ticket:
+        """A ticket for background work (a book job's piece): never refused and never counted against people,
+        since its model calls run only when no interactive call waits (pipeline/scheduler.py)."""
+        return Ticket(frames, first_frames, piece_frames or first_frames, math.inf)
+
     def _problem(self, jobs: list[_Job], new: _Job, now: float) -> str | None:
         """Why `new` cannot be admitted beside `jobs` at `now`, or None."""
         if not jobs:

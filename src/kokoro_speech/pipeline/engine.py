@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from typing import Iterator, Mapping
 
 from kokoro_speech.config import Settings
@@ -126,7 +127,7 @@ class Engine:
     def pieces(self, text: str, voice: Voice | Cast, stats: SynthesisStats | None = None, *,
                lexicon: Lexicon | None = None, input_is_phonemes: bool = False, speed: float = 1.0,
                segments: list[Segment] | None = None, timeline: Timeline | None = None,
-               voice_tags: bool = False) -> Iterator[Piece | Pause]:
+               voice_tags: bool = False, quick_start: bool = True) -> Iterator[Piece | Pause]:
         """The pieces the model will speak and the pauses between them, in order (pipeline/reading.py);
         `stats.characters_done` follows the progress; `timeline` (word timestamps) gets each sentence's tokens."""
         cast = voice if isinstance(voice, Cast) else self.cast(voice)
@@ -134,7 +135,8 @@ class Engine:
             segments = self._script(text, cast, lexicon, input_is_phonemes, voice_tags)
         yield from pieces(segments, self.phonemizers, cast.default.voice.language, speed=speed,
                           max_piece_frames=self.max_piece_frames, input_is_phonemes=input_is_phonemes,
-                          on_sentence=None if stats is None else stats.sentence_read, timeline=timeline)
+                          on_sentence=None if stats is None else stats.sentence_read, timeline=timeline,
+                          quick_start=quick_start)
 
     def phonemize(self, text: str, voice_spec: str, lexicon: Lexicon | None = None,
                   language: str | None = None, caller: str | None = None, *,
@@ -160,7 +162,8 @@ class Engine:
                    input_is_phonemes: bool = False, language: str | None = None, timestamps: bool = False,
                    timestamps_param: str = "timestamps", caller: str | None = None,
                    aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None,
-                   voicing: Voicing | None = None, reading: TextReading | None = None) -> Synthesis:
+                   voicing: Voicing | None = None, reading: TextReading | None = None,
+                   background: bool = False) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
@@ -170,7 +173,8 @@ class Engine:
         `aliases` are the request's names for voices
         (usable in `voice_spec`, tags and SSML); `voicing` who speaks before the first tag (text continuing an
         earlier request's, as the WebSocket's sentences do); `reading` this request's normalization (default: the
-        server's).
+        server's). `background` (book jobs): its model
+        calls wait for every interactive one and it is never refused nor counted by admission.
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
@@ -182,7 +186,8 @@ class Engine:
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
         frames, first_frames = estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes,
                                                max_piece_frames=self.max_piece_frames)
-        ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames)
+        admit = self.scheduler.admission.background if background else self.scheduler.admission.admit
+        ticket = admit(frames, first_frames, self.max_piece_frames)
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
@@ -195,7 +200,7 @@ class Engine:
                 spoken = " ".join(s.text for s in segments if isinstance(s, Speech))
                 timeline = Timeline(await asyncio.to_thread(Spans, visible(text, voice_tags=voice_tags), spoken))
             items = self.pieces(text, cast, stats, input_is_phonemes=input_is_phonemes, speed=speed,
-                                segments=segments, timeline=timeline)
+                                segments=segments, timeline=timeline, quick_start=not background)
             head = await asyncio.to_thread(until_speech, items)
             if head is None:
                 raise NothingToSay()
@@ -204,4 +209,5 @@ class Engine:
             raise
         return Synthesis(head[0], itertools.chain(head[1:], items), voice=voice, voices=cast.voices,
                          speakers_named=cast.many, scheduler=self.scheduler,
-                         ticket=ticket, stats=stats, timeline=timeline, max_seconds=self.max_seconds)
+                         ticket=ticket, stats=stats, timeline=timeline, background=background,
+                         max_seconds=math.inf if background else self.max_seconds)

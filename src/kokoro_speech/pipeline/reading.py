@@ -76,12 +76,13 @@ def _read_timed(phonemizers: Phonemizers, language: str, timeline: Timeline, sen
 
 def pieces(segments: list[Segment], phonemizers: Phonemizers, language: str, *, speed: float,
            max_piece_frames: int, input_is_phonemes: bool = False, on_sentence: Callable[[str], None] | None = None,
-           timeline: Timeline | None = None) -> Iterator[Piece | Pause]:
+           timeline: Timeline | None = None, quick_start: bool = True) -> Iterator[Piece | Pause]:
     """The pieces the model will speak and the pauses between them, in order, each piece within the frame budget
     at its speed; `on_sentence` hears of each sentence once it is read; `timeline` (word timestamps) gets each
-    sentence's tokens. With `input_is_phonemes`, the spans are already Kokoro phonemes: only cut, never read."""
+    sentence's tokens. With `input_is_phonemes`, the spans are already Kokoro phonemes: only cut, never read.
+    Without `quick_start` (background work, which no one waits to hear), even the first piece is a full one."""
     phonemize: Callable[[str], str]
-    first = True
+    first = quick_start
     for segment in segments:
         if isinstance(segment, Pause):
             yield segment

@@ -1,7 +1,11 @@
 """Sharing the model and the CPU cores between requests.
 
 Model calls run in priority order: a request's first piece goes ahead of later pieces of running requests
-(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival. A
+(they have audio buffered), so every client starts speaking fast; the rest run in order of arrival. Background
+work (book jobs, jobs/) comes last: its pieces take the model only when no person's piece waits, and a person's
+call that finds every core busy with background calls interrupts one (a session with `interrupt`, the ONNX
+Runtime's terminate flag): that call goes back to the queue, to run again from its start, so a book being read
+costs people's first audio almost nothing. A
 request asks for its next piece only when the last one is done, so requests take turns piece by piece
 whatever their format: a long slow request cannot hold the others behind it, and since pieces are sized
 by the audio they make (text/split.py), each turn costs about the same.
@@ -25,6 +29,7 @@ import itertools
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -56,6 +61,26 @@ class TimedSession(ModelSession, Protocol):
 ModelCall = Callable[[ModelSession], np.ndarray]
 
 
+@runtime_checkable
+class Interruptible(Protocol):
+    def interrupt(self, thread: int) -> None:
+        """Make the run in progress on worker `thread` of this session raise soon."""
+        ...
+
+
+@dataclass
+class _Running:
+    """A call on a worker now: which session it has, and whether it is background work (preemptible)."""
+
+    session: ModelSession
+    queued: tuple
+    background: bool
+    interrupted: bool = False
+
+# the order in which waiting calls run (lowest first), then by arrival
+FIRST_PIECE, LATER_PIECE, BACKGROUND = 0, 1, 2
+
+
 class Scheduler:
     def __init__(self, wide: ModelSession, *, admission: Admission, narrow: ModelSession | None = None,
                  cores: int = 1) -> None:
@@ -69,7 +94,10 @@ class Scheduler:
         self._queue: list[tuple[int, int, concurrent.futures.Future, ModelCall]] = []
         self._order = itertools.count()
         self._closed = False
+        self._running: dict[int, _Running] = {}  # by worker thread id
+        self._resumed: set[int] = set()  # ids of interrupted futures queued again (already set running)
         self.calls_done = 0
+        self.interrupted = 0  # background calls preempted by people's
         self.samples_done = 0  # audio samples produced, for metrics
         self._threads = [threading.Thread(target=self._work, name=f"kokoro-model-{i}", daemon=True)
                          for i in range(self._cores)]
@@ -96,15 +124,27 @@ class Scheduler:
     def queued_calls(self) -> int:
         return len(self._queue)
 
-    async def run(self, call: ModelCall, *, first: bool) -> np.ndarray:
-        """Run one model call on a worker; cancelling the await drops it if it has not started."""
+    async def run(self, call: ModelCall, *, first: bool, background: bool = False) -> np.ndarray:
+        """Run one model call on a worker; cancelling the await drops it if it has not started. A
+        `background` call waits for every interactive one, first pieces or not."""
         future: concurrent.futures.Future = concurrent.futures.Future()
+        priority = BACKGROUND if background else FIRST_PIECE if first else LATER_PIECE
         with self._ready:
             if self._closed:
                 raise RuntimeError("scheduler is closed")
-            heapq.heappush(self._queue, (0 if first else 1, next(self._order), future, call))
+            heapq.heappush(self._queue, (priority, next(self._order), future, call))
+            if not background and not self._free:
+                self._preempt()
             self._ready.notify()
         return await asyncio.wrap_future(future)
+
+    def _preempt(self) -> None:
+        """Under the lock, every core busy and a person's call waiting: interrupt one background call."""
+        for thread, running in self._running.items():
+            if running.background and not running.interrupted and isinstance(running.session, Interruptible):
+                running.interrupted = True
+                running.session.interrupt(thread)
+                return
 
     def _take(self) -> tuple[concurrent.futures.Future, ModelCall, ModelSession, int] | None:
         """Under the lock: the next call, the session for it and the cores it occupies."""
@@ -113,14 +153,20 @@ class Scheduler:
                 self._ready.wait()
             if self._closed and not self._queue:
                 return None
-            _, _, future, call = heapq.heappop(self._queue)
-            if not future.set_running_or_notify_cancel():
+            queued = heapq.heappop(self._queue)
+            _, _, future, call = queued
+            if id(future) in self._resumed:
+                self._resumed.discard(id(future))
+            elif not future.set_running_or_notify_cancel():
                 continue  # its client went away before it started
             if self._free == self._cores and not self._queue:  # alone: all cores to one call
                 self._free = 0
-                return future, call, self._wide, self._cores
-            self._free -= 1
-            return future, call, self._narrow or self._wide, 1
+                session, cores = self._wide, self._cores
+            else:
+                self._free -= 1
+                session, cores = self._narrow or self._wide, 1
+            self._running[threading.get_ident()] = _Running(session, queued, queued[0] == BACKGROUND)
+            return future, call, session, cores
 
     def _work(self) -> None:
         while True:
@@ -130,12 +176,25 @@ class Scheduler:
                 return
             future, call, session, cores = taken
             started = time.perf_counter()
+            audio, failure = None, None
             try:
                 audio = call(session)
+            except BaseException as exc:
+                failure = exc
+            with self._ready:
+                running = self._running.pop(threading.get_ident())
+                if failure is not None and running.interrupted and not self._closed:
+                    # preempted for a person: back to the queue, to run again when nobody waits
+                    self._resumed.add(id(future))
+                    heapq.heappush(self._queue, running.queued)
+                    self.interrupted += 1
+                    self._free += cores
+                    self._ready.notify_all()
+                    continue
+            if failure is None:
                 future.set_result(audio)
-            except BaseException as exc:  # handed to the awaiting request, never kills the worker
-                future.set_exception(exc)
-                audio = None
+            else:  # handed to the awaiting request, never kills the worker
+                future.set_exception(failure)
             if audio is not None:  # what a frame costs this machine: wall time × the share of the cores used
                 machine_seconds = (time.perf_counter() - started) * cores / self._cores
                 self.admission.observe(audio.size / SAMPLES_PER_FRAME, machine_seconds)
@@ -149,7 +208,10 @@ class Scheduler:
         with self._ready:
             self._closed = True
             for _, _, future, _ in self._queue:
-                future.cancel()
+                if id(future) in self._resumed:  # interrupted once: running, so it cannot be cancelled
+                    future.set_exception(RuntimeError("scheduler is closed"))
+                else:
+                    future.cancel()
             self._queue.clear()
             self._ready.notify_all()
         for thread in self._threads:

@@ -99,8 +99,10 @@ class Synthesis:
 
     def __init__(self, first: Piece | Pause, rest: Iterator[Piece | Pause], *, voice: Voice, scheduler: Scheduler,
                  ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float,
-                 voices: dict[str, Voice] | None = None, speakers_named: bool = False) -> None:
+                 voices: dict[str, Voice] | None = None, speakers_named: bool = False,
+                 background: bool = False) -> None:
         self.stats = stats
+        self._background = background  # a book job's: its model calls wait for people's
         self._voice = voice  # the request's; a piece naming a speaker of `voices` is said in that voice
         self._voices = voices or {}
         self._speakers_named = speakers_named  # more than one voice speaks: word times say whose they are
@@ -165,7 +167,7 @@ class Synthesis:
         call = partial(_speak, tokens=tokens, style=style, speed=piece.speed)
         if self._timeline is not None:
             call = partial(_speak_timed, tokens=tokens, style=style, speed=piece.speed, durations=durations)
-        samples = await self._scheduler.run(call, first=self.stats.pieces == 0)
+        samples = await self._scheduler.run(call, first=self.stats.pieces == 0, background=self._background)
         self._ticket.progress(samples.size / SAMPLES_PER_FRAME)
         audio = trim(samples)
         words = [] if self._timeline is None else self._timeline.piece(
