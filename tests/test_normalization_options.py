@@ -60,9 +60,22 @@ def test_the_options_reach_the_speech(server):
 @pytest.mark.parametrize(("options", "named"), [({"bogus_normalization": True}, "bogus_normalization"),
                                                  ({"normalize": "no"}, "normalize"), ("yes", "normalization_options")])
 def test_bad_options_are_a_400_naming_them(server, options, named):
-    for route in ("/v1/audio/speech", "/dev/captioned_speech"):
-        response = httpx.post(f"{server.url}{route}", timeout=60,
-                              json={"input": "Hi.", "voice": "af_heart", "normalization_options": options})
+    for route, body in (("/v1/audio/speech", {"input": "Hi.", "voice": "af_heart"}),
+                        ("/dev/captioned_speech", {"input": "Hi.", "voice": "af_heart"}),
+                        ("/dev/dialogue", {"turns": [{"voice": "af_heart", "text": "Hi."}]})):
+        response = httpx.post(f"{server.url}{route}", timeout=60, json={**body, "normalization_options": options})
         assert response.status_code == 400, response.text
         error = response.json()["error"]
         assert error["param"] == "normalization_options" and named in error["message"]
+
+
+def test_the_options_reach_a_dialogue(server):
+    def seconds(url_normalization: bool) -> float:
+        response = httpx.post(f"{server.url}/dev/dialogue", timeout=120, json={
+            "turns": [{"voice": "af_heart", "text": "Read https://docs.example.org/guide/start now."}],
+            "response_format": "wav", "stream": False,
+            "normalization_options": {"url_normalization": url_normalization}})
+        assert response.status_code == 200, response.text
+        return decode(response.content, "wav").duration
+
+    assert abs(seconds(True) - seconds(False)) > 0.3

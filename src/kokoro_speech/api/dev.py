@@ -12,7 +12,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, Str
 
 from kokoro_speech.api.cast_fields import VOICE_ALIASES_DESCRIPTION, AliasTarget, VoiceCastFields
 from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, policy
-from kokoro_speech.api.schemas import LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, ResponseFormat, _valid_lang_code
+from kokoro_speech.api.schemas import (
+    LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, NormalizationOptions, ResponseFormat, _valid_lang_code,
+)
 from kokoro_speech.api.state import EngineDep, KeyDep
 from kokoro_speech.api.streaming import encoded
 from kokoro_speech.audio.encode import FORMATS, output_rate
@@ -125,8 +127,8 @@ class DialogueRequest(BaseModel):
     volume_multiplier: float = Field(1.0, ge=MIN_VOLUME, le=MAX_VOLUME)
     voice_aliases: dict[StrictStr, StrictStr | AliasTarget] | None = Field(None,
                                                                           description=VOICE_ALIASES_DESCRIPTION)
-    normalization_options: dict | None = Field(None, description="Accepted (Kokoro-FastAPI's field); the server's "
-                                               "normalization applies.")
+    normalization_options: NormalizationOptions | None = Field(None, description=(
+        "Kokoro-FastAPI's switches for the text normalization, as on speech."))
 
     _lang_code = field_validator("lang_code")(_valid_lang_code)
     _aliases = field_validator("voice_aliases")(VoiceCastFields._valid_aliases.__func__)
@@ -163,7 +165,9 @@ async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Res
     try:
         synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, voice_tags=True,
                                       language=language_letter(body.lang_code) if body.lang_code else None,
-                                      aliases=body.voice_aliases)
+                                      aliases=body.voice_aliases,
+                                      reading=body.normalization_options.reading(engine.reading)
+                                      if body.normalization_options is not None else None)
     except ApiError as exc:  # the turns are the input here (a tag's message names the voice)
         if exc.param in ("input", "voice"):
             exc.param = "turns"
