@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
+from support import pitch
 from kokoro_speech.audio.subtitles import srt, webvtt
 from kokoro_speech.errors import InvalidParameter
 from kokoro_speech.model.vendor_voices import vendor_voice
@@ -24,23 +25,6 @@ REL = 0.15
 
 def pcm(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768
-
-
-def pitch(samples: np.ndarray, rate: int = 24_000) -> float:
-    """The median fundamental frequency (Hz) of the voiced 40 ms frames, by autocorrelation (70-400 Hz)."""
-    frame, hop = int(0.04 * rate), int(0.01 * rate)
-    lo, hi = rate // 400, rate // 70
-    loudness = np.sqrt(np.mean(samples ** 2)) if samples.size else 0.0
-    found = []
-    for start in range(0, samples.size - frame, hop):
-        x = samples[start : start + frame] - samples[start : start + frame].mean()
-        if np.sqrt(np.mean(x ** 2)) < 0.5 * loudness:
-            continue
-        ac = np.correlate(x, x, "full")[frame - 1 :]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.5 * ac[0]:  # clearly periodic: voiced
-            found.append(rate / lag)
-    return float(np.median(found)) if found else 0.0
 
 
 def speak(server, **body) -> httpx.Response:
