@@ -37,12 +37,9 @@ async def queued(scheduler: Scheduler, calls: int) -> None:
     raise AssertionError(f"{scheduler.queued_calls} calls queued, expected {calls}")
 
 
-async def running(started: threading.Event) -> None:
-    assert await asyncio.to_thread(started.wait, 5), "the worker never started the call"
-
-
-def test_first_pieces_go_ahead_of_later_pieces():
-    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
+def blocked_calls():
+    """Stand-in model calls that note their order; the one named "blocker" holds the worker until `gate` is set
+    (`started` says it is running)."""
     order: list[str] = []
     gate, started = threading.Event(), threading.Event()
 
@@ -54,6 +51,17 @@ def test_first_pieces_go_ahead_of_later_pieces():
             order.append(name)
             return SILENCE
         return run
+
+    return order, gate, started, call
+
+
+async def running(started: threading.Event) -> None:
+    assert await asyncio.to_thread(started.wait, 5), "the worker never started the call"
+
+
+def test_first_pieces_go_ahead_of_later_pieces():
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
+    order, gate, started, call = blocked_calls()
 
     async def main() -> None:
         blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
@@ -171,17 +179,7 @@ def test_a_cancelled_call_never_runs_and_errors_do_not_kill_the_worker():
 def test_background_pieces_wait_for_every_interactive_piece():
     """A book job's pieces (background) queued first still run after people's first and later pieces."""
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
-    order: list[str] = []
-    gate, started = threading.Event(), threading.Event()
-
-    def call(name: str):
-        def run(_session) -> np.ndarray:
-            if name == "blocker":
-                started.set()
-                gate.wait(5)
-            order.append(name)
-            return SILENCE
-        return run
+    order, gate, started, call = blocked_calls()
 
     async def main() -> None:
         blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=False, background=True))
