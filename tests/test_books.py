@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
-import av
 import numpy as np
 import pytest
 
 from books import CHAPTERS, make_epub
-from conftest import REPO
-from support import word_error_rate
+from support import audiobook, book_command, chapters, decode, word_error_rate
 from kokoro_speech.jobs.book import BookOptions, prepare, produce
 from kokoro_speech.jobs.speakers import EngineSpeaker, ServerSpeaker
 
 
 def decoded(path) -> np.ndarray:
-    with av.open(str(path)) as container:
-        frames = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
-    return np.concatenate(frames).astype(np.float32)
+    return decode(path.read_bytes(), path.suffix[1:]).samples
 
 
 def cues(vtt: str) -> list[tuple[float, float, str]]:
@@ -46,11 +39,10 @@ def test_an_epub_becomes_an_m4b_with_its_chapters_titles_and_pauses(engine, tmp_
     content = asyncio.run(produce(book, speaker))
     assert not book.folder.exists(), "the work folder goes once the book is done"
     assert json.loads((tmp_path / "keeper.json").read_text()) == content
-    with av.open(str(tmp_path / "keeper.m4b")) as container:
-        marks = [(c["metadata"]["title"], float(c["start"] * c["time_base"])) for c in container.chapters()]
-        assert container.metadata["title"] == "The Keeper" and container.metadata["artist"] == "Ada Writer"
-        assert any(s.disposition & av.stream.Disposition.attached_pic for s in container.streams.video)
-        assert abs(container.duration / 1e6 - content["duration"]) < 0.15
+    made = audiobook(tmp_path / "keeper.m4b")
+    assert made.tags["title"] == "The Keeper" and made.tags["artist"] == "Ada Writer" and made.cover
+    assert abs(made.duration - content["duration"]) < 0.15
+    marks = made.chapters
     assert [title for title, _ in marks] == [title for title, _ in CHAPTERS]
     assert [start for _, start in marks] == pytest.approx([c["start"] for c in content["chapters"]], abs=0.002)
 
@@ -87,8 +79,7 @@ def test_a_server_reads_the_pieces_over_http(server, tmp_path, transcribe):
 
     content = asyncio.run(run())
     assert [c["title"] for c in content["chapters"]] == ["The Storm", "Morning"]
-    with av.open(str(tmp_path / "keeper.mp3")) as container:
-        assert [c["metadata"]["title"] for c in container.chapters()] == ["The Storm", "Morning"]
+    assert chapters(tmp_path / "keeper.mp3") == ["The Storm", "Morning"]
     samples = decoded(tmp_path / "keeper.mp3")
     heard = transcribe(samples, 24_000)
     said = " ".join(f"{t}. {' '.join(p)}" for t, p in CHAPTERS[1:])
@@ -130,18 +121,11 @@ def test_subtitle_cues_are_said_at_their_times_faster_when_they_must(engine, tmp
     assert 6.0 <= onset(4.0 + infos[1]["samples"] / 24_000) < 6.15  # so the third starts on time, at 6 s
 
 
-def run_cli(*arguments: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
-    env["PYTHONPATH"] = f"{REPO / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    return subprocess.Popen([sys.executable, "-m", "kokoro_speech", "book", *arguments, "--offline", "-q"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def finished_pieces(folder) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*") if not p.name.startswith(".")}
 
 
-def stop_after(process: subprocess.Popen, folder, pieces: int, sig: int) -> None:
+def stop_after(process, folder, pieces: int, sig: int) -> None:
     deadline = time.monotonic() + 240
     while len(list(folder.glob("*.json"))) < pieces:
         assert process.poll() is None, process.stderr.read()
@@ -152,30 +136,29 @@ def stop_after(process: subprocess.Popen, folder, pieces: int, sig: int) -> None
 
 
 def test_a_killed_book_continues_where_it_stopped(tmp_path):
-    chapters = [*CHAPTERS, ("The Return", ["She climbed down at noon.", "The keeper's log lay open on the desk."])]
-    source = make_epub(tmp_path / "keeper.epub", chapters, cover=False)
+    book = [*CHAPTERS, ("The Return", ["She climbed down at noon.", "The keeper's log lay open on the desk."])]
+    source = make_epub(tmp_path / "keeper.epub", book, cover=False)
     output = tmp_path / "keeper.m4b"
     arguments = (str(source), "-o", str(output), "--voice", "bf_emma")
     folder = prepare(source, output, BookOptions(voice="bf_emma")).folder
 
-    first = run_cli(*arguments)
+    first = book_command(*arguments)
     stop_after(first, folder, 1, signal.SIGINT)  # Ctrl-C
     assert first.returncode == 130 and "run the same command again" in first.stderr.read()
     assert not output.exists()
     after_interrupt = finished_pieces(folder)
     assert after_interrupt
 
-    second = run_cli(*arguments)
+    second = book_command(*arguments)
     stop_after(second, folder, len(after_interrupt) // 2 + 1, signal.SIGKILL)  # kill -9
     assert second.returncode == -signal.SIGKILL and not output.exists()
     after_kill = finished_pieces(folder)
     assert after_kill.items() >= after_interrupt.items(), "a finished piece was written again"
 
-    third = run_cli(*arguments, "--keep-work")
+    third = book_command(*arguments, "--keep-work")
     assert third.wait(timeout=300) == 0, third.stderr.read()
     final = finished_pieces(folder)
     assert final.items() >= after_kill.items(), "a finished piece was written again"
-    assert len([n for n in final if n.endswith(".json")]) == len(chapters)
-    with av.open(str(output)) as container:
-        assert [c["metadata"]["title"] for c in container.chapters()] == [t for t, _ in chapters]
+    assert len([n for n in final if n.endswith(".json")]) == len(book)
+    assert chapters(output) == [t for t, _ in book]
     assert not list(tmp_path.glob(".*partial")), "no partial output is left behind"

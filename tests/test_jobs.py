@@ -6,44 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import threading
 import time
 
-import av
 import pytest
 
 from books import make_epub
-from support import free_port
+from support import chapters, redis_server
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker
 from kokoro_speech.jobs.store import ChapterState, Job, RedisJobStore, SQLiteJobStore
 
-REDIS = shutil.which("redis-server")
-
-
 @pytest.fixture(scope="module")
 def redis_url():
-    if REDIS is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    process = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -195,8 +175,7 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
     assert all(c.audio_seconds > 1 and c.status == "succeeded" for c in done.chapters)
     output = runners[1].output(done)
     assert done.output_bytes == output.stat().st_size
-    with av.open(str(output)) as container:
-        assert [c["metadata"]["title"] for c in container.chapters()] == ["The Lighthouse", "The Storm", "Morning"]
+    assert chapters(output) == ["The Lighthouse", "The Storm", "Morning"]
     assert "Rain came sideways" in (output.parent / "book.vtt").read_text()
     assert (output.parent / "manifest.json").exists()
     shown = describe(done)

@@ -24,14 +24,6 @@ JOBS = {
 # (file, job) → why that file may do it itself
 EXEMPT = {
     ("test_deploy.py", "starts a server"): "a client run inside the container (docker exec), not a server",
-    ("test_books.py", "decodes audio"): "reads the chapters and tags of the audiobooks it made, not their audio",
-    ("test_books.py", "starts a server"): "runs the book command to kill it mid-book (resume), not a server",
-    ("test_book_plumbing.py", "decodes audio"): "reads the chapters, tags and cover of containers it wrote",
-    ("books.py", "decodes audio"): "encodes a small cover image for the test books, no audio",
-    ("test_jobs_api.py", "decodes audio"): "reads the chapters of the audiobook a job made, not its audio",
-    ("books.py", "starts a server"): "starts its own redis-server for the fleet's job store (bench/books.py)",
-    ("test_jobs.py", "decodes audio"): "reads the chapters of the audiobook a job made, not its audio",
-    ("test_jobs.py", "starts a server"): "starts its own redis-server for the fleet's job store",
 }
 
 
