@@ -22,9 +22,7 @@ import io
 import os
 import random
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,8 +33,7 @@ from pathlib import Path
 import httpx
 
 from harness import REPO as ROOT
-from harness import Server, ServerError, audio_seconds, percentile
-from harness import haproxy as start_haproxy
+from harness import HAProxy, Server, ServerError, audio_seconds, percentile
 from pages import fill, table
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
@@ -156,7 +153,7 @@ def main() -> int:
     replicas = {f"r{i}": Server(port, *common, log=work / f"r{i}.log", new_session=True,
                                 start=False) for i, port in enumerate(ports, 1)}
     exits: dict[str, list[int]] = {name: [] for name in replicas}
-    lb_proc = None
+    balancer = None
     stop = threading.Event()
     results: list[Result] = []
     lock = threading.Lock()
@@ -176,7 +173,7 @@ def main() -> int:
         for replica in replicas.values():
             replica.wait_healthy(deadline - time.monotonic())
         note("3 replicas healthy")
-        lb_proc = start_haproxy(haproxy, work / "haproxy.cfg", work / "haproxy.log")
+        balancer = HAProxy(haproxy, work / "haproxy.cfg", work / "haproxy.log")
         for name in replicas:
             wait_lb_up(stats_url, name, deadline)
         note("haproxy: all replicas up")
@@ -211,15 +208,10 @@ def main() -> int:
             lb_stats = haproxy_status(stats_url)
         except Exception:
             pass
-        if lb_proc is not None and lb_proc.poll() is None:
-            lb_proc.send_signal(signal.SIGTERM)
+        if balancer is not None:
+            balancer.stop(timeout=40)
         for replica in replicas.values():
             replica.terminate()  # all at once: they drain side by side
-        if lb_proc is not None:
-            try:
-                lb_proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                lb_proc.kill()
         for replica in replicas.values():
             if replica.process is not None:
                 try:
@@ -266,10 +258,9 @@ def main() -> int:
         ["latency over the whole run, p50 / p95", p50_p95(ok_lat)],
         ["replica exit codes after SIGTERM", ", ".join(str(c) for codes in exits.values() for c in codes)],
         ["replica peak RSS", ", ".join(f"{r.peak_rss_mb:.0f} MB" for r in replicas.values())]]
-    version = subprocess.run([haproxy, "-v"], capture_output=True, text=True).stdout.split()[2]
     if not args.output.exists():  # a page elsewhere starts as a copy of the committed one
         shutil.copy(ROOT / "docs" / "roll.md", args.output)
-    fill(args.output, haproxy=version, cores=str(os.cpu_count()), clients=f"{args.clients} clients",
+    fill(args.output, haproxy=balancer.version, cores=str(os.cpu_count()), clients=f"{args.clients} clients",
          mix=f"{len(VOICES)} voices, {len(TEXTS)} texts",
          figures=table(["figure", "value"], figures), timeline="\n".join(["```", *events, "```"]),
          failures="\n".join([f"- {r.fmt} {r.key[1]}: {r.error}" for r in failures[:20]] or ["- none"]))

@@ -1,6 +1,6 @@
 """The faster int8 graph (model/fast.py, issue 17) on the real model: derived once into the cache, checked
 against the original, trusted while unchanged, re-derived when changed, and off with --no-fast-model.
-Its speed is measured by bench/fast_model.py (docs/engine.md), not here."""
+Its speed was measured by bench/fast_model.py, now in history (docs/engine.md says how to rerun it), not here."""
 
 from __future__ import annotations
 
