@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -59,6 +60,38 @@ def speak(url: str, body: dict, path: str = "/v1/audio/speech", timeout: float =
                 first = time.perf_counter() - started
             data += chunk
     return first, time.perf_counter() - started, bytes(data)
+
+
+@dataclass
+class Reply:
+    """How one speech request went (`request`)."""
+
+    status: str  # "200", another status code, "aborted" (hung up after the first chunk), or the exception's name
+    seconds: float  # to the end of the response, of the refusal, or to the first chunk when aborted
+    first_byte: float | None = None
+    audio: float = 0.0  # seconds of audio in a whole 200, decoded
+    retry_after: str | None = None
+    text: str = ""  # the body of an answer that is not a 200, or the exception
+
+
+def request(http: httpx.Client, url: str, body: dict, abort: bool = False) -> Reply:
+    """One POST of `body` to `url` on `http`, read to its end (or, with `abort`, hung up after the first chunk)
+    and its audio decoded; a transport error or an undecodable body is a Reply too, never an exception."""
+    started = time.monotonic()
+    try:
+        with http.stream("POST", url, json=body) as response:
+            if response.status_code != 200:
+                return Reply(str(response.status_code), time.monotonic() - started,
+                             retry_after=response.headers.get("retry-after"), text=response.read().decode())
+            first, data = None, bytearray()
+            for chunk in response.iter_raw():
+                first = time.monotonic() - started if first is None else first
+                if abort:
+                    return Reply("aborted", first, first)
+                data += chunk
+        return Reply("200", time.monotonic() - started, first, audio_seconds(bytes(data), body["response_format"]))
+    except Exception as exc:  # a reset, a timeout, an incomplete chunked body, a decode error
+        return Reply(type(exc).__name__, time.monotonic() - started, text=f"{type(exc).__name__}: {exc}")
 
 
 def metric(url: str, name: str) -> float:

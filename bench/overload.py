@@ -7,26 +7,28 @@ Each configuration runs in a fresh server process on loopback; its resident memo
 (`--max-piece-frames 1880`: 200 tokens whatever the speed, as before pieces were sized by frames).
 
 Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
---report-only: rewrite the page from docs/overload.json)
+--again [PART...]: measure only those parts again, or none, and rewrite the page from docs/overload.json)
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import httpx
 import openai
 
-from harness import REPO, Server, audio_seconds, machine, percentile
+from harness import REPO, Server, audio_seconds, in_threads, machine, metric, percentile, request
 from pages import checks, fill, table
 from texts import LONG_TEXT, TEXTS
 
@@ -50,31 +52,26 @@ SETTINGS = {
 }
 
 
-@dataclass
-class Sampler:
-    """Samples a server's resident memory in a thread until stopped."""
+@contextmanager
+def rss_samples(server: Server, every: float = 0.2) -> Iterator[list[tuple[float, float]]]:
+    """A server's resident memory, (seconds since the start, MB) every `every` s, sampled on a thread while in the
+    block."""
+    samples, stop, started = [], threading.Event(), time.monotonic()
 
-    server: Server
-    every: float = 0.2
-    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MB)
-
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
+    def run() -> None:
+        while not stop.wait(every):
             try:
-                self.samples.append((time.monotonic() - self._started, self.server.state()["rss_mb"]))
+                samples.append((time.monotonic() - started, server.state()["rss_mb"]))
             except OSError:
                 return
 
-    def stop(self) -> list[tuple[float, float]]:
-        self._stop.set()
-        self._thread.join()
-        return self.samples
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
 
 
 def single(args: tuple[str, ...], text: str, speed: float, most_audio: float) -> dict:
@@ -122,32 +119,12 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
             text = rng.choice(TEXTS[12:] if rng.random() < 0.5 else TEXTS[:12])
             body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "speed": speed}
             abort = fmt == "pcm" and rng.random() < 0.3
-            started = time.monotonic()
-            try:
-                with http.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
-                    if response.status_code == 429:
-                        response.read()
-                        wait = int(response.headers.get("retry-after", "1"))
-                        outcome = Outcome("429", time.monotonic() - started, speed=speed, fmt=fmt, retry_after=wait,
-                                          at=started - began)
-                        with lock:
-                            outcomes.append(outcome)
-                        time.sleep(min(wait, 5))
-                        continue
-                    if response.status_code != 200:
-                        response.read()
-                        outcome = Outcome(str(response.status_code), time.monotonic() - started, speed=speed, fmt=fmt)
-                    elif abort:
-                        next(response.iter_raw())
-                        outcome = Outcome("aborted", time.monotonic() - started, speed=speed, fmt=fmt)
-                    else:
-                        data = response.read()
-                        outcome = Outcome("200", time.monotonic() - started, audio_seconds(data, fmt), speed, fmt)
-            except Exception as exc:  # a read timeout or a broken stream
-                outcome = Outcome(type(exc).__name__, time.monotonic() - started, speed=speed, fmt=fmt)
-            outcome.at = started - began
+            sent = time.monotonic() - began
+            reply = request(http, f"{url}/v1/audio/speech", body, abort)
+            wait = int(reply.retry_after or "1") if reply.status == "429" else 0
             with lock:
-                outcomes.append(outcome)
+                outcomes.append(Outcome(reply.status, reply.seconds, reply.audio, speed, fmt, wait, sent))
+            time.sleep(min(wait, 5))
 
 
 def burst(size: int) -> dict:
@@ -180,30 +157,19 @@ def burst(size: int) -> dict:
 
 
 def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
-    server = Server(PORT, *args)
-    try:
+    with Server(PORT, *args) as server:
         warm = server.state()["rss_mb"]
-        sampler = Sampler(server)
         outcomes: list[Outcome] = []
-        lock = threading.Lock()
-        deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=client, args=(i, server.url, deadline, outcomes, lock))
-                   for i in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        learned = re.search(r"^kokoro_seconds_per_frame (\S+)", httpx.get(f"{server.url}/metrics").text, re.M)
-        samples = sampler.stop()
+        lock, seeds, deadline = threading.Lock(), itertools.count(), time.monotonic() + seconds
+        with rss_samples(server) as samples:
+            in_threads(lambda: client(next(seeds), server.url, deadline, outcomes, lock), clients)
+            learned = metric(server.url, "kokoro_seconds_per_frame")
         exit_code = server.stop()
-    except BaseException:
-        server.stop()
-        raise
     half = [mb for t, mb in samples if t > seconds / 2]
     return {"warm": warm, "peak": server.peak_rss_mb, "steady": statistics.median(half) if half else 0.0,
             "first_half_max": max((mb for t, mb in samples if t <= seconds / 2), default=0.0),
             "second_half_max": max(half, default=0.0), "outcomes": [asdict(o) for o in outcomes],
-            "exit": exit_code, "seconds_per_frame": float(learned.group(1)) if learned else 0.0}
+            "exit": exit_code, "seconds_per_frame": learned}
 
 
 def settings(clients: int, seconds: float) -> dict:
@@ -238,54 +204,46 @@ def distribution(values: list[float]) -> str:
             f"max {max(values):.1f} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20 if QUICK else 300)
-    parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=1 if QUICK else 2,
-                        help="runs of each single-request case (median)")
-    parser.add_argument("--report-only", action="store_true", help="rewrite the page from docs/overload.json")
-    parser.add_argument("--mixed-only", action="store_true", help="measure the mixed overload again, keep the rest")
-    parser.add_argument("--burst-only", action="store_true", help="measure the burst again, keep the rest")
-    parser.add_argument("--settings-only", action="store_true", help="measure each setting again, keep the rest")
-    parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
-                        help="the mixed load's length per setting")
-    parser.add_argument("--long-only", action="store_true",
-                        help="measure the 4,096-character request at speed 0.25 to its end again, keep the rest")
-    args = parser.parse_args()
-    if args.report_only or args.mixed_only or args.burst_only or args.settings_only or args.long_only:
-        raw = json.loads(RAW.read_text())
-        if args.mixed_only:
-            raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds}
-        if args.burst_only:
-            raw["sdk"] = burst(8)
-        if args.settings_only:
-            raw["settings"] = settings(args.clients, args.setting_seconds)
-        if args.long_only:
-            raw["singles"].pop("4,096 chars, speed 0.25 (first 4 minutes of audio)", None)
-            raw["singles"][LONG] = single((), LONG_TEXT[:4096], 0.25, 1e9) | {"spread": 0.0}
-        RAW.write_text(json.dumps(raw, indent=1))
-        report(**raw)
-        return
-    singles = {}
-    most_audio = 10 if QUICK else 1e9  # seconds of audio read of each single request
+def singles(repeats: int, most_audio: float) -> dict:
+    """Each single request of a fresh server, `repeats` times: medians, how each ended, the spread of the peak."""
+    measured = {}
     for label, config, text, speed in [
         ("461 chars, speed 0.25", (), PARAGRAPH, 0.25),
         ("461 chars, speed 0.25, old sizing", OLD_PIECES, PARAGRAPH, 0.25),
         (LONG, (), LONG_TEXT[:4096], 0.25),
         ("461 chars, speed 1.0", (), PARAGRAPH, 1.0),
     ]:
-        runs = [single(config, text, speed, most_audio) for _ in range(args.repeats)]
-        singles[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "ended"}
-        singles[label]["ended"] = ", ".join(sorted({run["ended"] for run in runs}))
-        singles[label]["spread"] = max(r["peak"] for r in runs) - min(r["peak"] for r in runs)
-        print(label, singles[label], flush=True)
+        runs = [single(config, text, speed, most_audio) for _ in range(repeats)]
+        measured[label] = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "ended"}
+        measured[label]["ended"] = ", ".join(sorted({run["ended"] for run in runs}))
+        measured[label]["spread"] = max(r["peak"] for r in runs) - min(r["peak"] for r in runs)
+        print(label, measured[label], flush=True)
+    return measured
 
-    sdk = burst(8)
-    print(sdk, flush=True)
-    load = mixed((), args.clients, args.seconds)
-    raw = {"singles": singles, "load": load, "sdk": sdk, "clients": args.clients, "seconds": args.seconds,
-           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds)}
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20 if QUICK else 300, help="the mixed overload's length")
+    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=1 if QUICK else 2,
+                        help="runs of each single-request case (median)")
+    parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
+                        help="the mixed load's length per setting")
+    parser.add_argument("--again", nargs="*", choices=("mixed", "burst", "settings", "long"),
+                        help="measure only these parts again and keep the rest from docs/overload.json (none named: "
+                             "rewrite the page); long: the 4,096-character request at speed 0.25, to its end")
+    args = parser.parse_args()
+    raw = json.loads(RAW.read_text()) if args.again is not None else {"repeats": args.repeats, "machine": machine()}
+    parts = {  # each measures a part of the page again
+        "singles": lambda: {"singles": singles(args.repeats, 10 if QUICK else 1e9)},  # QUICK: 10 s of audio each
+        "burst": lambda: {"sdk": burst(8)},
+        "mixed": lambda: {"load": mixed((), args.clients, args.seconds), "clients": args.clients,
+                          "seconds": args.seconds},
+        "settings": lambda: {"settings": settings(args.clients, args.setting_seconds)},
+        "long": lambda: {"singles": raw["singles"] | {LONG: single((), LONG_TEXT[:4096], 0.25, 1e9) | {"spread": 0.0}}},
+    }
+    for name in ("singles", "burst", "mixed", "settings") if args.again is None else args.again:
+        raw |= parts[name]()
     RAW.write_text(json.dumps(raw, indent=1))
     report(**raw)
 

@@ -35,7 +35,7 @@ from kokoro_speech.text.normalize import normalize
 from kokoro_speech.text.split import split_sentences
 
 import normalizers
-from harness import REPO, edit_errors, whisper_model
+from harness import REPO, edit_errors, load_whisper
 from pages import fill, table
 
 VOICE = "af_heart"
@@ -81,25 +81,15 @@ NOT_WRITTEN = set("$£€¥₹%°#")
 
 
 def listener():
-    """Whisper tiny.en on two threads, numbers written in words: a function from 24 kHz samples and the expected
-    length in words to the transcript. A transcript under two thirds of that length (Whisper stopped where it
-    wanted a digit) is heard again with a beam search, the same for every normalizer."""
-    model = whisper_model()
-    vocabulary = model.hf_tokenizer.get_vocab()
-    suppressed = sorted(i for token, i in vocabulary.items() if any(c.isdigit() or c in NOT_WRITTEN for c in token))
-
-    def hear(samples: np.ndarray, beam: int) -> str:
-        segments, _ = model.transcribe(samples, language="en", beam_size=beam, vad_filter=False,
-                                       condition_on_previous_text=False, initial_prompt=PROMPT,
-                                       suppress_tokens=[-1, *suppressed])
-        return " ".join(segment.text.strip() for segment in segments)
+    """Whisper tiny.en, numbers written in words: a function from 24 kHz samples and the expected length in words
+    to the transcript. A transcript under two thirds of that length (Whisper stopped where it wanted a digit) is
+    heard again with a beam search, the same for every normalizer."""
+    hear = load_whisper(prompt=PROMPT, suppress=lambda token: any(c.isdigit() or c in NOT_WRITTEN for c in token))
 
     def transcribe(samples: np.ndarray, expected_words: int) -> str:
-        positions = np.arange(0, samples.size, 24_000 / 16_000)  # Whisper wants 16 kHz
-        samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-        heard = hear(samples, 1)
+        heard = hear(samples)
         if len(words(heard)) < 2 * expected_words / 3:
-            heard = max(heard, hear(samples, 5), key=lambda text: len(words(text)))
+            heard = max(heard, hear(samples, beam=5), key=lambda text: len(words(text)))
         return heard
 
     return transcribe

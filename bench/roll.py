@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from harness import REPO as ROOT
-from harness import HAProxy, Server, ServerError, audio_seconds, percentile
+from harness import HAProxy, Server, ServerError, percentile, request
 from pages import fill, table
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
@@ -55,12 +55,11 @@ class Result:
     started: float
     latency: float
     first_byte: float | None
-    status: int
     fmt: str
     key: tuple[str, str]
-    seconds: float | None = None
-    error: str | None = None
-    retried_429: int = 0
+    seconds: float  # of audio, in a whole 200
+    error: str | None
+    retried_429: int
 
 
 def haproxy_status(stats_url: str) -> dict[str, dict[str, str]]:
@@ -81,39 +80,21 @@ def wait_lb_up(stats_url: str, server: str, deadline: float) -> None:
 
 def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], lock: threading.Lock) -> None:
     rng = random.Random(n)
-    with httpx.Client(base_url=lb, timeout=httpx.Timeout(120, connect=5)) as client:
+    with httpx.Client(timeout=httpx.Timeout(120, connect=5)) as client:
         while not stop.is_set():
             text, voice, fmt = rng.choice(TEXTS), rng.choice(VOICES), rng.choice(FORMATS)
             body = {"model": "kokoro-82m", "input": text, "voice": voice, "response_format": fmt}
-            started = time.monotonic()
-            result = Result(started, 0.0, None, 0, fmt, (text, voice))
-            retries = 0
-            while True:
-                try:
-                    with client.stream("POST", "/v1/audio/speech", json=body) as response:
-                        result.status = response.status_code
-                        if response.status_code == 429 and retries < 10:
-                            retries += 1
-                            response.read()
-                            time.sleep(float(response.headers.get("retry-after", "1")))
-                            continue
-                        chunks = []
-                        for chunk in response.iter_bytes():
-                            if result.first_byte is None:
-                                result.first_byte = time.monotonic() - started
-                            chunks.append(chunk)
-                    data = b"".join(chunks)
-                    if result.status != 200:
-                        result.error = f"HTTP {result.status}: {data[:200]!r}"
-                    else:
-                        result.seconds = audio_seconds(data, fmt)
-                except Exception as exc:  # a reset, an incomplete chunked body, a decode error: all failures
-                    result.error = f"{type(exc).__name__}: {exc}"
-                break
-            result.retried_429 = retries
-            result.latency = time.monotonic() - started
+            started, retries = time.monotonic(), 0
+            while (reply := request(client, f"{lb}/v1/audio/speech", body)).status == "429" and retries < 10:
+                retries += 1
+                time.sleep(float(reply.retry_after or "1"))
+            latency = time.monotonic() - started
+            first = None if reply.first_byte is None else latency - reply.seconds + reply.first_byte
+            error = None
+            if reply.status != "200":
+                error = f"HTTP {reply.status}: {reply.text[:200]!r}" if reply.status.isdigit() else reply.text
             with lock:
-                results.append(result)
+                results.append(Result(started, latency, first, fmt, (text, voice), reply.audio, error, retries))
 
 
 def p50_p95(values) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, audio_seconds
+from harness import REPO, Server, request
 from pages import checks, fill, table
 from texts import TEXTS
 
@@ -58,30 +58,20 @@ def client(seed: int, url: str, deadline: float, tally: Tally) -> None:
             fmt, voice = rng.choice(FORMATS), rng.choice(VOICES)
             text = rng.choice(TEXTS[:8] if rng.random() < 0.6 else TEXTS[8:])
             body = {"model": "tts-1", "input": text, "voice": voice, "response_format": fmt}
-            abort = fmt == "pcm" and rng.random() < 0.4
-            try:
-                with http.stream("POST", f"{url}/v1/audio/speech", json=body) as response:
-                    if response.status_code == 429:
-                        message = response.read().decode()
-                        if '"rate_limit_error"' not in message or not response.headers.get("retry-after"):
-                            tally.malformed_refusals.append(message[:200])
-                        tally.add("429")
-                        time.sleep(float(response.headers.get("retry-after", 1)))
-                        continue
-                    if response.status_code != 200:
-                        tally.add(str(response.status_code), failure=f"{response.status_code}: {response.read()[:200]}")
-                        continue
-                    if abort:  # hang up after the first chunk, mid-stream
-                        next(response.iter_raw())
-                        tally.add("aborted")
-                        continue
-                    data = response.read()
-                seconds = audio_seconds(data, fmt)
-                if seconds < 0.5:
-                    raise ValueError(f"only {seconds:.2f} s of audio")
-                tally.add("200", seconds)
-            except Exception as exc:  # a transport error or an undecodable body is a failure
-                tally.add("error", failure=f"{fmt} {voice}: {type(exc).__name__}: {exc}")
+            reply = request(http, f"{url}/v1/audio/speech", body, abort=fmt == "pcm" and rng.random() < 0.4)
+            if reply.status == "429":
+                if '"rate_limit_error"' not in reply.text or not reply.retry_after:
+                    tally.malformed_refusals.append(reply.text[:200])
+                tally.add("429")
+                time.sleep(float(reply.retry_after or 1))
+            elif reply.status == "200" and reply.audio < 0.5:
+                tally.add("error", failure=f"{fmt} {voice}: ValueError: only {reply.audio:.2f} s of audio")
+            elif reply.status in ("200", "aborted"):  # aborted: hung up after the first chunk, mid-stream
+                tally.add(reply.status, reply.audio)
+            elif reply.status.isdigit():
+                tally.add(reply.status, failure=f"{reply.status}: {reply.text[:200]}")
+            else:  # a transport error or an undecodable body is a failure
+                tally.add("error", failure=f"{fmt} {voice}: {reply.text}")
 
 
 def main() -> None:
