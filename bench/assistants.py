@@ -28,7 +28,7 @@ from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop, Synthe
 from kokoro_speech.kokoro import to_token_ids
 from kokoro_speech.text.incremental import TextBuffer
 
-from harness import REPO, SAMPLE_RATE, Server, floor_engine, machine
+from harness import REPO, SAMPLE_RATE, Server, floor_engine, machine, median_of, seconds
 from pages import fill, table
 
 VOICE = "af_heart"
@@ -148,14 +148,7 @@ def main() -> None:
     voice = engine.resolve_voice(VOICE)
     piece = next(engine.pieces(FIRST_CLAUSE, voice))
     piece_tokens = to_token_ids(piece.phonemes)
-
-    def floor() -> float:
-        runs = []
-        for _ in range(FLOOR_RUNS):
-            started = time.perf_counter()
-            engine.model(piece_tokens, voice.style_for(len(piece_tokens)), 1.0)
-            runs.append(time.perf_counter() - started)
-        return statistics.median(runs)
+    style = voice.style_for(len(piece_tokens))
 
     server = Server(PORT, "--wyoming-port", str(WYOMING_PORT))
     load_before = os.getloadavg()[0]
@@ -166,7 +159,8 @@ def main() -> None:
         asyncio.run(over_wyoming(tokens(0)))
         for repeat in range(1, REPEATS + 1):
             cut = tokens(repeat)
-            row = {"repeat": repeat, "clause_token": clause_end_token(cut) + 1, "floor": floor()}
+            floor = median_of(FLOOR_RUNS, seconds, engine.model, piece_tokens, style, 1.0)
+            row = {"repeat": repeat, "clause_token": clause_end_token(cut) + 1, "floor": floor}
             for name, run in (("ws", over_websocket), ("wyoming", over_wyoming)):
                 latency, playback = asyncio.run(run(cut))
                 row[name] = latency

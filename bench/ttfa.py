@@ -13,12 +13,10 @@ text. Fills docs/ttfa.md's tables and figures. Run: .venv/bin/python bench/ttfa.
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, floor_engine, machine, model_file, percentile
+from harness import REPO, Peer, Server, floor_engine, machine, median_of, model_file, percentile, seconds
 from pages import fill, table
 from texts import LONG_TEXT, TEXTS
 
@@ -35,34 +33,23 @@ def main() -> None:
     # The floor: the same first piece our server speaks first, on a bare session.
     engine = floor_engine()
     model, voice = engine.model, engine.resolve_voice(VOICE)
-    floors, first_tokens = [], []
-    for text in CASES:
-        piece = next(engine.pieces(text, voice))
-        tokens = to_token_ids(piece.phonemes)
-        first_tokens.append(len(tokens))
-        runs = []
-        for _ in range(REPEATS):
-            started = time.perf_counter()
-            model(tokens, voice.style_for(len(tokens)), 1.0)
-            runs.append(time.perf_counter() - started)
-        floors.append(statistics.median(runs))
+    firsts = [to_token_ids(next(engine.pieces(text, voice)).phonemes) for text in CASES]
+    first_tokens = [len(tokens) for tokens in firsts]
+    floors = [median_of(REPEATS, seconds, model, tokens, voice.style_for(len(tokens)), 1.0) for tokens in firsts]
     engine.close()
     del engine, model
 
     # The peer: kokoro-onnx's streaming API on the same file and voice.
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.first_chunk("Warm up the session.")
-        peers = [statistics.median(peer.first_chunk(t) for _ in range(PEER_REPEATS)) for t in CASES]
+        peers = [median_of(PEER_REPEATS, peer.first_chunk, t) for t in CASES]
 
     # Ours, over HTTP, in a separate server process.
-    server = Server(PORT)
-    try:
+    with Server(PORT) as server:
         server.stream("Warm up.")
-        pcm = [statistics.median(server.stream(t, "pcm")[0] for _ in range(REPEATS)) for t in CASES]
-        mp3 = [statistics.median(server.stream(t, "mp3")[0] for _ in range(REPEATS)) for t in CASES]
+        pcm = [median_of(REPEATS, lambda t=t: server.stream(t, "pcm")[0]) for t in CASES]
+        mp3 = [median_of(REPEATS, lambda t=t: server.stream(t, "mp3")[0]) for t in CASES]
         long_first, long_total, long_bytes = server.stream(LONG, "pcm")
-    finally:
-        server.stop()
     audio_seconds = long_bytes / 2 / SAMPLE_RATE
     margin = audio_seconds / (long_total - long_first)
 
