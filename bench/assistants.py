@@ -199,7 +199,6 @@ def write_report(rows: list[dict], piece_tokens: int, token_count: int, load: tu
          load=f"load average\n{load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} cores",
          repeats_table=table(["repeat", "clause ends at token", "floor", "WebSocket", "ratio", "Wyoming", "ratio",
                               "ran dry (WS / Wyoming)"], repeats))
-    print(f"wrote {REPO / 'docs' / 'assistants.md'}")
 
 
 if __name__ == "__main__":

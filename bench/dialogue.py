@@ -77,7 +77,6 @@ def write_report(times: dict[str, list[float]], turns: list[dict], heard: list[f
                       for i, (t, h, a) in enumerate(zip(turns, heard, alone, strict=True))]),
          voices=f"The {VOICES[0]} turns' median is {by_voice[0]:.0f} Hz and the {VOICES[1]} turns' {by_voice[1]:.0f} "
                 f"Hz\n({by_voice[0] / by_voice[1]:.2f}×)")
-    print(f"wrote {REPO / 'docs' / 'dialogue.md'}")
 
 
 if __name__ == "__main__":

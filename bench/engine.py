@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ import numpy as np
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, floor_engine, in_threads, machine, model_file
+from harness import REPO, Peer, Server, floor_engine, in_threads, machine, median_of, model_file
 from pages import fill, table
 from texts import TEXTS
 
@@ -59,7 +58,12 @@ def concurrent(n: int, one_request) -> tuple[float, float]:
 
 
 def main() -> None:
-    results: dict = {"rtf": {}, "seconds": {}, "ttfa": {}, "concurrency": {}, "refused": {}, "machine": machine()}
+    results: dict = {"rtf": {name: {} for name in LENGTHS}, "seconds": {name: {} for name in LENGTHS}, "ttfa": {},
+                     "concurrency": {n: {} for n in CLIENTS}, "refused": {n: {} for n in CLIENTS}, "machine": machine()}
+
+    def record(system: str, name: str, seconds: float, audio: float) -> None:
+        results["rtf"][name][system] = audio / seconds
+        results["seconds"][name][system] = seconds
 
     # the floor: our pieces' token ids straight into ONNX Runtime
     engine = floor_engine()
@@ -75,22 +79,16 @@ def main() -> None:
         return time.perf_counter() - started, samples / SAMPLE_RATE
 
     for name, pieces in piece_tokens.items():
-        runs = [floor_run(pieces) for _ in tries(2)]
-        seconds, audio = min(runs)
-        results["rtf"].setdefault(name, {})["floor"] = audio / seconds
-        results["seconds"].setdefault(name, {})["floor"] = seconds
-    first = piece_tokens["medium"][0]
-    results["ttfa"]["floor"] = min(floor_run([first])[0] for _ in tries(3))
+        record("floor", name, *min(floor_run(pieces) for _ in tries(2)))
+    results["ttfa"]["floor"] = min(floor_run([piece_tokens["medium"][0]])[0] for _ in tries(3))
     for n in CLIENTS:
-        results["concurrency"].setdefault(n, {})["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
+        results["concurrency"][n]["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
 
     # the peer
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.create("Warm up the peer.")
         for name, text in LENGTHS.items():
-            seconds, audio = min(peer.create(text) for _ in tries(2))
-            results["rtf"][name]["peer"] = audio / seconds
-            results["seconds"][name]["peer"] = seconds
+            record("peer", name, *min(peer.create(text) for _ in tries(2)))
         results["ttfa"]["peer"] = min(peer.first_chunk(LENGTHS["medium"]) for _ in tries(2))
         for n in CLIENTS:
             results["concurrency"][n]["peer"] = concurrent(n, lambda: peer.create(CONCURRENCY_TEXT)[1])
@@ -104,14 +102,12 @@ def main() -> None:
 
     speak("Warm up.")
     for name, text in LENGTHS.items():
-        _, seconds, audio = min((speak(text) for _ in tries(2)), key=lambda run: run[1])
-        results["rtf"][name]["ours"] = audio / seconds
-        results["seconds"][name]["ours"] = seconds
+        record("ours", name, *min((speak(text) for _ in tries(2)), key=lambda run: run[1])[1:])
     results["ttfa"]["ours"] = min(speak(LENGTHS["medium"])[0] for _ in tries(3))
     for n in CLIENTS:
         before = server.refused
         results["concurrency"][n]["ours"] = concurrent(n, lambda: speak(CONCURRENCY_TEXT)[2])
-        results["refused"][n] = {"ours": server.refused - before}
+        results["refused"][n]["ours"] = server.refused - before
     server.stop()
     results["peak_rss_mb"] = server.peak_rss_mb
 
@@ -127,12 +123,11 @@ def main() -> None:
     results["peak_rss_share_cores_mb"] = server.peak_rss_mb
 
     # cold start: process start to the first /health 200, caches warm (after the first run)
-    colds = []
-    for _ in tries(3):
-        server = Server(PORT)
-        colds.append(server.cold_start)
-        server.stop()
-    results["cold_start"] = statistics.median(colds)
+    def cold_start() -> float:
+        with Server(PORT) as fresh:
+            return fresh.cold_start
+
+    results["cold_start"] = median_of(len(tries(3)), cold_start)
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
@@ -197,7 +192,6 @@ ours / floor **{t['ours'] / t['floor']:.2f}**, ours / peer **{t['ours'] / t['pee
   throughput, against {c[4]['ours'][1] / c[1]['ours'][1]:.2f}× by default,
   for a peak of {r['peak_rss_share_cores_mb']:.0f} MB against {r['peak_rss_mb']:.0f} MB""",
          cold_start=f"{r['cold_start']:.1f} s")
-    print(f"wrote {REPO / 'docs' / 'benchmarks.md'}")
 
 
 if __name__ == "__main__":

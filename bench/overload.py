@@ -303,7 +303,6 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
                          "audio s per s", "errors", "exit"], setting_rows(settings)),
          burst_size=str(sdk["size"]), burst=", ".join(sdk["burst"]), sdk=sdk["sdk"],
          checks=checks(results, fail="**FAIL**"))
-    print(f"wrote {REPO / 'docs' / 'overload.md'}")
     sys.exit(0 if all(results.values()) else 1)
 
 

@@ -14,7 +14,7 @@ REGION = re.compile(r"<!-- bench:([\w-]+) -->(.*?)<!-- /bench:\1 -->", re.S)
 
 def fill(page: Path, **regions: str) -> str:
     """Rewrites each region of `page` with its text (names with `_` for `-`); every region the page has must be
-    given, and every one given must be there. Returns the new page."""
+    given, and every one given must be there. Says so, and returns the new page."""
     regions = {name.replace("_", "-"): text for name, text in regions.items()}
     text = page.read_text(encoding="utf-8")
     found = {m.group(1) for m in REGION.finditer(text)}
@@ -30,6 +30,7 @@ def fill(page: Path, **regions: str) -> str:
 
     text = REGION.sub(rewrite, text)
     page.write_text(text, encoding="utf-8")
+    print(f"wrote {page}")
     return text
 
 

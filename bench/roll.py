@@ -245,7 +245,6 @@ def main() -> int:
          mix=f"{len(VOICES)} voices, {len(TEXTS)} texts",
          figures=table(["figure", "value"], figures), timeline="\n".join(["```", *events, "```"]),
          failures="\n".join([f"- {r.fmt} {r.key[1]}: {r.error}" for r in failures[:20]] or ["- none"]))
-    print(f"wrote {args.output}")
     shutil.rmtree(work, ignore_errors=True) if not failures else print(f"logs kept in {work}")
     return 1 if failures or any(c != 0 for codes in exits.values() for c in codes) else 0
 

@@ -134,7 +134,6 @@ def main() -> None:
     fill(REPO / "docs" / "soak.md", load_size=f"{args.clients} clients for {args.seconds:.0f} s",
          queue=f"`--max-queued-requests {QUEUE}`", formats=", ".join(FORMATS), voices=", ".join(VOICES),
          figures=table(["figure", "value"], figures), checks=checks(results, fail="**FAIL**"), failures=failures)
-    print(f"wrote {REPO / 'docs' / 'soak.md'}")
     sys.exit(0 if all(results.values()) else 1)
 
 

@@ -70,7 +70,6 @@ def write_report(floors, first_tokens, pcm, mp3, peers, long_first, long_total, 
 {long_first:.2f} s, {audio_seconds:.0f} s of audio in {long_total:.1f} s, i.e. **{margin:.2f} s of audio per wall
 second after the first byte** (above 1.0: a client playing in real time never runs dry).""",
          texts=table(["#", "chars", "tokens", "floor", "pcm", "mp3", "peer", "pcm / floor", "pcm / peer"], rows))
-    print(f"wrote {REPO / 'docs' / 'ttfa.md'}")
 
 
 if __name__ == "__main__":
