@@ -1,13 +1,6 @@
-"""Voice assistants: text streamed in as an LLM writes it, over the WebSocket route and Wyoming.
-
-A simulated LLM sends a 3-sentence reply as tokens of 2-6 characters (cut anywhere, a new random cut each
-repeat) at 30 tokens per second. For each transport, in one run on one machine, each repeat measures:
-  latency   from sending the token that ends the first clause (the first unit the server speaks) to the first
-            audio byte received
-  floor     the bare ONNX Runtime session synthesizing that clause's first piece (what the server speaks first)
-  dry       whether a client that starts playing at the first byte and plays in real time ever runs out of
-            audio before the end (and for how long in all)
-Repeats interleave floor, WebSocket and Wyoming so that a change in the machine's load hits all three alike.
+"""Voice assistants: text streamed in as an LLM writes it (tokens of 2-6 characters at 30 a second), over the
+WebSocket route and Wyoming: the first clause's last token to the first audio byte, against the bare model on
+that clause's first piece (floor), and whether real-time playback ever runs dry. Repeats interleave the three.
 Fills docs/assistants.md's tables and figures. Run: .venv/bin/python bench/assistants.py (QUICK=1: 2 repeats)
 """
 

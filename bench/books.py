@@ -1,13 +1,8 @@
 """Book jobs (POST /v1/audio/jobs) on a live server: a job's speed against one plain request for the same text,
 people's first audio while a book is read against idle, peak memory, two replicas on one Redis against one, and
-the work redone after a kill -9. Fills docs/books-bench.md's tables and figures.
-
-The book is bench/data/keepers_year.md (10 chapters, about 35,000 characters, written for the project); it is
-uploaded whole every time, and the runs read chosen chapters of it (`chapters`), so the whole benchmark takes
-about ten minutes on two cores. Every figure is from this run: medians of the repeats, ratios against references
-measured in the same run.
-
-Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2]
+the work redone after a kill -9; the book is bench/data/keepers_year.md, uploaded whole, of which each run reads
+chosen chapters. Fills docs/books-bench.md's tables and figures.
+Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2] (about ten minutes on two cores)
 """
 
 from __future__ import annotations

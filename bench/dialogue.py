@@ -1,12 +1,7 @@
-"""Several voices in one request: first audio of a two-voice dialogue vs. the same text in one voice, and that
-the turns are heard in their own voices (pitch measured per turn against each voice speaking alone).
-
-In one run, one server process, interleaved (REPEATS rounds, medians):
-  one voice   POST /v1/audio/speech, the turns' texts joined, voice af_heart, pcm: time to the first audio byte
-  dialogue    POST /dev/dialogue, the same turns alternating af_heart / am_adam, pcm: time to the first byte
-  tags        POST /v1/audio/speech with the same text written with [voice:] tags, allow_voice_tags
-Target: dialogue / one voice <= 1.2. Pitch: each turn's median F0 in the dialogue against the same sentence said
-alone by its voice. Fills docs/dialogue.md's tables and figures. Run: .venv/bin/python bench/dialogue.py
+"""Several voices in one request: first audio of a two-voice dialogue (POST /dev/dialogue) and of the same turns
+written with [voice:] tags, against the same text in one voice, interleaved, medians; and that the turns are heard
+in their own voices (each turn's pitch against its voice saying it alone). Target: dialogue / one voice <= 1.2.
+Fills docs/dialogue.md's tables and figures. Run: .venv/bin/python bench/dialogue.py
 """
 
 from __future__ import annotations

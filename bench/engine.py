@@ -1,13 +1,8 @@
-"""The engine benchmark: real-time factor, time to first audio, concurrency, peak memory and cold start,
-each side by side with the bare-model floor and the kokoro-onnx peer, in one run on one machine.
-
-  floor  ONNX Runtime called directly on the very token ids our server synthesizes (no text, HTTP or codec)
-  ours   kokoro-speech over HTTP on loopback (a separate server process), pcm
-  peer   kokoro-onnx 0.6.1 on the same model file, voice and text (`create`, and `create_stream` for TTFA)
-
-Fills docs/benchmarks.md's tables and figures, writes docs/img/*.png and docs/bench/benchmarks.json.
-Run: .venv/bin/python bench/engine.py (pip install -e ".[bench]"; --report: rewrite the page from the saved
-results; QUICK=1: fewer clients and runs, a smoke test whose figures are not for committing)
+"""The engine benchmark: real-time factor, time to first audio, concurrency, peak memory and cold start of the
+server over HTTP (ours), each side by side with the bare model on the very token ids it synthesizes (floor) and
+kokoro-onnx 0.6.1 on the same model file (peer), in one run. Fills docs/benchmarks.md's tables and figures,
+writes docs/img/*.png and docs/bench/benchmarks.json. Run: .venv/bin/python bench/engine.py (pip install -e
+".[bench]"; --report: rewrite the page from the saved results; QUICK=1: a smoke test, not for committing)
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
-"""Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload,
-how long served requests take, and how many are refused and how fast. Fills docs/overload.md's tables and
-figures from docs/overload.json.
-
-Each configuration runs in a fresh server process on loopback; its resident memory (VmRSS) is sampled every
-0.2 s and its peak read from VmHWM. The reference in the same run is the server with the old piece sizing
-(`--max-piece-frames 1880`: 200 tokens whatever the speed, as before pieces were sized by frames).
-
+"""Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload, how
+long served requests take, and how many are refused and how fast, each configuration in a fresh server (VmRSS
+sampled, peak from VmHWM; the reference, the old piece sizing). Fills docs/overload.md from docs/overload.json.
 Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
 --again [PART...]: measure only those parts again, or none, and rewrite the page from docs/overload.json)
 """

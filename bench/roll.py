@@ -1,17 +1,9 @@
 """Roll 3 kokoro-speech replicas behind HAProxy while traffic runs: nothing may fail or be truncated.
 
-    .venv/bin/python bench/roll.py        # fills docs/roll.md's tables and figures
-
-Everything stays on 127.0.0.1 and is bounded (--max-seconds). It starts 3 replicas of the installed
-server (`--threads 1` each, distinct ports, one shared cache dir) and HAProxy with the shipped
-deploy/haproxy/haproxy.cfg (only its ports rewritten), drives steady mixed traffic through the balancer
-(every format, several voices, pcm streamed chunk by chunk, a few concurrent clients), and rolls the
-replicas one by one: SIGTERM, wait for the exit (the server drains its in-flight requests and exits 0),
-start it again, wait for /health and for HAProxy to mark it up. Every completed response is decoded
-with PyAV (pcm checked as s16le), and its duration compared with the other responses for the same text
-and voice, so a truncated stream cannot pass. A 429 is honoured (sleep Retry-After, then retry) and
-counted; anything else that is not a whole, decodable 200 is a failure. Needs `haproxy` on PATH
-(Debian: apt-get install haproxy).
+On 127.0.0.1 and bounded (--max-seconds): 3 replicas (`--threads 1`, one shared cache dir) behind the shipped
+deploy/haproxy/haproxy.cfg (only its ports rewritten), mixed traffic through the balancer, each replica in turn
+SIGTERMed, drained, started again and marked up; docs/roll.md says how each response is checked, and this fills
+its tables and figures. Run: .venv/bin/python bench/roll.py (needs `haproxy` on PATH: apt-get install haproxy)
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback, mixed formats,
-voices and lengths, some streaming pcm, some hanging up mid-stream. Bounded in time and count.
-
-Pass criteria (issue: under load, faults and hostile input): zero 5xx; every completed response decodes
-fully; every 429 is OpenAI's rate_limit_error with a Retry-After; at the end, memory within 10% of the memory after the
-first 30 s, and no leaked threads or file descriptors. Fills docs/soak.md's tables and figures.
-Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120] (a short --seconds is a smoke test whose
-figures are not for committing)
+"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback (mixed formats, voices and
+lengths, some streaming pcm, some hanging up mid-stream), bounded in time and count; passes with zero 5xx, every
+response whole, every 429 well formed, memory flat after 30 s and no leaked threads or file descriptors.
+Fills docs/soak.md's tables and figures. Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
+(a short --seconds is a smoke test whose figures are not for committing)
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Word timestamp accuracy: the server's word start times against Whisper's own word timings on the same audio.
 
-Each text (the 34 tricky sentences of tests/tricky_sentences.json, with prices, dates, units and abbreviations,
-and 8 multi-sentence prose paragraphs of bench/texts.py, which cross pieces and pauses) is synthesized by the
-engine with timestamps (voice af_heart; the paragraphs also at speed 1.4), exactly as the server streams it:
-trimmed pieces, pauses between them. faster-whisper (tiny.en, word_timestamps=True) transcribes the audio; its
-words are matched to the returned items by a diff over their letters and digits, and each matched pair gives
-|start − Whisper's start|. Fills docs/timestamps.md's tables and figures. Run: .venv/bin/python
+The tricky sentences (tests/tricky_sentences.json) and 8 prose paragraphs of bench/texts.py (also at speed 1.4),
+synthesized with timestamps exactly as the server streams them; Whisper's words are matched to the items by a
+diff over their letters and digits. Fills docs/timestamps.md's tables and figures. Run: .venv/bin/python
 bench/timestamps.py (QUICK=1: 6 texts, a smoke test whose figures are not for committing)
 """
 

@@ -1,13 +1,8 @@
-"""Time to first audio: our server vs. the bare model (floor) vs. kokoro-onnx's create_stream (peer).
-
-For each of the 20 texts in texts.py, in one run on one machine:
-  floor  the bare ONNX Runtime session synthesizing exactly the first piece our server speaks first
-  pcm    our server: POST /v1/audio/speech, response_format pcm, time to the first audio byte
-  mp3    the same with mp3
-  peer   kokoro-onnx 0.6.1 `create_stream` on the same model file, voice and text: time to its first chunk
-plus the real-time margin (audio seconds produced per wall second after the first byte) for a 4,000-character
-text. Fills docs/ttfa.md's tables and figures. Run: .venv/bin/python bench/ttfa.py (needs `pip install -e
-".[bench]"`; QUICK=1: 3 texts, one run each, a smoke test whose figures are not for committing)
+"""Time to first audio over the 20 texts of texts.py: our server (pcm and mp3, first audio byte) against the bare
+model on the very first piece it speaks (floor) and kokoro-onnx's create_stream (peer), plus the real-time
+margin on a 4,000-character text. Fills docs/ttfa.md's tables and figures. Run: .venv/bin/python bench/ttfa.py
+(needs `pip install -e ".[bench]"`; QUICK=1: 3 texts, one run each, a smoke test whose figures are not for
+committing)
 """
 
 from __future__ import annotations

@@ -112,13 +112,21 @@ def test_requests_take_turns_piece_by_piece():
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8))
     order: list[str] = []
     gate, started = threading.Event(), threading.Event()
+    unfinished = {"L": 8, "a": 3, "b": 3}  # pieces each request has still to run
 
     def call(name: str):
         def run(_session) -> np.ndarray:
             if name == "L0":
                 started.set()
                 gate.wait(5)
-            time.sleep(0.02)  # a model call's work: the others queue their next pieces meanwhile
+            # a model call's work lasts until each other unfinished request has queued its next piece (the
+            # premise under test), whatever the threads' timing
+            others = sum(left > 0 for request, left in unfinished.items() if request != name[0])
+            deadline = time.monotonic() + 5
+            while scheduler.queued_calls < others:
+                assert time.monotonic() < deadline, f"{name}: {scheduler.queued_calls} pieces queued, not {others}"
+                time.sleep(0.001)
+            unfinished[name[0]] -= 1
             order.append(name)
             return SILENCE
         return run
