@@ -78,62 +78,57 @@ class Playback:
         self.audio_seconds += seconds
 
 
-async def send_tokens(cut: list[str], send, marks: dict) -> None:
-    """Each token at its time, 30 a second, on the clock rather than after the previous send."""
-    started = time.perf_counter()
-    last = clause_end_token(cut)
-    for index, token in enumerate(cut):
-        await asyncio.sleep(max(0.0, started + index / TOKENS_PER_SECOND - time.perf_counter()))
-        await send(token)
-        if index == last:
-            marks["clause_sent"] = time.perf_counter()
+async def converse(cut: list[str], send, end, audio) -> tuple[float, Playback]:
+    """Sends each token at its time, 30 a second on the clock (`send`, then `end`), while the chunks of `audio`
+    (pcm byte counts) are played: (first clause's last token sent → first audio, the playback)."""
+    marks, playback = {}, Playback()
+
+    async def feed() -> None:
+        started, last = time.perf_counter(), clause_end_token(cut)
+        for index, token in enumerate(cut):
+            await asyncio.sleep(max(0.0, started + index / TOKENS_PER_SECOND - time.perf_counter()))
+            await send(token)
+            if index == last:
+                marks["clause_sent"] = time.perf_counter()
+        await end()
+
+    feeding = asyncio.create_task(feed())
+    async for size in audio:
+        playback.receive(size)
+    await feeding
+    return playback.first - marks["clause_sent"], playback
 
 
 async def over_websocket(cut: list[str]) -> tuple[float, Playback]:
-    marks, playback = {}, Playback()
     async with websockets.connect(f"ws://127.0.0.1:{PORT}/v1/audio/speech/stream", max_size=None) as ws:
         await ws.send(json.dumps({"type": "session.update", "voice": VOICE, "response_format": "pcm"}))
 
-        async def send(text: str) -> None:
-            await ws.send(json.dumps({"type": "input_text.append", "text": text}))
+        async def audio():
+            async for message in ws:
+                event = json.loads(message)
+                if event["type"] == "speech.audio.done":
+                    return
+                if event["type"] != "speech.audio.delta":
+                    raise RuntimeError(f"the server said {event}")
+                yield len(base64.b64decode(event["audio"]))
 
-        async def feed() -> None:
-            await send_tokens(cut, send, marks)
-            await ws.send(json.dumps({"type": "input_text.end"}))
-
-        feeding = asyncio.create_task(feed())
-        async for message in ws:
-            event = json.loads(message)
-            if event["type"] == "speech.audio.delta":
-                playback.receive(len(base64.b64decode(event["audio"])))
-            elif event["type"] == "speech.audio.done":
-                break
-            else:
-                raise RuntimeError(f"the server said {event}")
-        await feeding
-    return playback.first - marks["clause_sent"], playback
+        return await converse(cut, lambda text: ws.send(json.dumps({"type": "input_text.append", "text": text})),
+                              lambda: ws.send(json.dumps({"type": "input_text.end"})), audio())
 
 
 async def over_wyoming(cut: list[str]) -> tuple[float, Playback]:
-    marks, playback = {}, Playback()
     async with AsyncTcpClient("127.0.0.1", WYOMING_PORT) as client:
         await client.write_event(SynthesizeStart(voice=SynthesizeVoice(VOICE)).event())
 
-        async def send(text: str) -> None:
-            await client.write_event(SynthesizeChunk(text).event())
+        async def audio():
+            while (event := await client.read_event()).type != "synthesize-stopped":
+                if event.type == "error":
+                    raise RuntimeError(f"the server said {event.data}")
+                if event.type == "audio-chunk":
+                    yield len(event.payload)
 
-        async def feed() -> None:
-            await send_tokens(cut, send, marks)
-            await client.write_event(SynthesizeStop().event())
-
-        feeding = asyncio.create_task(feed())
-        while (event := await client.read_event()).type != "synthesize-stopped":
-            if event.type == "audio-chunk":
-                playback.receive(len(event.payload))
-            elif event.type == "error":
-                raise RuntimeError(f"the server said {event.data}")
-        await feeding
-    return playback.first - marks["clause_sent"], playback
+        return await converse(cut, lambda text: client.write_event(SynthesizeChunk(text).event()),
+                              lambda: client.write_event(SynthesizeStop().event()), audio())
 
 
 def main() -> None:

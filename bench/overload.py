@@ -16,8 +16,6 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import httpx
@@ -45,28 +43,6 @@ SETTINGS = {
     "--max-first-audio-seconds 30 --max-request-seconds 120": ("--max-first-audio-seconds", "30",
                                                                "--max-request-seconds", "120"),
 }
-
-
-@contextmanager
-def rss_samples(server: Server, every: float = 0.2) -> Iterator[list[tuple[float, float]]]:
-    """A server's resident memory, (seconds since the start, MB) every `every` s, sampled on a thread while in the
-    block."""
-    samples, stop, started = [], threading.Event(), time.monotonic()
-
-    def run() -> None:
-        while not stop.wait(every):
-            try:
-                samples.append((time.monotonic() - started, server.state()["rss_mb"]))
-            except OSError:
-                return
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield samples
-    finally:
-        stop.set()
-        thread.join()
 
 
 def single(args: tuple[str, ...], text: str, speed: float, most_audio: float) -> dict:
@@ -156,7 +132,7 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
         warm = server.state()["rss_mb"]
         outcomes: list[Outcome] = []
         lock, seeds, deadline = threading.Lock(), itertools.count(), time.monotonic() + seconds
-        with rss_samples(server) as samples:
+        with server.rss_samples() as samples:
             in_threads(lambda: client(next(seeds), server.url, deadline, outcomes, lock), clients)
             learned = metric(server.url, "kokoro_seconds_per_frame")
         exit_code = server.stop()

@@ -198,13 +198,10 @@ def main() -> int:
     # Truncation check: responses for the same text and voice must last as long as each other.
     by_key: dict[tuple[str, str], list[float]] = {}
     for r in results:
-        if r.error is None:
-            by_key.setdefault(r.key, []).append(r.seconds)
+        by_key.setdefault(r.key, []).extend([r.seconds] if r.error is None else [])
     for r in results:
-        if r.error is None:
-            reference = statistics.median(by_key[r.key])
-            if r.seconds < reference - 0.15:
-                r.error = f"truncated: {r.seconds:.2f}s of audio where the others have {reference:.2f}s"
+        if r.error is None and r.seconds < (reference := statistics.median(by_key[r.key])) - 0.15:
+            r.error = f"truncated: {r.seconds:.2f}s of audio where the others have {reference:.2f}s"
 
     failures = [r for r in results if r.error]
     during = [r for r in results if roll["start"] <= r.started + r.latency and r.started <= roll["end"]]

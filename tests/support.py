@@ -134,6 +134,27 @@ class Server:
                 pass
         return self.peak_rss_mb
 
+    @contextmanager
+    def rss_samples(self, every: float = 0.2) -> Iterator[list[tuple[float, float]]]:
+        """Its resident memory, (seconds since the block began, MB) every `every` s, read on a thread while in
+        the block (until the process has gone)."""
+        samples, stop, began = [], threading.Event(), time.monotonic()
+
+        def sample() -> None:
+            while not stop.wait(every):
+                try:
+                    samples.append((time.monotonic() - began, self.state()["rss_mb"]))
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield samples
+        finally:
+            stop.set()
+            thread.join()
+
     def terminate(self) -> None:
         """Records the peak memory, then SIGTERM (the server drains its requests and exits)."""
         self.sample_peak()
