@@ -143,8 +143,7 @@ def write_report(r: dict) -> None:
     for i, system in enumerate(systems):
         ax.bar(np.arange(len(names)) + (i - 1) * 0.27, [r["rtf"][n][system] for n in names], 0.27, label=system)
     ax.set_xticks(range(len(names)), [f"{n}\n({len(LENGTHS[n])} chars)" for n in names])
-    ax.set_ylabel("× real time (higher is faster)")
-    ax.set_title("Real-time factor, one client")
+    ax.set(ylabel="× real time (higher is faster)", title="Real-time factor, one client")
     ax.legend()
     fig.tight_layout()
     fig.savefig(img / "rtf.png", dpi=110)
@@ -154,9 +153,8 @@ def write_report(r: dict) -> None:
         ax.plot(CLIENTS, [r["concurrency"][n][system][1] for n in CLIENTS], marker="o", label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(CLIENTS, [str(n) for n in CLIENTS])
-    ax.set_xlabel("concurrent clients")
-    ax.set_ylabel("audio seconds per wall second")
-    ax.set_title("Aggregate throughput under concurrency")
+    ax.set(xlabel="concurrent clients", ylabel="audio seconds per wall second",
+           title="Aggregate throughput under concurrency")
     ax.legend()
     fig.tight_layout()
     fig.savefig(img / "concurrency.png", dpi=110)

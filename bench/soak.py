@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import tempfile
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, request
+from harness import REPO, Server, metric, request
 from pages import checks, fill, table
 from texts import TEXTS
 
@@ -98,7 +97,7 @@ def main() -> None:
         wall = time.monotonic() - started
         time.sleep(3)  # let aborted syntheses finish their current piece
         at_end = server.state()
-        metrics = httpx.get(f"{url}/metrics").text
+        active = metric(url, "kokoro_active_requests")
     finally:
         exit_code = server.stop()
 
@@ -113,7 +112,6 @@ def main() -> None:
         "no leaked file descriptors": at_end["fds"] <= idle["fds"] + 2,
         "clean exit on SIGTERM": exit_code == 0,
     }
-    active = re.search(r"^kokoro_active_requests (\S+)", metrics, re.M)
 
     def mb(state: dict) -> str:
         return f"{state['rss_mb']:.0f}"
@@ -126,7 +124,7 @@ def main() -> None:
          f"{mb(idle)} / {mb(at_30s)} / {mb(at_end)} MB ({growth:+.1%})"],
         ["threads idle / after 30 s / at the end", f"{idle['threads']} / {at_30s['threads']} / {at_end['threads']}"],
         ["open file descriptors idle / at the end", f"{idle['fds']} / {at_end['fds']}"],
-        ["active requests after the run", active.group(1) if active else "?"], ["exit code after SIGTERM", exit_code]]
+        ["active requests after the run", active], ["exit code after SIGTERM", exit_code]]
     failures = "Failures:\n\n" + "\n".join(f"- {f}" for f in tally.failures[:20]) if tally.failures else ""
     fill(REPO / "docs" / "soak.md", load_size=f"{args.clients} clients for {args.seconds:.0f} s",
          queue=f"`--max-queued-requests {QUEUE}`", formats=", ".join(FORMATS), voices=", ".join(VOICES),
