@@ -21,12 +21,11 @@ from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop, Synthe
 from kokoro_speech.kokoro import to_token_ids
 from kokoro_speech.text.incremental import TextBuffer
 
-from harness import REPO, SAMPLE_RATE, Server, floor_engine, machine, median_of, seconds
+from harness import QUICK, REPO, SAMPLE_RATE, Server, floor_engine, machine, median_of, seconds
 from pages import fill, table
 
 VOICE = "af_heart"
 PORT, WYOMING_PORT = 8893, 10293
-QUICK = bool(os.environ.get("QUICK"))  # a smoke run of 2 repeats: not for committing
 REPEATS = 2 if QUICK else 7
 FLOOR_RUNS = 3
 TOKENS_PER_SECOND = 30

@@ -8,7 +8,6 @@ writes docs/img/*.png and docs/bench/benchmarks.json. Run: .venv/bin/python benc
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -17,11 +16,10 @@ import numpy as np
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, floor_engine, in_threads, machine, median_of, model_file
+from harness import QUICK, REPO, Peer, Server, floor_engine, in_threads, machine, median_of, model_file
 from pages import fill, table
 from texts import TEXTS
 
-QUICK = bool(os.environ.get("QUICK"))
 VOICE = "af_heart"
 PORT = 8892
 LENGTHS = {"short": TEXTS[3], "medium": TEXTS[12] + " " + TEXTS[13], "long": " ".join(TEXTS[14:16 if QUICK else 19])}

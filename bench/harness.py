@@ -36,6 +36,7 @@ __all__ = ["SAMPLE_RATE", "HAProxy", "Server", "ServerError", "audio_seconds", "
            "load_whisper", "pitch", "proc_status", "redis_server", "word_error_rate", "word_errors",
            "words"]  # from support
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
+QUICK = bool(os.environ.get("QUICK"))  # QUICK=1: a smoke run (fewer texts, runs, clients), not for committing
 
 
 def machine() -> str:

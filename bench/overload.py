@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import random
 import statistics
 import sys
@@ -21,11 +20,10 @@ from dataclasses import asdict, dataclass
 import httpx
 import openai
 
-from harness import REPO, Server, audio_seconds, in_threads, machine, metric, percentile, request
+from harness import QUICK, REPO, Server, audio_seconds, in_threads, machine, metric, percentile, request
 from pages import checks, fill, table
 from texts import LONG_TEXT, TEXTS
 
-QUICK = bool(os.environ.get("QUICK"))  # a smoke run: short loads, single requests read for 10 s of audio
 PORT = 8894
 LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters

@@ -9,7 +9,6 @@ bench/timestamps.py (QUICK=1: 6 texts, a smoke test whose figures are not for co
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 import time
@@ -20,7 +19,7 @@ import numpy as np
 from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 
-from harness import REPO, load_whisper, machine, percentile, tricky_sentences
+from harness import QUICK, REPO, load_whisper, machine, percentile, tricky_sentences
 from pages import fill, table
 from texts import TEXTS
 
@@ -29,7 +28,7 @@ TARGET_MEDIAN = 0.10
 PROSE = [t for t in TEXTS if t.count(". ") >= 1][:8]
 CASES = ([("mixed", t, 1.0) for t in tricky_sentences()] + [("prose", t, 1.0) for t in PROSE]
          + [("prose ×1.4", t, 1.4) for t in PROSE])
-if os.environ.get("QUICK"):  # a smoke run: two texts of each kind
+if QUICK:  # a smoke run: two texts of each kind
     CASES = [case for kind in ("mixed", "prose", "prose ×1.4") for case in [c for c in CASES if c[0] == kind][:2]]
 
 

@@ -7,17 +7,15 @@ committing)
 
 from __future__ import annotations
 
-import os
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 
-from harness import REPO, Peer, Server, floor_engine, machine, median_of, model_file, percentile, seconds
+from harness import QUICK, REPO, Peer, Server, floor_engine, machine, median_of, model_file, percentile, seconds
 from pages import fill, table
 from texts import LONG_TEXT, TEXTS
 
 VOICE = "af_heart"
 PORT = 8891
-QUICK = bool(os.environ.get("QUICK"))  # a smoke run on 3 texts, one run each: not for committing
 REPEATS = 1 if QUICK else 3
 PEER_REPEATS = 1  # the peer's first chunk is a whole batch of up to 510 tokens: slow, and steady
 CASES = TEXTS[:3] if QUICK else TEXTS
