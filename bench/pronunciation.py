@@ -1,15 +1,10 @@
 """Speech-to-text round trip on real-world sentences: does the server say what a careful reader would?
 
-Each sentence of tests/pronunciation_set.json (prices, dates, units, identifiers, ranges, curly quotes, what
-language models write...) has a category and the readings a careful reader may give it. Three normalizers read
-it: this checkout's, a previous release's (`--previous REV`, default main before this pass) and Kokoro-FastAPI's
-(`--fastapi GIT_DIR`, its v0.8.0 tag). Each normalized text is phonemized by this checkout's G2P (sentence by
-sentence, as the engine does), spoken by the engine (voice af_heart, from phonemes, so that only the normalizer
-differs) and transcribed by Whisper tiny.en with digits and currency signs suppressed (it writes numbers as
-words). The word error rate is the best over the accepted readings (both sides lowercased, without punctuation,
-written forms such as "Mr." or "a.m." read by this checkout's normalizer, hyphens as spaces). Also reported: the
-reading error, the same comparison on the normalized text itself (no audio). Writes docs/pronunciation.md and
-docs/bench/pronunciation.json.
+Each sentence of tests/pronunciation_set.json, read by three normalizers (this checkout's, a previous release's:
+`--previous REV`, Kokoro-FastAPI's v0.8.0: `--fastapi GIT_DIR`), phonemized and spoken by this checkout (af_heart,
+from phonemes, so that only the normalizer differs) and heard by Whisper tiny.en writing numbers in words; the
+word error rate against the closest accepted reading, and the same on the normalized text itself (reading error).
+Fills docs/pronunciation.md (which says how words are compared) and writes docs/bench/pronunciation.json.
 
 Run: flock /tmp/cpu.lock .venv/bin/python bench/pronunciation.py [--previous REV] [--fastapi GIT_DIR]
 """
