@@ -111,9 +111,9 @@ def test_long_text_as_json_and_a_cancelled_job(settings, engine, tmp_path):
 
 
 def test_a_restarted_server_finishes_the_job_without_redoing_finished_pieces(settings, engine, tmp_path):
-    chapters = [(f"Part {n}", [f"Sentence {s} of part {n} is here to be read aloud." for s in range(1, 5)])
-                for n in range(1, 4)]
-    book = make_epub(tmp_path / "parts.epub", chapters)
+    parts = [(f"Part {n}", [f"Sentence {s} of part {n} is here to be read aloud." for s in range(1, 5)])
+             for n in range(1, 4)]
+    book = make_epub(tmp_path / "parts.epub", parts)
     configured = keyed(settings, tmp_path)
     with LiveServer(create_app(configured, engine=engine)) as live:
         client = httpx.Client(base_url=live.url, headers=AUTH, timeout=60)
