@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, audio_seconds, machine, median_of, metric, redis_server, speak
+from harness import REPO, Server, machine, median_of, metric, redis_server, request
 from pages import fill, table
 from texts import TEXTS
 
@@ -56,18 +56,19 @@ def wait(url: str, job_id: str, statuses=("succeeded", "failed", "cancelled"), t
     return shown
 
 
-def speech(text: str, response_format: str = "pcm") -> dict:
-    return {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": response_format}
+def speech(url: str, text: str, response_format: str = "pcm", timeout: float = 900):
+    body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": response_format}
+    return request(f"{url}/v1/audio/speech", body, timeout=timeout, check=True)
 
 
 def first_audio(url: str, text: str) -> float:
-    return speak(url, speech(text), timeout=120)[0]
+    return speech(url, text, timeout=120).first_byte
 
 
 def plain_rate(url: str, text: str, response_format: str) -> float:
     """Audio seconds per wall second of one plain speech request for `text`, read to its end."""
-    _, wall, data = speak(url, speech(text, response_format))
-    return audio_seconds(data, response_format) / wall
+    reply = speech(url, text, response_format)
+    return reply.audio / reply.seconds
 
 
 def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:

@@ -10,7 +10,7 @@ import statistics
 
 import numpy as np
 
-from harness import REPO, Server, decode, machine, pitch, speak
+from harness import REPO, Server, decode, machine, pitch, request
 from pages import fill, table
 
 PORT = 8893
@@ -42,14 +42,14 @@ def main() -> None:
                 "dialogue": ("/dev/dialogue", {"turns": turns, "pause_between_turns": PAUSE, "response_format": "pcm"}),
                 "tags": ("/v1/audio/speech", {**one, "input": tagged, "allow_voice_tags": True})}
     with Server(PORT) as server:
-        speak(server.url, one)  # warm up
+        request(server.url + "/v1/audio/speech", one, check=True)  # warm up
         times: dict[str, list[float]] = {name: [] for name in requests}
         for _ in range(REPEATS):
             for name, (path, body) in requests.items():
-                times[name].append(speak(server.url, body, path, timeout=300)[0])
+                times[name].append(request(server.url + path, body, timeout=300, check=True).first_byte)
 
         def samples(path: str, body: dict) -> np.ndarray:
-            return decode(speak(server.url, body, path, timeout=300)[2], "pcm").samples
+            return decode(request(server.url + path, body, timeout=300, check=True).data, "pcm").samples
 
         said = turns_of(samples(*requests["dialogue"]), len(TURNS))
         alone = [pitch(samples("/v1/audio/speech", {**one, "voice": t["voice"], "input": t["text"]})) for t in turns]

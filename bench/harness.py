@@ -1,5 +1,5 @@
 """What the benchmarks share besides tests/support.py (servers, /proc, decoding, Whisper and WER, re-exported
-here): the machine's description, timed requests and metrics, percentiles, clients on threads, the bare-model
+here): the machine's description, timed speech requests and metrics, percentiles, clients on threads, the bare-model
 floor and the kokoro-onnx peer.
 
 The scripts next to this file import it as `harness` (a script's own folder is on sys.path when it runs).
@@ -51,18 +51,6 @@ def machine() -> str:
             f"ONNX Runtime {onnxruntime.__version__}")
 
 
-def speak(url: str, body: dict, path: str = "/v1/audio/speech", timeout: float = 900) -> tuple[float, float, bytes]:
-    """One streamed POST read to its end: (seconds to the first audio byte, seconds to the last, the body)."""
-    started, first, data = time.perf_counter(), None, bytearray()
-    with httpx.stream("POST", url + path, json=body, timeout=timeout) as response:
-        response.raise_for_status()
-        for chunk in response.iter_raw():
-            if chunk and first is None:
-                first = time.perf_counter() - started
-            data += chunk
-    return first, time.perf_counter() - started, bytes(data)
-
-
 @dataclass
 class Reply:
     """How one speech request went (`request`)."""
@@ -73,26 +61,35 @@ class Reply:
     audio: float = 0.0  # seconds of audio in a whole 200, decoded
     retry_after: str | None = None
     text: str = ""  # the body of an answer that is not a 200, or the exception
+    data: bytes = b""  # a whole 200's body
 
 
-def request(http: httpx.Client, url: str, body: dict, abort: bool = False) -> Reply:
-    """One POST of `body` to `url` on `http`, read to its end (or, with `abort`, hung up after the first chunk)
-    and its audio decoded; a transport error or an undecodable body is a Reply too, never an exception."""
-    started = time.monotonic()
+def request(url: str, body: dict, *, http=httpx, abort: bool = False, timeout: float = 900,
+            check: bool = False) -> Reply:
+    """One POST of `body` to `url` (on `http`, an httpx.Client, or a connection of its own with `timeout`), timed,
+    read to its end and its audio decoded, or with `abort` hung up after the first chunk. A refusal, a transport
+    error or an undecodable body is a Reply too; with `check`, anything but a 200 raises."""
+    started, first, data = time.monotonic(), None, bytearray()
+    own = {"timeout": timeout} if http is httpx else {}  # a client keeps its own timeouts
     try:
-        with http.stream("POST", url, json=body) as response:
+        with http.stream("POST", url, json=body, **own) as response:
             if response.status_code != 200:
-                return Reply(str(response.status_code), time.monotonic() - started,
-                             retry_after=response.headers.get("retry-after"), text=response.read().decode())
-            first, data = None, bytearray()
-            for chunk in response.iter_raw():
-                first = time.monotonic() - started if first is None else first
-                if abort:
-                    return Reply("aborted", first, first)
-                data += chunk
-        return Reply("200", time.monotonic() - started, first, audio_seconds(bytes(data), body["response_format"]))
+                reply = Reply(str(response.status_code), time.monotonic() - started,
+                              retry_after=response.headers.get("retry-after"), text=response.read().decode())
+            else:
+                for chunk in response.iter_raw():
+                    first = time.monotonic() - started if first is None else first
+                    if abort:
+                        break
+                    data += chunk
+                reply = Reply("aborted", first, first) if abort else Reply(
+                    "200", time.monotonic() - started, first, audio_seconds(bytes(data), body["response_format"]),
+                    data=bytes(data))
     except Exception as exc:  # a reset, a timeout, an incomplete chunked body, a decode error
-        return Reply(type(exc).__name__, time.monotonic() - started, text=f"{type(exc).__name__}: {exc}")
+        reply = Reply(type(exc).__name__, time.monotonic() - started, text=f"{type(exc).__name__}: {exc}")
+    if check and reply.status != "200":
+        raise RuntimeError(f"{url} answered {reply.status}: {reply.text[:300]}")
+    return reply
 
 
 def metric(url: str, name: str) -> float:

@@ -89,7 +89,7 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
             body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "speed": speed}
             abort = fmt == "pcm" and rng.random() < 0.3
             sent = time.monotonic() - began
-            reply = request(http, f"{url}/v1/audio/speech", body, abort)
+            reply = request(f"{url}/v1/audio/speech", body, http=http, abort=abort)
             wait = int(reply.retry_after or "1") if reply.status == "429" else 0
             with lock:
                 outcomes.append(Outcome(reply.status, reply.seconds, reply.audio, speed, fmt, wait, sent))

@@ -77,7 +77,7 @@ def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], l
             text, voice, fmt = rng.choice(TEXTS), rng.choice(VOICES), rng.choice(FORMATS)
             body = {"model": "kokoro-82m", "input": text, "voice": voice, "response_format": fmt}
             started, retries = time.monotonic(), 0
-            while (reply := request(client, f"{lb}/v1/audio/speech", body)).status == "429" and retries < 10:
+            while (reply := request(f"{lb}/v1/audio/speech", body, http=client)).status == "429" and retries < 10:
                 retries += 1
                 time.sleep(float(reply.retry_after or "1"))
             latency = time.monotonic() - started

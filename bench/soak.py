@@ -54,7 +54,7 @@ def client(seed: int, url: str, deadline: float, tally: Tally) -> None:
             fmt, voice = rng.choice(FORMATS), rng.choice(VOICES)
             text = rng.choice(TEXTS[:8] if rng.random() < 0.6 else TEXTS[8:])
             body = {"model": "tts-1", "input": text, "voice": voice, "response_format": fmt}
-            reply = request(http, f"{url}/v1/audio/speech", body, abort=fmt == "pcm" and rng.random() < 0.4)
+            reply = request(f"{url}/v1/audio/speech", body, http=http, abort=fmt == "pcm" and rng.random() < 0.4)
             if reply.status == "429":
                 if '"rate_limit_error"' not in reply.text or not reply.retry_after:
                     tally.malformed_refusals.append(reply.text[:200])
