@@ -312,6 +312,22 @@ CASES = [
     ("The Airbus A380 landed.", "The Airbus A-three eighty landed."),
     ("Flat 12A is empty.", "Flat twelve-A is empty."),
     ("Board at Gate A12.", "Board at Gate A-twelve."),
+    ("Board at Gate A 12.", "Board at Gate A-twelve."),  # a spaced "A" too: not the article
+    ("Board at Gate B 7 now.", "Board at Gate B seven now."),
+    ("Concourse A 5 is far.", "Concourse A-five is far."),
+    ("Go to Platform 9¾.", "Go to Platform nine and three quarters."),
+    ("Use A4 paper.", "Use A-four paper."),
+    ("Gate 12 is open.", "Gate twelve is open."),
+    # identifiers: status codes, extensions, interstates, consoles
+    ("I got error 404 again.", "I got error four oh four again."),
+    ("HTTP 404 means gone.", "HTTP four oh four means gone."),
+    ("Call ext. 4021.", "Call extension forty twenty-one."),
+    ("Take I-405 north.", "Take I four oh five north."),
+    ("I-95 is jammed.", "I ninety-five is jammed."),
+    ("An Xbox 360 is old.", "An Xbox three sixty is old."),
+    ("Get Microsoft 365 now.", "Get Microsoft three sixty-five now."),
+    ("Learn about WWII.", "Learn about World War Two."),
+    ("Q1 2024 results", "Q one twenty twenty-four results"),  # a single digit after "Q" stays apart
     ("It uses SHA256.", "It uses SHA two fifty-six."),
     # identifiers: emergency numbers
     ("A 911 call came in.", "A nine one one call came in."),

@@ -38,11 +38,13 @@ def _with_letters(before: str, number: str, after: str = "") -> str:
 
 
 def _read_number(match: re.Match[str]) -> str:
-    """The match with its group "n" read as an identifier, a letter stuck to it spaced off ("Gate B12")."""
+    """The match with its group "n" read as an identifier, a letter before it stuck to it or not ("Gate B12",
+    "Gate A 12")."""
     start, end = match.span("n")
     text = match.string
     prefix, suffix = text[match.start():start], text[end:match.end()].strip()
-    letters = re.search(r"([A-Z]{1,2})-?$", prefix) if prefix and not prefix[-1].isspace() else None
+    # the letters are a word of their own after the context word ("Gate A 12"), or start the match ("221B")
+    letters = re.search(r"(?:(?<=\s)|^)([A-Z]{1,2})[- ]?$", prefix)
     if letters:
         prefix = prefix[:letters.start()]
     return prefix + _with_letters(letters.group(1) if letters else "", text[start:end], suffix)
@@ -65,10 +67,14 @@ IDENTIFIERS = (
     Rule("emergency number before its call", re.compile(
         rf"(?<![\w.,$£€-])(911|999|112)(?=\s+(?:{alternation(EMERGENCY_FOLLOWERS)})\b)"), lambda m: digits(m.group(1)),
          needs=("911", "999", "112")),
-    # "Room 101", "Gate 42", "Platform 9¾" is left to the fraction rule; "Flight 1549", "Route 66", "Bus 7"
+    # "Room 101", "Gate 42", "Gate A 12" ("A-twelve": a spaced "A" would be the article), "Error 404"; "Platform
+    # 9¾" is left to the fraction rule ("nine and three quarters"); "Flight 1549", "Route 66", "Bus 7"
     Rule("number after a place or service", re.compile(
-        rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}-?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
-         _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+[A-Z]{{0,2}}-?\d").search),
+        rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
+         _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?\d").search),
+    # "I-405" → "I four oh five": an interstate (the hyphen would leave "405" a quantity)
+    Rule("interstate", re.compile(r"(?<![\w.-])I-(?P<n>\d{1,3})\b(?![.,]\d)"), lambda m: f"I {identifier(m.group('n'))}",
+         needs="I-"),
     Rule("port after a host", re.compile(r"(?<=\blocalhost):(?P<n>\d{2,5})\b"),
          lambda m: f" colon {identifier(m.group('n'))}", needs=("localhost:",)),
     # "UA 920", "BA117", "DL 1234": an airline's code, then its flight
@@ -82,6 +88,9 @@ IDENTIFIERS = (
     # "A380", "F150", "RTX4090", "M15", "B12": capitals stuck to a number name a thing
     Rule("letters with a number", re.compile(r"(?<![\w.-])([A-Z]{1,3})(?P<n>\d{2,4})\b(?![.,]\d|%)"),
          lambda m: _with_letters(m.group(1), m.group("n")), needs=re.compile(r"[A-Z]\d\d").search),
+    # "A4 paper", "an A1 sauce": a lone "A" with one digit, joined ("A-four"), else misaki reads the article
+    Rule("A with a digit", re.compile(r"(?<![\w.-])A(?P<n>\d)\b(?![.,]\d|%)"), lambda m: _with_letters("A", m.group("n")),
+         needs="A"),
     # "221B Baker Street", "1600 Pennsylvania Avenue", "350 Fifth Avenue": a number before a street's name
     Rule("house number", re.compile(
         rf"(?<![\w.,$£€#-])(?P<n>\d{{1,5}})([A-Z]?)(?=\s+(?:[A-Z][\w'’]*\s+){{1,3}}(?:{_STREETS})\b)"),
