@@ -627,6 +627,8 @@ AGREEMENT_CASES = [
     ("i", "Ho 1 studente.", "Ho 1 studente."),  # "uno studente": espeak-ng's own
     ("i", "Ho 21 case.", "Ho 21 case."),
     ("i", "Costa 1 £.", "Costa una sterlina."),
+    ("i", "Parto all'1:30.", "Parto all'una e 30."),
+    ("e", "Hay 21 listas.", "Hay veintiuna listas."),  # "-ista" words that are only feminine
 ]
 
 

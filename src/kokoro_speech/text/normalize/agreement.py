@@ -85,7 +85,7 @@ def _italian(n: int, gender: Gender, noun: str) -> str | None:
     if n != 1:
         return None  # "ventuno case": the compounds do not change
     if gender == "f":
-        return "un'" if noun[:1].lower() in "aeiouàèéìòù" else "una"
+        return "un'" if noun and noun[0].lower() in "aeiouàèéìòù" else "una"  # no noun: a clock's "l'una"
     return None if _ITALIAN_UNO.match(noun) else "un"
 
 
@@ -111,7 +111,7 @@ SPANISH = Agreement(Genders(
     _listed("f", """mano manos foto fotos moto motos vez veces mujer mujeres flor flores noche noches calle calles
         clase clases parte partes gente llave llaves torre torres imagen imágenes ley leyes red redes piel luz luces
         voz voces razón razones tarde tardes fuente fuentes suerte carne leche nube nubes frase frases base bases
-        sede sedes orden órdenes nave naves""")
+        sede sedes orden órdenes nave naves lista listas pista pistas vista vistas""")
     | _listed("m", """día días mapa mapas problema problemas programa programas sistema sistemas tema temas
         idioma idiomas clima climas planeta planetas poema poemas esquema esquemas dilema dilemas drama dramas
         diploma diplomas tranvía tranvías pijama pijamas mes meses dólar dólares hotel hoteles país países árbol
