@@ -318,6 +318,9 @@ CASES = [
     ("Go to Platform 9¾.", "Go to Platform nine and three quarters."),
     ("Use A4 paper.", "Use A-four paper."),
     ("Gate 12 is open.", "Gate twelve is open."),
+    ("Gates A1–A5 are closed.", "Gates A-one to A-five are closed."),  # a range of identifiers
+    ("Seats B12-B14 are free.", "Seats B twelve to B fourteen are free."),
+    ("Part X1-Y2 fits.", "Part X one-Y two fits."),  # a hyphen between different letters: no range
     # identifiers: status codes, extensions, interstates, consoles
     ("I got error 404 again.", "I got error four oh four again."),
     ("HTTP 404 means gone.", "HTTP four oh four means gone."),

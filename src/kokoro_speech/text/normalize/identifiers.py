@@ -64,6 +64,12 @@ _STREETS = alternation(STREET_WORDS)
 _NOT_A_QUANTITY = r"(?!\s?(?:%|[.,]\d|\d)|\s?(?:st|nd|rd|th)\b)"  # "Room 10%" or "Gate 3.5": not identifiers
 
 IDENTIFIERS = (
+    # "Gates A1–A5", "seats B12-B14": a range of them, each then read below ("A-one to A-five"); with a hyphen
+    # only when both share their letters ("X1-Y2" may be a part number)
+    Rule("range of identifiers", re.compile(
+        r"(?<![\w.-])([A-Z]{1,3})(\d{1,4})(?:\s?[–—]\s?([A-Z]{1,3})|-\1)(\d{1,4})\b(?![.,]\d|-)"),
+         lambda m: f"{m.group(1)}{m.group(2)} to {m.group(3) or m.group(1)}{m.group(4)}",
+         needs=re.compile(r"[A-Z]\d{1,4}\s?[–—-]\s?[A-Z]").search),
     Rule("emergency number before its call", re.compile(
         rf"(?<![\w.,$£€-])(911|999|112)(?=\s+(?:{alternation(EMERGENCY_FOLLOWERS)})\b)"), lambda m: digits(m.group(1)),
          needs=("911", "999", "112")),
