@@ -31,6 +31,7 @@ import numpy as np
 
 from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
+from kokoro_speech.text.markup import MARKUP
 from kokoro_speech.text.normalize import normalize
 from kokoro_speech.text.split import split_sentences
 
@@ -59,7 +60,7 @@ HEARD_AS = {"o": "oh", "queue": "q", "cue": "q", "be": "b", "bee": "b", "sweet":
 def words(text: str, read: bool = True) -> list[str]:
     """Lowercase words without punctuation, written forms read aloud first (unless not `read`); "twenty-four"
     is two words."""
-    text = (normalize(text) if read else text).lower().replace("-", " ").replace("’", "'")
+    text = MARKUP.sub(r"\1", normalize(text) if read else text).lower().replace("-", " ").replace("’", "'")
     text = re.sub(r"\b([ap])\.?\s?m\b\.?", r"\1m", text)  # "a.m.", "a m", "AM"
     found = [HEARD_AS.get(w, w) for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text)]
     # letters said one by one ("U A", "RTX" as Whisper writes it) are one word
@@ -94,9 +95,8 @@ def listener():
                                        suppress_tokens=[-1, *suppressed])
         return " ".join(segment.text.strip() for segment in segments)
 
-    def transcribe(samples: np.ndarray, expected_words: int) -> str:
-        positions = np.arange(0, samples.size, 24_000 / 16_000)  # Whisper wants 16 kHz
-        samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+    def transcribe(samples: np.ndarray, expected_words: int) -> str:  # 24 kHz samples, resampled to Whisper's 16
+        samples = np.interp(np.arange(0, samples.size, 1.5), np.arange(samples.size), samples).astype(np.float32)
         heard = hear(samples, 1)
         if len(words(heard)) < 2 * expected_words / 3:
             heard = max(heard, hear(samples, 5), key=lambda text: len(words(text)))

@@ -309,16 +309,16 @@ CASES = [
     ("Boeing 737-800 jets", "Boeing seven thirty-seven eight hundred jets"),
     # identifiers: letters stuck to a number
     ("Take the M15 bus.", "Take the M fifteen bus."),
-    ("The Airbus A380 landed.", "The Airbus A-three eighty landed."),
-    ("Flat 12A is empty.", "Flat twelve-A is empty."),
-    ("Board at Gate A12.", "Board at Gate A-twelve."),
-    ("Board at Gate A 12.", "Board at Gate A-twelve."),  # a spaced "A" too: not the article
+    ("The Airbus A380 landed.", "The Airbus [A](/ˈA/) three eighty landed."),
+    ("Flat 12A is empty.", "Flat twelve [A](/ˈA/) is empty."),
+    ("Board at Gate A12.", "Board at Gate [A](/ˈA/) twelve."),
+    ("Board at Gate A 12.", "Board at Gate [A](/ˈA/) twelve."),  # a spaced "A" too: not the article
     ("Board at Gate B 7 now.", "Board at Gate B seven now."),
-    ("Concourse A 5 is far.", "Concourse A-five is far."),
+    ("Concourse A 5 is far.", "Concourse [A](/ˈA/) five is far."),
     ("Go to Platform 9¾.", "Go to Platform nine and three quarters."),
-    ("Use A4 paper.", "Use A-four paper."),
+    ("Use A4 paper.", "Use [A](/ˈA/) four paper."),
     ("Gate 12 is open.", "Gate twelve is open."),
-    ("Gates A1–A5 are closed.", "Gates A-one to A-five are closed."),  # a range of identifiers
+    ("Gates A1–A5 are closed.", "Gates [A](/ˈA/) one to [A](/ˈA/) five are closed."),  # a range of identifiers
     ("Seats B12-B14 are free.", "Seats B twelve to B fourteen are free."),
     ("Part X1-Y2 fits.", "Part X one-Y two fits."),  # a hyphen between different letters: no range
     # identifiers: status codes, extensions, interstates, consoles
