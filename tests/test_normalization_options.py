@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from support import decode
+from kokoro_speech.api.schemas import NormalizationOptions
 from kokoro_speech.text.normalize import OPTION_GROUPS, Reading, normalize_for
 
 # option → (text, a word the rule writes, which is gone with the option off)
@@ -44,6 +45,31 @@ def test_normalize_false_reads_the_text_as_written():
     assert normalize_for(text, "e", Reading(normalize=False)) == text
 
 
+@pytest.mark.unit
+@pytest.mark.parametrize("server_emoji", ["skip", "name"])
+def test_emoji_is_set_per_request_over_the_server_setting(server_emoji):
+    server = Reading(emoji=server_emoji)
+    assert NormalizationOptions().reading(server).emoji == server_emoji  # not sent: the server's
+    for asked in ("skip", "name"):
+        reading = NormalizationOptions(emoji=asked).reading(server)
+        said = normalize_for("Great work 🎉 everyone!", "a", reading)
+        assert ("party popper" in said) == (asked == "name"), said
+        assert "🎉" not in said
+
+
+def test_emoji_by_name_reaches_the_speech(server):
+    def seconds(options: dict | None) -> float:
+        response = httpx.post(f"{server.url}/v1/audio/speech", timeout=120, json={
+            "input": "Great work 🎉🎂 everyone!", "voice": "af_heart", "response_format": "wav",
+            **({"normalization_options": options} if options is not None else {})})
+        assert response.status_code == 200, response.text
+        return decode(response.content, "wav").duration
+
+    skipped = seconds(None)  # the test server skips emoji
+    assert seconds({"emoji": "skip"}) == pytest.approx(skipped, abs=0.05)
+    assert seconds({"emoji": "name"}) > skipped + 0.5  # "party popper, birthday cake" said
+
+
 def test_the_options_reach_the_speech(server):
     def seconds(options: dict | None) -> float:
         response = httpx.post(f"{server.url}/v1/audio/speech", timeout=120, json={
@@ -58,7 +84,8 @@ def test_the_options_reach_the_speech(server):
 
 
 @pytest.mark.parametrize(("options", "named"), [({"bogus_normalization": True}, "bogus_normalization"),
-                                                 ({"normalize": "no"}, "normalize"), ("yes", "normalization_options")])
+                                                 ({"normalize": "no"}, "normalize"), ("yes", "normalization_options"),
+                                                 ({"emoji": "spell"}, "emoji")])
 def test_bad_options_are_a_400_naming_them(server, options, named):
     for route, body in (("/v1/audio/speech", {"input": "Hi.", "voice": "af_heart"}),
                         ("/dev/captioned_speech", {"input": "Hi.", "voice": "af_heart"}),

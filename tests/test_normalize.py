@@ -309,9 +309,28 @@ CASES = [
     ("Boeing 737-800 jets", "Boeing seven thirty-seven eight hundred jets"),
     # identifiers: letters stuck to a number
     ("Take the M15 bus.", "Take the M fifteen bus."),
-    ("The Airbus A380 landed.", "The Airbus A-three eighty landed."),
-    ("Flat 12A is empty.", "Flat twelve-A is empty."),
-    ("Board at Gate A12.", "Board at Gate A-twelve."),
+    ("The Airbus A380 landed.", "The Airbus [A](/ˈA/) three eighty landed."),
+    ("Flat 12A is empty.", "Flat twelve [A](/ˈA/) is empty."),
+    ("Board at Gate A12.", "Board at Gate [A](/ˈA/) twelve."),
+    ("Board at Gate A 12.", "Board at Gate [A](/ˈA/) twelve."),  # a spaced "A" too: not the article
+    ("Board at Gate B 7 now.", "Board at Gate B seven now."),
+    ("Concourse A 5 is far.", "Concourse [A](/ˈA/) five is far."),
+    ("Go to Platform 9¾.", "Go to Platform nine and three quarters."),
+    ("Use A4 paper.", "Use [A](/ˈA/) four paper."),
+    ("Gate 12 is open.", "Gate twelve is open."),
+    ("Gates A1–A5 are closed.", "Gates [A](/ˈA/) one to [A](/ˈA/) five are closed."),  # a range of identifiers
+    ("Seats B12-B14 are free.", "Seats B twelve to B fourteen are free."),
+    ("Part X1-Y2 fits.", "Part X one-Y two fits."),  # a hyphen between different letters: no range
+    # identifiers: status codes, extensions, interstates, consoles
+    ("I got error 404 again.", "I got error four oh four again."),
+    ("HTTP 404 means gone.", "HTTP four oh four means gone."),
+    ("Call ext. 4021.", "Call extension forty twenty-one."),
+    ("Take I-405 north.", "Take I four oh five north."),
+    ("I-95 is jammed.", "I ninety-five is jammed."),
+    ("An Xbox 360 is old.", "An Xbox three sixty is old."),
+    ("Get Microsoft 365 now.", "Get Microsoft three sixty-five now."),
+    ("Learn about WWII.", "Learn about World War Two."),
+    ("Q1 2024 results", "Q one twenty twenty-four results"),  # a single digit after "Q" stays apart
     ("It uses SHA256.", "It uses SHA two fifty-six."),
     # identifiers: emergency numbers
     ("A 911 call came in.", "A nine one one call came in."),
@@ -549,7 +568,77 @@ LANGUAGE_CASES = [
     ("p", "Subiu 2,5 %.", "Subiu dois vírgula cinco por cento."),
     ("h", "यह 3.5 किलो है।", "यह तीन दशमलव पाँच किलो है।"),
     ("j", "25%割引", "25パーセント割引"),
+    # numbers agreeing with their noun (espeak-ng says "veintiuno personas", "dois pessoas")
+    ("e", "Vinieron 21 personas.", "Vinieron veintiuna personas."),
+    ("e", "Leí 200 páginas.", "Leí doscientas páginas."),
+    ("e", "Compré 21 libros.", "Compré veintiún libros."),
+    ("p", "Vieram 2 pessoas.", "Vieram duas pessoas."),
+    ("f", "Il y a 21 personnes.", "Il y a vingt et une personnes."),
+    ("i", "Ho 1 casa.", "Ho una casa."),
 ]
+
+# numbers before a noun, in words where the noun changes them (agreement.py), digits where it does not
+AGREEMENT_CASES = [
+    # Spanish: feminine ones and hundreds, masculine apocope, thousands; labels and function words are no nouns
+    ("e", "Tengo 1 casa.", "Tengo una casa."),
+    ("e", "Vinieron 21 personas.", "Vinieron veintiuna personas."),
+    ("e", "Leí 200 páginas.", "Leí doscientas páginas."),
+    ("e", "Hay 500 mujeres.", "Hay quinientas mujeres."),  # a feminine word without a feminine ending
+    ("e", "Hay 201 canciones.", "Hay doscientas una canciones."),  # "-ción": feminine
+    ("e", "Son 1.500 personas.", "Son mil quinientas personas."),
+    ("e", "Son 21.000 personas.", "Son veintiún mil personas."),  # "un" before "mil" in either gender
+    ("e", "Tengo 1 libro.", "Tengo un libro."),
+    ("e", "Compré 21 libros.", "Compré veintiún libros."),
+    ("e", "Pasaron 31 días.", "Pasaron treinta y un días."),  # a masculine word with a feminine ending
+    ("e", "Leí 200 libros.", "Leí 200 libros."),  # espeak-ng's masculine is right
+    ("e", "Vinieron 21 turistas.", "Vinieron 21 turistas."),  # "-ista": either gender
+    ("e", "Hay 11 personas.", "Hay 11 personas."),
+    ("e", "Son 2.000.000 personas.", "Son 2000000 personas."),  # a million and more: "de" would be wanted
+    ("e", "Tarda 3,5 horas.", "Tarda 3 coma 5 horas."),
+    ("e", "Eran 31 para cenar.", "Eran 31 para cenar."),
+    ("e", "De 1 a 3 personas.", "De 1 a 3 personas."),
+    ("e", "La página 21 muestra todo.", "La página 21 muestra todo."),  # after a label: a name
+    ("e", "Cuesta 1 £.", "Cuesta una libra."),
+    ("e", "Cuesta 21 £.", "Cuesta veintiuna libras."),
+    ("e", "Llega a las 21:30.", "Llega a las veintiuna y 30."),  # hours are feminine
+    ("e", "Llega a la 1:00.", "Llega a la una en punto."),
+    # Portuguese: feminine um, dois and hundreds
+    ("p", "Vieram 2 pessoas.", "Vieram duas pessoas."),
+    ("p", "Vieram 21 pessoas.", "Vieram vinte e uma pessoas."),
+    ("p", "Li 200 páginas.", "Li duzentas páginas."),
+    ("p", "Há 1.500 pessoas.", "Há mil e quinhentas pessoas."),
+    ("p", "Fiz 2 viagens.", "Fiz duas viagens."),  # "-agem": feminine
+    ("p", "Tenho 2 livros.", "Tenho 2 livros."),
+    ("p", "Custa 1 £.", "Custa uma libra."),
+    ("p", "Às 21h30.", "Às vinte e uma e 30."),
+    ("p", "Às 1h.", "Às uma hora."),
+    # French: feminine un only
+    ("f", "Il y a 21 personnes.", "Il y a vingt et une personnes."),
+    ("f", "Il y a 1 maison.", "Il y a une maison."),
+    ("f", "Il y a 101 pages.", "Il y a cent une pages."),
+    ("f", "Il y a 31 nations.", "Il y a trente et une nations."),  # "-tion": feminine
+    ("f", "Il a 21 ans.", "Il a 21 ans."),
+    ("f", "Il y a 21 musées.", "Il y a 21 musées."),  # "-ée" but masculine
+    ("f", "À 21h30.", "À vingt et une heures 30."),
+    ("f", "À 1h.", "À une heure."),
+    ("f", "À 14h21.", "À 14 heures vingt et une."),  # minutes are feminine too
+    ("f", "Coûte 1 £.", "Coûte une livre."),
+    # Italian: one only
+    ("i", "Ho 1 casa.", "Ho una casa."),
+    ("i", "Aspetto 1 ora.", "Aspetto un'ora."),
+    ("i", "Ho 1 libro.", "Ho un libro."),
+    ("i", "Ho 1 studente.", "Ho 1 studente."),  # "uno studente": espeak-ng's own
+    ("i", "Ho 21 case.", "Ho 21 case."),
+    ("i", "Costa 1 £.", "Costa una sterlina."),
+    ("i", "Parto all'1:30.", "Parto all'una e 30."),
+    ("e", "Hay 21 listas.", "Hay veintiuna listas."),  # "-ista" words that are only feminine
+]
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), AGREEMENT_CASES,
+                         ids=[f"{c[0]}:{c[1][:30]}" for c in AGREEMENT_CASES])
+def test_numbers_agree_with_their_noun(language, text, expected):
+    assert normalize_for(text, language) == expected
 
 
 def _bare(phonemes: str) -> str:

@@ -19,6 +19,7 @@ from kokoro_speech.errors import InvalidLexicon, SetupError
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.pipeline.engine import Engine
 from kokoro_speech.text.lexicon import Lexicon
+from kokoro_speech.text.markup import MARKUP
 from kokoro_speech.text.normalize import Reading, normalize
 from kokoro_speech.text.split import split_phoneme_sentences
 
@@ -230,7 +231,7 @@ def test_speaking_phonemes_and_a_lexicon_round_trip(server, transcribe):
 def _said(text: str) -> list[str]:
     """Words as compared: lowercase, no punctuation, "a.m." as "am", "twenty-four" as two words, letters said
     one by one ("R T X", "RTX") as one word."""
-    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text.lower().replace("-", " "))
+    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", MARKUP.sub(r"\1", text).lower().replace("-", " "))
     return re.sub(r"\b(\w) (?=\w\b)", r"\1", " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text))).split()
 
 

@@ -88,11 +88,14 @@ class NormalizationOptions(BaseModel):
     optional_pluralization_normalization: StrictBool = Field(True, description="file(s) → files.")
     phone_normalization: StrictBool = Field(True, description="Phone numbers read digit group by group.")
     replace_remaining_symbols: StrictBool = Field(True, description="Symbols read as words: & → and, % → percent.")
+    # ours, not Kokoro-FastAPI's: the server's --emoji for this request
+    emoji: Literal["skip", "name"] | None = Field(None, description=(
+        "Emoji skipped or read by name (🎉 → party popper); default: the server's --emoji."))
 
     def reading(self, server: TextReading) -> TextReading:
         """The server's reading settings with these switches applied."""
         off = frozenset(name for name in OPTION_GROUPS if not getattr(self, name))
-        return replace(server, normalize=self.normalize, off=off)
+        return replace(server, normalize=self.normalize, off=off, emoji=self.emoji or server.emoji)
 
 
 class SpeechRequest(VoiceCastFields):
@@ -135,7 +138,7 @@ class SpeechRequest(VoiceCastFields):
     normalization_options: NormalizationOptions | None = Field(None, description=(
         "Kokoro-FastAPI's switches for the text normalization: normalize, unit_normalization, url_normalization, "
         "email_normalization, optional_pluralization_normalization, phone_normalization, "
-        "replace_remaining_symbols (all true by default here)."))
+        "replace_remaining_symbols (all true by default here); also emoji: skip or name (default: the server's)."))
 
     _lexicon = field_validator("lexicon")(_valid_lexicon)
     _lang_code = field_validator("lang_code")(_valid_lang_code)

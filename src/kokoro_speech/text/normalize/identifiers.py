@@ -26,23 +26,29 @@ def identifier(number: str) -> str:
     return f"{cardinal(high)} {'oh ' + DIGITS[low] if low < 10 else cardinal(low)}"
 
 
+# misaki reads a lone "A" before a word as the article ("ɐ twelve"), and joined to its number ("A-twelve") as one
+# word heard as "eight-welve": marked with misaki's inline pronunciation, it is the letter, a word of its own
+LETTER_A = "[A](/ˈA/)"
+
+
 def _with_letters(before: str, number: str, after: str = "") -> str:
-    """ "B", "12" → "B twelve"; a lone "A" is joined to its number ("A-three eighty", "twelve-A"): misaki reads
-    "A" before a word as the article."""
+    """ "B", "12" → "B twelve"; "A", "380" → "[A](/ˈA/) three eighty" (the letter, not the article)."""
     said = identifier(number)
     if before:
-        said = f"{before}-{said}" if before == "A" else f"{before} {said}"
+        said = f"{LETTER_A if before == 'A' else before} {said}"
     if after:
-        said = f"{said}-{after}" if after == "A" else f"{said} {after}"
+        said = f"{said} {LETTER_A if after == 'A' else after}"
     return said
 
 
 def _read_number(match: re.Match[str]) -> str:
-    """The match with its group "n" read as an identifier, a letter stuck to it spaced off ("Gate B12")."""
+    """The match with its group "n" read as an identifier, a letter before it stuck to it or not ("Gate B12",
+    "Gate A 12")."""
     start, end = match.span("n")
     text = match.string
     prefix, suffix = text[match.start():start], text[end:match.end()].strip()
-    letters = re.search(r"([A-Z]{1,2})-?$", prefix) if prefix and not prefix[-1].isspace() else None
+    # the letters are a word of their own after the context word ("Gate A 12"), or start the match ("221B")
+    letters = re.search(r"(?:(?<=\s)|^)([A-Z]{1,2})[- ]?$", prefix)
     if letters:
         prefix = prefix[:letters.start()]
     return prefix + _with_letters(letters.group(1) if letters else "", text[start:end], suffix)
@@ -62,13 +68,23 @@ _STREETS = alternation(STREET_WORDS)
 _NOT_A_QUANTITY = r"(?!\s?(?:%|[.,]\d|\d)|\s?(?:st|nd|rd|th)\b)"  # "Room 10%" or "Gate 3.5": not identifiers
 
 IDENTIFIERS = (
+    # "Gates A1–A5", "seats B12-B14": a range of them, each then read below ("A one to A five"); with a hyphen
+    # only when both share their letters ("X1-Y2" may be a part number)
+    Rule("range of identifiers", re.compile(
+        r"(?<![\w.-])([A-Z]{1,3})(\d{1,4})(?:\s?[–—]\s?([A-Z]{1,3})|-\1)(\d{1,4})\b(?![.,]\d|-)"),
+         lambda m: f"{m.group(1)}{m.group(2)} to {m.group(3) or m.group(1)}{m.group(4)}",
+         needs=re.compile(r"[A-Z]\d{1,4}\s?[–—-]\s?[A-Z]").search),
     Rule("emergency number before its call", re.compile(
         rf"(?<![\w.,$£€-])(911|999|112)(?=\s+(?:{alternation(EMERGENCY_FOLLOWERS)})\b)"), lambda m: digits(m.group(1)),
          needs=("911", "999", "112")),
-    # "Room 101", "Gate 42", "Platform 9¾" is left to the fraction rule; "Flight 1549", "Route 66", "Bus 7"
+    # "Room 101", "Gate 42", "Gate A 12" (the letter "A", not the article), "Error 404"; "Platform
+    # 9¾" is left to the fraction rule ("nine and three quarters"); "Flight 1549", "Route 66", "Bus 7"
     Rule("number after a place or service", re.compile(
-        rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}-?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
-         _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+[A-Z]{{0,2}}-?\d").search),
+        rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
+         _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?\d").search),
+    # "I-405" → "I four oh five": an interstate (the hyphen would leave "405" a quantity)
+    Rule("interstate", re.compile(r"(?<![\w.-])I-(?P<n>\d{1,3})\b(?![.,]\d)"), lambda m: f"I {identifier(m.group('n'))}",
+         needs="I-"),
     Rule("port after a host", re.compile(r"(?<=\blocalhost):(?P<n>\d{2,5})\b"),
          lambda m: f" colon {identifier(m.group('n'))}", needs=("localhost:",)),
     # "UA 920", "BA117", "DL 1234": an airline's code, then its flight
@@ -82,11 +98,14 @@ IDENTIFIERS = (
     # "A380", "F150", "RTX4090", "M15", "B12": capitals stuck to a number name a thing
     Rule("letters with a number", re.compile(r"(?<![\w.-])([A-Z]{1,3})(?P<n>\d{2,4})\b(?![.,]\d|%)"),
          lambda m: _with_letters(m.group(1), m.group("n")), needs=re.compile(r"[A-Z]\d\d").search),
+    # "A4 paper", "an A1 sauce": a lone "A" with one digit, the letter ("A four")
+    Rule("A with a digit", re.compile(r"(?<![\w.-])A(?P<n>\d)\b(?![.,]\d|%)"), lambda m: _with_letters("A", m.group("n")),
+         needs="A"),
     # "221B Baker Street", "1600 Pennsylvania Avenue", "350 Fifth Avenue": a number before a street's name
     Rule("house number", re.compile(
         rf"(?<![\w.,$£€#-])(?P<n>\d{{1,5}})([A-Z]?)(?=\s+(?:[A-Z][\w'’]*\s+){{1,3}}(?:{_STREETS})\b)"),
          _read_number, needs=re.compile(rf"\d[A-Z]?\s+[A-Z].*\b(?:{_STREETS})\b").search),
-    # "12B Elm Street", and "Flat 12A" anywhere (an "A" apart from its number would be read as the article)
+    # "12B Elm Street", and "Flat 12A" anywhere (its "A" marked as the letter)
     Rule("house number with a letter", re.compile(
         r"(?<![\w.,$£€#-])(?P<n>\d{1,4})(?:([A-Z])(?=\s+[A-Z][a-z])|(A)\b(?![.'’]\w))"), _read_number,
          needs=re.compile(r"\d[A-Z]\b").search),

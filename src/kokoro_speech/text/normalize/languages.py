@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kokoro_speech.text.normalize.agreement import AGREEMENT, Agreement
 from kokoro_speech.text.normalize.rules import Rule
 
 # espeak-ng says plain numbers well in each of its languages ("1234", "2024", "25 %"), and misaki's Japanese and
 # Mandarin G2Ps say "2024年3月15日" and "1,234.56元": only what they misread is rewritten, and numbers are left as
-# digits for them to say (with their own gender and agreement). They misread thousands dots and decimal commas
+# digits for them to say, except where a noun changes them (agreement.py). They misread thousands dots and decimal commas
 # ("1.234,56" → "uno . doscientos treinta y cuatro, cincuenta y seis"), dates with slashes ("barra"), clock times
 # ("14h30" → "catorce hache treinta", "14:30" with a pause), money signs, and a bare "%" in Japanese.
 
@@ -26,46 +27,50 @@ class Words:
     first_day: str  # how the first of the month is written ("1er" in French)
     time: str  # {h} {m}
     hour: str  # {h}, minutes zero
-    one_hour: str  # the same for one o'clock ({m} for minutes)
+    one_hour: str  # the same for one o'clock ({h} its word, {m} the minutes)
     one: str  # the word for 1 before a currency's name
     and_cents: str  # {amount} {cents}
     currencies: dict[str, tuple[str, str, str, str]]  # symbol → (one, many, cent, cents)
     clock: str = ":"  # what separates hours from minutes ("14.30" in Italian too)
     said_after_time: str = ""  # a word that may follow a time and is part of its reading ("10:15 बजे")
     hours_with_h: bool = False  # "14h30", "9h" (French, Portuguese); elsewhere "5 h" is five hours
+    one_hour_sharp: str = ""  # one o'clock, minutes zero, where it differs from `hour` ("une heure", not "heures")
+    agreement: Agreement | None = None  # numbers that agree with their noun ("veintiuna personas")
 
 
 SPANISH = Words(
     ",", "coma",
     ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
      "noviembre", "diciembre"),
-    "{day} de {month} de {year}", "1", "{h} y {m}", "{h} en punto", "1 y {m}", "un", "{amount} con {cents}",
+    "{day} de {month} de {year}", "1", "{h} y {m}", "{h} en punto", "{h} y {m}", "un", "{amount} con {cents}",
     {"€": ("euro", "euros", "céntimo", "céntimos"), "$": ("dólar", "dólares", "centavo", "centavos"),
-     "£": ("libra", "libras", "penique", "peniques")},
+     "£": ("libra", "libras", "penique", "peniques")}, agreement=AGREEMENT["e"],
 )
 FRENCH = Words(
     ",", "virgule",
     ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
      "décembre"),
-    "{day} {month} {year}", "1er", "{h} heures {m}", "{h} heures", "1 heure {m}", "un", "{amount} et {cents}",
+    "{day} {month} {year}", "1er", "{h} heures {m}", "{h} heures", "{h} heure {m}", "un", "{amount} et {cents}",
     {"€": ("euro", "euros", "centime", "centimes"), "$": ("dollar", "dollars", "cent", "cents"),
-     "£": ("livre", "livres", "penny", "pence")}, hours_with_h=True,
+     "£": ("livre", "livres", "penny", "pence")}, hours_with_h=True, one_hour_sharp="{h} heure",
+    agreement=AGREEMENT["f"],
 )
 ITALIAN = Words(
     ",", "virgola",
     ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
      "novembre", "dicembre"),
-    "{day} {month} {year}", "1º", "{h} e {m}", "{h} in punto", "1 e {m}", "un", "{amount} e {cents}",
+    "{day} {month} {year}", "1º", "{h} e {m}", "{h} in punto", "{h} e {m}", "un", "{amount} e {cents}",
     {"€": ("euro", "euro", "centesimo", "centesimi"), "$": ("dollaro", "dollari", "centesimo", "centesimi"),
-     "£": ("sterlina", "sterline", "penny", "pence")}, clock=":.",
+     "£": ("sterlina", "sterline", "penny", "pence")}, clock=":.", agreement=AGREEMENT["i"],
 )
 PORTUGUESE = Words(  # Kokoro's Portuguese voices are Brazilian
     ",", "vírgula",
     ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro",
      "novembro", "dezembro"),
-    "{day} de {month} de {year}", "1º", "{h} e {m}", "{h} horas", "1 e {m}", "um", "{amount} e {cents}",
+    "{day} de {month} de {year}", "1º", "{h} e {m}", "{h} horas", "{h} e {m}", "um", "{amount} e {cents}",
     {"€": ("euro", "euros", "centavo", "centavos"), "R$": ("real", "reais", "centavo", "centavos"),
      "$": ("dólar", "dólares", "centavo", "centavos"), "£": ("libra", "libras", "pêni", "pence")}, hours_with_h=True,
+    one_hour_sharp="{h} hora", agreement=AGREEMENT["p"],
 )
 HINDI = Words(
     ".", "दशमलव",
@@ -94,16 +99,21 @@ def _plain(number: str, words: Words) -> str:
     return f"{whole} {words.decimal} {said}"
 
 
+def _one(words: Words, noun: str) -> str:
+    """The word for 1 before a currency's name: "una libra", "un euro"."""
+    return (words.agreement.before(1, noun) if words.agreement else None) or words.one
+
+
 def _money(words: Words, amount: str, symbol: str) -> str:
     one, many, cent, cents = words.currencies[symbol]
     group = "." if words.decimal_separator == "," else ","
     whole, _, fraction = amount.replace(group, "").partition(words.decimal_separator)
     if fraction and len(fraction) != 2:
         return f"{_plain(amount, words)} {many}"
-    said = f"{words.one} {one}" if whole == "1" else f"{whole} {many}"
+    said = f"{_one(words, one)} {one}" if whole == "1" else f"{whole} {many}"  # "21 libras": agreement follows
     if not fraction or int(fraction) == 0:
         return said
-    cents_said = f"{words.one} {cent}" if int(fraction) == 1 else f"{int(fraction)} {cents}"
+    cents_said = f"{_one(words, cent)} {cent}" if int(fraction) == 1 else f"{int(fraction)} {cents}"
     return cents_said if whole == "0" else words.and_cents.format(amount=said, cents=cents_said)
 
 
@@ -121,14 +131,33 @@ def _time(words: Words, hours: str, minutes: str) -> str | None:
     h, m = int(hours), int(minutes or 0)
     if h > 24 or m > 59:
         return None
+    said_h, said_m = h, m  # in words where the hours (or minutes) agree: "las 21:30" → "veintiuna y 30"
+    if words.agreement:
+        said_h = words.agreement.words(h, words.agreement.hours) or h
+        said_m = words.agreement.words(m, words.agreement.minutes) or m
     if m == 0:
-        return words.hour.format(h=h)
-    return (words.one_hour.format(m=m) if h == 1 else words.time.format(h=h, m=m))
+        return (words.one_hour_sharp if h == 1 and words.one_hour_sharp else words.hour).format(h=said_h)
+    return (words.one_hour if h == 1 else words.time).format(h=said_h, m=said_m)
+
+
+def _agreeing(words: Words, match: re.Match[str]) -> str:
+    """ "21 personas" → "veintiuna personas" where the noun changes the number; else the number as it is."""
+    assert words.agreement is not None
+    number, space = match.group(1, 2)
+    group = "." if words.decimal_separator == "," else ","
+    before = re.search(r"(\w+)\W*$", match.string[max(0, match.start() - 30):match.start()])
+    if words.decimal_separator in number or before and before.group(1).lower() in words.agreement.labels:
+        return number + space  # "3,5 personas"; "página 21 muestra": a name, not a count
+    said = words.agreement.before(int(number.replace(group, "")), match.group(3)) or number
+    return said if said.endswith("'") else said + space  # "un'ora"
 
 
 def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
     number = _grouping(words)
     symbols = "|".join(re.escape(s) for s in sorted(words.currencies, key=len, reverse=True))
+    agreeing = (Rule("number before its noun", re.compile(rf"(?<![\w.,])({number})(\s+)(?=(\w+))"),
+                     lambda m: _agreeing(words, m), needs=lambda text: bool(re.search(r"\d\s+\w", text))),) \
+        if words.agreement else ()
     hours = (Rule("clock time with h", re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?h\s?([0-5]\d)?(?![\w:])"),
                   lambda m: _time(words, m.group(1), m.group(2)) or m.group()),) if words.hours_with_h else ()
     return (
@@ -145,6 +174,7 @@ def romance_and_hindi(words: Words) -> tuple[Rule, ...]:
         Rule("clock time", re.compile(rf"(?<![\w.,:])([01]?\d|2[0-4])[{words.clock}]([0-5]\d)(?![\d:]|[.,]\d)"
                                       + (rf"(?:\s*{words.said_after_time})?" if words.said_after_time else "")),
              lambda m: _time(words, m.group(1), m.group(2)) or m.group(), needs=words.clock),
+        *agreeing,
         Rule("number", re.compile(rf"(?<![\w.,])({number})(?![\d\w])"), lambda m: _plain(m.group(1), words)),
     )
 

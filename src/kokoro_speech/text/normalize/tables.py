@@ -137,7 +137,7 @@ WORD_ACRONYMS = {
     "WAV": "wave", "JPG": "Jay-peg", "JPEG": "Jay-peg", "GIF": "gif", "DAO": "dow", "OPEX": "Opex",
     "CAPEX": "Capex", "MOOC": "mooc", "NIMBY": "nimby", "SARS": "Sars", "MERS": "Murs", "GIS": "G I S",
     "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D",
-    "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
+    "WWI": "World War One", "WWII": "World War Two", "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
 }
 
 # names whose Roman numeral is a regnal ordinal ("Henry VIII" → "Henry the Eighth")
@@ -187,7 +187,8 @@ Room Rm Gate Platform Plat Suite Ste Flight Train Bus Route Rte Highway Hwy Inte
 Apt Bay Pier Dock Berth Exit Building Bldg Ward Locker Cabin Studio Unit Office Hangar Stand Lane Line Carriage
 Coach Car Booth Hall Box Aisle Cell Court Area Zone Level Floor Deck Seat Row Tram Ferry Service
 room gate platform suite flight train bus route highway interstate track terminal apartment bay pier dock berth
-exit building ward locker cabin hangar booth aisle tram ferry port Port
+exit building ward locker cabin hangar booth aisle tram ferry port Port Concourse concourse Wing Sector Lot Shed
+Error error Status status Extension extension HTTP
 """.split())
 # an airline's two-letter code before a flight number ("UA 920"); codes that are also words, states or units
 # ("AM", "CA", "LA", "AI", "AC") are left out
@@ -199,7 +200,7 @@ MODEL_NAMES = frozenset("""
 Boeing Airbus Cessna Embraer Bombardier Porsche Peugeot Ferrari BMW Audi Volvo Saab Fiat Mazda Lexus RTX GTX
 GT RX Radeon GeForce Titan Ryzen Threadripper Xeon Core Pentium Celeron Athlon Snapdragon Exynos Dimensity
 Tensor Intel AMD Nvidia NVIDIA Pixel Galaxy Lumia Nokia Canon Nikon Sony Leica Fujifilm Olympus Model Series
-Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
+Xbox Microsoft Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
 """.split())
 # a street's last word: the number before its name is a house number ("221B Baker Street")
 STREET_WORDS = frozenset("""
