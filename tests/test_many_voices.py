@@ -17,7 +17,9 @@ from kokoro_speech.errors import InvalidParameter
 from kokoro_speech.model.vendor_voices import vendor_voice
 from kokoro_speech.pipeline.cast import MAX_SWITCHES, aliases_of
 from kokoro_speech.pipeline.timestamps import WordTime
-from kokoro_speech.text.ssml import Pause, Speech, script, tagged, to_misaki
+from kokoro_speech.text.ssml import (
+    SAY_AS, SILENT_ELEMENTS, VENDOR_ELEMENTS, Pause, Speech, local_name, say_as, script, tagged, to_misaki,
+)
 
 TEXT = "The quick brown fox jumps over the lazy dog and keeps on running through the open field."
 REL = 0.15
@@ -133,6 +135,23 @@ def test_subtitles_name_each_speaker():
     assert "<v narrator>Hello there\n" in vtt and "<v am_adam>Hi\n" in vtt
     assert "narrator: Hello there" in srt(words) and "am_adam: Hi" in srt(words)
     assert "voice" not in WordTime("a", 0, 1, 0, 1).as_dict()  # one voice: the items are as before
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", [name for names in VENDOR_ELEMENTS.values() for name in names])
+def test_each_vendor_element_is_read_as_get_dev_ssml_says(name):
+    # the prefix undeclared, as hand-written vendor SSML often has it: still read, never a 400
+    said = " ".join(s.text for s in script(f'<speak>Before <{name} name="x">inside</{name}> after.</speak>',
+                                             max_pause=10) if isinstance(s, Speech))
+    assert "Before" in said and "after." in said and "<" not in said and "name" not in said
+    assert ("inside" in said) == (local_name(name) not in SILENT_ELEMENTS), said
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("interpret_as", [value for values in SAY_AS.values() for value in values])
+def test_each_say_as_value_get_dev_ssml_lists_is_interpreted(interpret_as):
+    sample = "3/14/2025" if interpret_as == "date" else "AB" if interpret_as in SAY_AS["letter by letter"] else "12"
+    assert say_as(sample, interpret_as, "mdy").strip() not in ("", sample)
 
 
 # --- on the real model ------------------------------------------------------------------------------------------
@@ -285,3 +304,32 @@ def test_the_websocket_reads_tags_and_a_tag_holds_into_later_sentences(server):
     # the last sentence is a unit of its own, opened after the tag's: still the host's voice
     assert pitch(samples[: 24_000]) > 1.4 * pitch(samples[-36_000:]), (pitch(samples[:24_000]),
                                                                       pitch(samples[-36_000:]))
+
+
+def test_get_dev_ssml_lists_what_the_reader_reads_in_kokoro_fastapis_shape(server, settings):
+    response = httpx.get(f"{server.url}/dev/ssml", timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # Kokoro-FastAPI's own assertions on its GET /dev/ssml
+    assert body["elements"]["break"] and "emphasis" in body["ignored"]
+    assert set(body["elements"]).isdisjoint(body["ignored"])
+    assert body["rate_range"] == [0.25, 4.0] and body["break_strengths"]["strong"] == 1.0
+    # and ours: attributes, what is silent, the vendors' dialects, the limits
+    assert "name" in body["attributes"]["voice"] and "xml:lang" in body["attributes"]["lang"]
+    assert {"desc", "mark", "bookmark"} <= set(body["silent"]) <= set(body["elements"])
+    assert body["dialects"]["azure"]["mstts:express-as"] == "spoken"
+    assert body["dialects"]["azure"]["mstts:silence"] == "silent"
+    assert body["dialects"]["amazon"]["amazon:breath"] == "silent"
+    assert "x-sampa" in body["phoneme_alphabets"] and "telephone" in body["say_as"]["digit groups (a phone number)"]
+    assert body["limits"]["max_pause_seconds"] == settings.max_pause_seconds
+
+
+def test_phonemize_reads_voice_tags_and_aliases(server):
+    response = httpx.post(f"{server.url}/v1/audio/phonemize", timeout=60, json={
+        "input": "[voice:Narrator] Once upon a time. [voice:ef_dora] [rate:1.2] Hola, amigos.", "voice": "af_heart",
+        "allow_voice_tags": True, "voice_aliases": {"narrator": "bm_george"}})
+    assert response.status_code == 200, response.text
+    spans = [(s["voice"], s["language"], s["rate"]) for s in response.json()["segments"] if s["type"] == "speech"]
+    assert spans == [("Narrator", "b", 1.0), ("ef_dora", "e", 1.2)], spans
+    plain = httpx.post(f"{server.url}/v1/audio/phonemize", json={"input": "[voice:ef_dora] Hola."}, timeout=60)
+    assert plain.status_code == 200 and "voice" in plain.json()["normalized"]  # without the flag: words

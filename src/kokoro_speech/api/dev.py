@@ -1,6 +1,7 @@
 """Kokoro-FastAPI's extra routes, in its shapes, for the clients written against it: `GET /v1/test` (how
 wyoming_openai recognises a Kokoro server), `POST /dev/phonemize`, `POST /dev/generate_from_phonemes`,
-`POST /dev/dialogue` (turns of several voices, as one speech) and `POST /dev/ssml` (SSML as tagged text)."""
+`POST /dev/dialogue` (turns of several voices, as one speech), `POST /dev/ssml` (SSML as tagged text) and
+`GET /dev/ssml` (what the SSML reader reads)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
 from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.kokoro import MAX_INPUT_CHARACTERS, language_letter, to_token_ids
+from kokoro_speech.text import ssml as ssml_reader
 from kokoro_speech.text.ssml import VOICE_TAG_NAME
 
 router = APIRouter(responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
@@ -202,3 +204,54 @@ async def ssml(body: SSMLRequest, engine: EngineDep) -> SSMLResponse:
     """What an SSML document becomes, as Kokoro-FastAPI's translation shows it (speech reads SSML itself; this
     route is for clients that send the translation)."""
     return SSMLResponse(text=await asyncio.to_thread(engine.ssml_as_tags, body.text, body.voice or None))
+
+
+class SSMLCapabilities(BaseModel):
+    """Kokoro-FastAPI's GET /dev/ssml shape (elements, ignored, break_strengths, prosody_rates, rate_range), and
+    the rest of what the reader reads; all read off the reader's own tables (text/ssml.py)."""
+
+    elements: dict[str, str] = Field(description="Each element the reader gives a meaning, and what it does "
+                                     "(those not spoken included).")
+    ignored: list[str] = Field(description="Elements whose markup is dropped and content spoken as text (so is "
+                               "any element not named here).")
+    silent: list[str] = Field(description="Elements not spoken, their content neither.")
+    attributes: dict[str, list[str]] = Field(description="The attributes each element's reading uses (others are "
+                                             "ignored).")
+    dialects: dict[str, dict[str, str]] = Field(description=(
+        "Cloud vendors' own elements (azure, google, amazon), each 'spoken' (its content) or 'silent'; their "
+        "prefix (mstts:, google:, amazon:) may be written with or without its xmlns declaration."))
+    break_strengths: dict[str, float] = Field(description="<break strength> → seconds of silence.")
+    prosody_rates: dict[str, float] = Field(description="<prosody rate> names → pace; a percentage (80%, +20%) "
+                                            "or a factor (1.2) is read too.")
+    rate_range: list[float] = Field(description="The lowest and highest pace a span may have (clamped).")
+    say_as: dict[str, list[str]] = Field(description="<say-as> readings → the interpret-as values that ask "
+                                         "for them.")
+    phoneme_alphabets: list[str] = Field(description="The <phoneme alphabet> values read (others: the word as "
+                                         "written).")
+    limits: dict[str, float] = Field(description="max_depth and max_elements of a document, max_pause_seconds "
+                                     "of one break (this server's), max_total_pause_seconds of one request.")
+
+
+@router.get("/dev/ssml")
+@policy(KEYED)
+async def ssml_capabilities(engine: EngineDep) -> SSMLCapabilities:
+    """What the SSML reader reads (Kokoro-FastAPI's route and shape, with attributes, vendor dialects and
+    limits too); speech reads input starting with <speak> as SSML."""
+    silent = sorted(ssml_reader.SILENT_ELEMENTS)
+    elements = {name: handled.does for name, handled in ssml_reader.ELEMENTS.items()}
+    return SSMLCapabilities(
+        elements=elements | dict.fromkeys(silent, "Not spoken, nor its content: it marks, describes or sets an "
+                                                  "effect Kokoro does not make."),
+        ignored=list(ssml_reader.SPOKEN_ELEMENTS), silent=silent,
+        attributes={name: list(handled.attributes) for name, handled in ssml_reader.ELEMENTS.items()},
+        dialects={vendor: {name: "silent" if ssml_reader.local_name(name) in ssml_reader.SILENT_ELEMENTS
+                           else "spoken" for name in names}
+                  for vendor, names in ssml_reader.VENDOR_ELEMENTS.items()},
+        break_strengths=ssml_reader.BREAK_STRENGTHS, prosody_rates=ssml_reader.RATE_NAMES,
+        rate_range=[ssml_reader.MIN_RATE, ssml_reader.MAX_RATE],
+        say_as={reading: list(values) for reading, values in ssml_reader.SAY_AS.items()},
+        phoneme_alphabets=list(ssml_reader.ALPHABETS),
+        limits={"max_depth": ssml_reader.MAX_DEPTH, "max_elements": ssml_reader.MAX_ELEMENTS,
+                "max_pause_seconds": engine.max_pause_seconds,
+                "max_total_pause_seconds": ssml_reader.MAX_TOTAL_PAUSE_SECONDS},
+    )

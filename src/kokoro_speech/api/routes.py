@@ -83,7 +83,8 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, sta
 async def phonemize(body: PhonemizeRequest, engine: EngineDep, key: KeyDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
     normalized, phonemes, tokens, segments = await asyncio.to_thread(
-        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language(), key)
+        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language(), key,
+        **body.cast_options())
     return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens, segments=segments)
 
 

@@ -55,8 +55,11 @@ def _valid_lang_code(value: str | None) -> str | None:
 
 
 INPUT_DESCRIPTION = (
-    "The text to speak. `[pause:1.5s]` (or `500ms`) inserts exact silence; input starting with `<speak>` is read "
-    "as SSML (break, say-as, sub, phoneme, prosody rate, p, s, emphasis)."
+    "The text to speak. `[pause:1.5s]` (or `500ms`) inserts exact silence. With allow_voice_tags, "
+    "`[voice:NAME]` switches the speaker (a voice id, OpenAI name, blend, saved voice or one of voice_aliases; "
+    "its language's reading follows it) and `[rate:1.2]` the current speaker's pace. Input starting with "
+    "`<speak>` is read as SSML (break, say-as, sub, phoneme, prosody rate, p, s, voice name, lang; Azure's, "
+    "Google's and Polly's own elements speak their content; GET /dev/ssml lists it all)."
 )
 
 
@@ -185,7 +188,10 @@ class StreamSession(VoiceCastFields):
     language = SpeechRequest.language
 
 
-class PhonemizeRequest(BaseModel):
+class PhonemizeRequest(VoiceCastFields):
+    """The reading of a text, as speech would read it (voice tags and aliases too: each segment names its voice
+    and language)."""
+
     model_config = ConfigDict(extra="ignore")
 
     input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
@@ -207,8 +213,9 @@ class PhonemizeResponse(BaseModel):
     phonemes: str = Field(description="The phonemes the model would get; usable as input with input_is_phonemes.")
     tokens: int = Field(description="How many phoneme tokens that is.")
     segments: list[dict] = Field(default_factory=list, description=(
-        "The reading span by span: {type: speech, text, phonemes, rate} and {type: pause, seconds}, as SSML and "
-        "[pause:…] markers make them."))
+        "The reading span by span: {type: speech, text, phonemes, rate, voice, language} (voice: who says it, "
+        "the alias or voice id; language: its reading language's letter) and {type: pause, seconds}, as SSML, "
+        "voice tags and [pause:…] markers make them."))
 
 
 class SaveVoiceRequest(BaseModel):
