@@ -23,6 +23,17 @@ from kokoro_speech.text.ssml import (
 
 TEXT = "The quick brown fox jumps over the lazy dog and keeps on running through the open field."
 REL = 0.15
+AZURE = ('<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" '
+         'xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="en-US"><voice name="en-US-AvaNeural">'
+         '<mstts:express-as style="cheerful" styledegree="2">What a day!</mstts:express-as>'
+         '<mstts:silence type="Sentenceboundary" value="200ms"/><bookmark mark="here"/> '
+         '<lang xml:lang="fr-FR">Bonjour mes amis.</lang></voice></speak>')
+# Polly without its xmlns, Google's <voice gender language>, W3C's <audio> fallback and <desc>
+POLLY_GOOGLE_W3C = ('<speak><amazon:effect name="whispered">Quiet now.</amazon:effect> <amazon:breath/>'
+                    '<audio src="bell.mp3">Ding<desc>a bell rings</desc></audio> '
+                    '<voice gender="male" language="en-GB">Cheerio.</voice> <mark name="m1"/>'
+                    '<phoneme alphabet="x-sampa" ph=\'t@"meIt@U\'>tomato</phoneme> '
+                    '<phoneme alphabet="ipa" ph="ʘ̥">click</phoneme></speak>')
 
 
 def pcm(data: bytes) -> np.ndarray:
@@ -98,20 +109,11 @@ def test_vendor_voice_names_map_by_language_and_gender():
 
 @pytest.mark.unit
 def test_vendor_ssml_reads_its_content_and_drops_what_is_not_speech():
-    azure = ('<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" '
-             'xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="en-US"><voice name="en-US-AvaNeural">'
-             '<mstts:express-as style="cheerful" styledegree="2">What a day!</mstts:express-as>'
-             '<mstts:silence type="Sentenceboundary" value="200ms"/><bookmark mark="here"/> '
-             '<lang xml:lang="fr-FR">Bonjour mes amis.</lang></voice></speak>')
+    azure = AZURE
     said = [s for s in script(azure, max_pause=10) if isinstance(s, Speech) and s.text.strip()]
     assert [(s.text.strip(), s.voice, s.language) for s in said] == [
         ("What a day!", "en-US-AvaNeural", None), ("Bonjour mes amis.", "en-US-AvaNeural", "fr-FR")]
-    # Polly without its xmlns, Google's <voice gender language>, W3C's <audio> fallback and <desc>
-    polly = ('<speak><amazon:effect name="whispered">Quiet now.</amazon:effect> <amazon:breath/>'
-             '<audio src="bell.mp3">Ding<desc>a bell rings</desc></audio> '
-             '<voice gender="male" language="en-GB">Cheerio.</voice> <mark name="m1"/>'
-             '<phoneme alphabet="x-sampa" ph=\'t@"meIt@U\'>tomato</phoneme> '
-             '<phoneme alphabet="ipa" ph="ʘ̥">click</phoneme></speak>')
+    polly = POLLY_GOOGLE_W3C
     text = " ".join(s.text for s in script(polly, max_pause=10) if isinstance(s, Speech))
     assert "Quiet now." in text and "Ding" in text and "bell rings" not in text and "Cheerio" in text
     assert "[tomato](/təˈmAtQ/)" in text and " click " in text  # a symbol Kokoro lacks: the word, as written
@@ -330,6 +332,33 @@ def test_phonemize_reads_voice_tags_and_aliases(server):
         "allow_voice_tags": True, "voice_aliases": {"narrator": "bm_george"}})
     assert response.status_code == 200, response.text
     spans = [(s["voice"], s["language"], s["rate"]) for s in response.json()["segments"] if s["type"] == "speech"]
-    assert spans == [("Narrator", "b", 1.0), ("ef_dora", "e", 1.2)], spans
+    assert spans == [("narrator", "b", 1.0), ("ef_dora", "e", 1.2)], spans  # the alias as voice_aliases spells it
     plain = httpx.post(f"{server.url}/v1/audio/phonemize", json={"input": "[voice:ef_dora] Hola."}, timeout=60)
     assert plain.status_code == 200 and "voice" in plain.json()["normalized"]  # without the flag: words
+
+
+@pytest.mark.parametrize("body", [
+    # Kokoro-FastAPI v0.8's README requests, as written there (model "kokoro", an alias as the voice, ssml: true)
+    {"model": "kokoro", "voice": "narrator", "input": "[voice:narrator] Once upon a time. [voice:villain] Never!",
+     "allow_voice_tags": True, "voice_aliases": {"narrator": "af_bella(2)+af_sky", "villain": "am_michael"},
+     "response_format": "mp3"},
+    {"model": "kokoro", "voice": "af_heart", "input": "The narrator opens. [voice:af_bella] Did it land? "
+     "[pause:0.3s] [voice:am_michael] It did.", "allow_voice_tags": True, "response_format": "mp3"},
+    {"model": "kokoro", "input": '<speak>Hi<break time="750ms"/>there</speak>', "voice": "af_bella",
+     "allow_voice_tags": True, "ssml": True},
+])
+def test_kokoro_fastapis_documented_tag_requests_work_unchanged(server, body):
+    response = httpx.post(f"{server.url}/v1/audio/speech", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/mpeg" and len(response.content) > 2_000
+
+
+@pytest.mark.parametrize("doc", [AZURE, POLLY_GOOGLE_W3C], ids=["azure", "polly-google-w3c"])
+def test_vendor_ssml_is_a_200_and_no_markup_is_read(server, doc):
+    reading = httpx.post(f"{server.url}/v1/audio/phonemize", json={"input": doc}, timeout=60)
+    assert reading.status_code == 200, reading.text
+    said = reading.json()["normalized"].lower()
+    assert not any(mark in said for mark in ("<", ">", "mstts", "amazon", "bookmark", "bell rings")), said
+    speech = httpx.post(f"{server.url}/v1/audio/speech", json={"input": doc, "voice": "af_heart",
+                                                               "response_format": "pcm"}, timeout=120)
+    assert speech.status_code == 200 and len(speech.content) > 24_000, speech.text[:200]

@@ -19,7 +19,8 @@ from kokoro_speech.text.normalize import OPTION_GROUPS
 from kokoro_speech.text.normalize import Reading as TextReading
 
 MODEL_ID = "kokoro-82m"
-MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
+# OpenAI's model names, and Kokoro-FastAPI's ("kokoro", which its documented requests send)
+MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "kokoro")
 
 ResponseFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 
@@ -102,7 +103,7 @@ class SpeechRequest(VoiceCastFields):
     # Unknown fields are ignored: clients such as Open WebUI send extras.
     model_config = ConfigDict(extra="ignore")
 
-    model: StrictStr = Field(MODEL_ID, description=f"'{MODEL_ID}', or an OpenAI alias: {', '.join(MODEL_ALIASES)}.")
+    model: StrictStr = Field(MODEL_ID, description=f"'{MODEL_ID}', or an alias: {', '.join(MODEL_ALIASES)}.")
     input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
     voice: StrictStr | VoiceReference = Field(
         description="A Kokoro voice id (af_heart), an OpenAI voice name (alloy), or a blend (af_heart(2)+bf_emma(1))."

@@ -32,7 +32,9 @@ const DIALOGUE_EXAMPLE = {
     ["Mira", "At midnight?"]],
 };
 const STORE = { key: api.KEY, voice: "kokoro-speech.voice" };
-// a [voice:…] or [rate:…] tag (the server's syntax): kept out of the read-along's text
+// the server's [pause:…] markers, and (read only when tags are on) its [voice:…] and [rate:…] tags: kept out
+// of the read-along's text, which shows what is heard
+const PAUSE_MARKER = /\[\s*pause\s*:[^\]\n]*\]/gi;
 const CONTROL_TAG = /\[\s*(?:voice|rate)\s*:[^\]\n]*\]/gi;
 
 /** Raw s16le mono chunks, played back to back as they arrive. */
@@ -101,7 +103,7 @@ class ReadAlong {
   constructor(element, text, { tags = false } = {}) {
     this.element = element;
     this.text = text;
-    this.tags = tags;  // voice and rate tags in the text: not shown
+    this.tags = tags;  // voice and rate tags in the text are read: not shown
     this.words = [];
     this.current = -1;
     element.replaceChildren(this.between(0, text.length));
@@ -110,7 +112,7 @@ class ReadAlong {
   }
 
   between(from, to) {
-    const gap = this.text.slice(from, to);
+    const gap = this.text.slice(from, to).replace(PAUSE_MARKER, "");
     return this.tags ? gap.replace(CONTROL_TAG, "") : gap;
   }
 
