@@ -109,15 +109,13 @@ def test_vendor_voice_names_map_by_language_and_gender():
 
 @pytest.mark.unit
 def test_vendor_ssml_reads_its_content_and_drops_what_is_not_speech():
-    azure = AZURE
-    said = [s for s in script(azure, max_pause=10) if isinstance(s, Speech) and s.text.strip()]
+    said = [s for s in script(AZURE, max_pause=10) if isinstance(s, Speech) and s.text.strip()]
     assert [(s.text.strip(), s.voice, s.language) for s in said] == [
         ("What a day!", "en-US-AvaNeural", None), ("Bonjour mes amis.", "en-US-AvaNeural", "fr-FR")]
-    polly = POLLY_GOOGLE_W3C
-    text = " ".join(s.text for s in script(polly, max_pause=10) if isinstance(s, Speech))
+    text = " ".join(s.text for s in script(POLLY_GOOGLE_W3C, max_pause=10) if isinstance(s, Speech))
     assert "Quiet now." in text and "Ding" in text and "bell rings" not in text and "Cheerio" in text
     assert "[tomato](/təˈmAtQ/)" in text and " click " in text  # a symbol Kokoro lacks: the word, as written
-    assert any(s.voice == "en-GB-male" for s in script(polly, max_pause=10) if isinstance(s, Speech))
+    assert any(s.voice == "en-GB-male" for s in script(POLLY_GOOGLE_W3C, max_pause=10) if isinstance(s, Speech))
     assert to_misaki("n̥ɔr̥", "ipa") == "nɔɹ"  # the voiceless ring dropped
 
 
