@@ -16,7 +16,7 @@ from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, policy
 from kokoro_speech.api.schemas import (
     LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, NormalizationOptions, ResponseFormat, _valid_lang_code,
 )
-from kokoro_speech.api.state import EngineDep, KeyDep
+from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
 from kokoro_speech.api.streaming import encoded
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
@@ -131,6 +131,12 @@ class DialogueRequest(BaseModel):
                                                                           description=VOICE_ALIASES_DESCRIPTION)
     normalization_options: NormalizationOptions | None = Field(None, description=(
         "Kokoro-FastAPI's switches for the text normalization, as on speech."))
+    return_download_link: StrictBool = Field(False, description="Also keep the audio as a file, as speech does "
+                                             "(X-Download-Path).")
+    download_format: ResponseFormat | None = Field(None, description="The kept file's format (default: "
+                                                   "response_format).")
+    return_timing: StrictBool = Field(False, description="With return_download_link, also keep the timing "
+                                      "sidecar (X-Timing-Path), as speech does.")
 
     _lang_code = field_validator("lang_code")(_valid_lang_code)
     _aliases = field_validator("voice_aliases")(VoiceCastFields._valid_aliases.__func__)
@@ -159,13 +165,15 @@ class DialogueRequest(BaseModel):
 @router.post("/dev/dialogue", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 @policy(SYNTHESIS)
-async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Response:
+async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep, state: StateDep) -> Response:
     """Several speakers in one audio (Kokoro-FastAPI's route): each turn in its voice and language, streamed as
     speech is; the first turn's audio starts as soon as a single voice's would."""
     fmt = FORMATS[body.response_format]
     first = body.turns[0].voice
+    timing = body.return_timing and body.return_download_link  # Kokoro-FastAPI ignores it without a link
     try:
         synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, voice_tags=True,
+                                      timestamps=timing, timestamps_param="return_timing",
                                       language=language_letter(body.lang_code) if body.lang_code else None,
                                       aliases=body.voice_aliases,
                                       reading=body.normalization_options.reading(engine.reading)
@@ -176,7 +184,10 @@ async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Res
         raise
     headers = {"X-Sample-Rate": str(output_rate(fmt, None)), "Cache-Control": "no-store",
                "Content-Disposition": f'inline; filename="dialogue.{fmt.name}"'}
-    audio = encoded(synthesis, fmt, volume=body.volume_multiplier)
+    copy = await state.downloads.copy_for(fmt, FORMATS[body.download_format or body.response_format], headers,
+                                          owner=key, timing=timing, sample_rate=None, volume=body.volume_multiplier
+                                          ) if body.return_download_link else None
+    audio = encoded(synthesis, fmt, volume=body.volume_multiplier, copy=copy)
     if body.stream:
         return StreamingResponse(audio, media_type=fmt.content_type, headers=headers)
     return Response(b"".join([chunk async for chunk in audio]), media_type=fmt.content_type, headers=headers)

@@ -170,6 +170,13 @@ class ReadAlong {
   }
 }
 
+function base64Bytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function showError(message) {
   ui.error.textContent = message || "";
   ui.error.hidden = !message;
