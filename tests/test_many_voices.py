@@ -15,7 +15,7 @@ from support import pitch
 from kokoro_speech.audio.subtitles import srt, webvtt
 from kokoro_speech.errors import InvalidParameter
 from kokoro_speech.model.vendor_voices import vendor_voice
-from kokoro_speech.pipeline.cast import MAX_SWITCHES, aliases_of
+from kokoro_speech.pipeline.cast import MAX_SWITCHES, MAX_VOICES, aliases_of
 from kokoro_speech.pipeline.timestamps import WordTime
 from kokoro_speech.text.ssml import (
     SAY_AS, SILENT_ELEMENTS, VENDOR_ELEMENTS, Pause, Speech, local_name, say_as, script, tagged, to_misaki,
@@ -125,6 +125,9 @@ def test_ssml_as_tagged_text_is_kokoro_fastapis():
            '</voice> done</speak>')
     assert tagged(script(doc, max_pause=10), "af_bella") == (
         "[rate:0.75] The fox [rate:1] and [voice:am_adam] me [pause:0.5s] [voice:af_bella] done")
+    # its own examples' pauses (api/tests/test_ssml.py), written as it writes them
+    assert tagged(script('<speak>Hi<break time="1s"/>there<break time="750ms"/>now</speak>', max_pause=10)) == (
+        "Hi [pause:1.0s] there [pause:0.75s] now")
 
 
 @pytest.mark.unit
@@ -257,6 +260,26 @@ def test_ssml_voices_and_languages_are_heard(server, engine):
     assert "ˈola" in reading.phonemes  # Spanish G2P, not English letters
     response = speak(server, input=doc)
     assert response.status_code == 200, response.text
+
+
+def test_ssml_voice_switches_are_heard(server):
+    sentence = "The weather is lovely today."
+    doc = (f'<speak><voice name="en-US-AvaNeural">{sentence}</voice><break time="1s"/>'
+           f'<voice name="en-US-GuyNeural">{sentence}</voice></speak>')
+    response = speak(server, input=doc, voice="af_heart")
+    assert response.status_code == 200, response.text
+    audio = pcm(response.content)
+    quiet = np.flatnonzero(np.convolve(np.abs(audio) < 2 / 32768, np.ones(12_000), "valid") == 12_000)
+    cut = int(quiet[0]) + 12_000
+    assert pitch(audio[:cut]) > 1.4 * pitch(audio[cut:]), (pitch(audio[:cut]), pitch(audio[cut:]))
+
+
+def test_more_voices_than_one_request_may_use_is_a_400_naming_the_tag(engine):
+    blends = [f"af_heart(1)+af_sky({k})" for k in range(1, MAX_VOICES + 1)]  # with af_heart: one too many
+    segments = script("".join(f"[voice:{b}] Hi. " for b in blends), max_pause=10, voice_tags=True)
+    with pytest.raises(InvalidParameter) as caught:
+        engine.cast("af_heart").assign(segments)
+    assert caught.value.code == "too_many_voices" and blends[-1] in caught.value.message
 
 
 def test_languages_follow_the_speaker_unless_lang_code_says_otherwise(engine):

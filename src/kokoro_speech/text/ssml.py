@@ -216,7 +216,9 @@ def tagged(segments: list[Segment], voice: str | None = None) -> str:
     current: tuple[str | None, float] = (voice, 1.0)
     for segment in segments:
         if isinstance(segment, Pause):
-            out.append(f"[pause:{segment.seconds:g}s]")
+            # as Kokoro-FastAPI writes them (1.0s, 0.75s), never in exponent notation (the marker's syntax has none)
+            seconds = f"{segment.seconds:.3f}".rstrip("0")
+            out.append(f"[pause:{seconds}0s]" if seconds.endswith(".") else f"[pause:{seconds}s]")
             continue
         speaker = segment.voice or voice
         if speaker != current[0] and speaker:
