@@ -71,6 +71,21 @@ def test_download_format_keeps_another_format_and_timing_has_the_chunks(keyed):
     assert spoken[:3] == ["The", "library", "opens"] and "books" in spoken
 
 
+def test_a_dialogue_keeps_its_file_and_timing_as_speech_does(keyed):
+    turns = [{"voice": "af_heart", "text": "The library opens at nine."},
+             {"voice": "am_adam", "text": "Please return your books on time."}]
+    streamed = httpx.post(f"{keyed.url}/dev/dialogue", headers=MINE, timeout=120, json={
+        "turns": turns, "response_format": "pcm", "return_download_link": True, "download_format": "wav",
+        "return_timing": True})
+    assert streamed.status_code == 200, streamed.text
+    path, timing_path = streamed.headers["x-download-path"], streamed.headers["x-timing-path"]
+    assert path.endswith(".wav") and timing_path == f"{path}.json"
+    assert abs(decode(fetch(keyed, path).content, "wav").duration - decode(streamed.content, "pcm").duration) < 0.01
+    spoken = " ".join(c["text"] for c in fetch(keyed, timing_path).json()["chunks"]).split()
+    assert "library" in spoken and "books" in spoken
+    assert fetch(keyed, path, headers=THEIRS).status_code == 404  # the key's own, as speech's
+
+
 def test_stream_false_with_a_download_link(keyed):
     whole = speak(keyed, response_format="wav", stream=False, return_download_link=True)
     assert fetch(keyed, whole.headers["x-download-path"]).content == whole.content

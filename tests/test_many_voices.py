@@ -15,12 +15,25 @@ from support import pitch
 from kokoro_speech.audio.subtitles import srt, webvtt
 from kokoro_speech.errors import InvalidParameter
 from kokoro_speech.model.vendor_voices import vendor_voice
-from kokoro_speech.pipeline.cast import MAX_SWITCHES, aliases_of
+from kokoro_speech.pipeline.cast import MAX_SWITCHES, MAX_VOICES, aliases_of
 from kokoro_speech.pipeline.timestamps import WordTime
-from kokoro_speech.text.ssml import Pause, Speech, script, tagged, to_misaki
+from kokoro_speech.text.ssml import (
+    SAY_AS, SILENT_ELEMENTS, VENDOR_ELEMENTS, Pause, Speech, local_name, say_as, script, tagged, to_misaki,
+)
 
 TEXT = "The quick brown fox jumps over the lazy dog and keeps on running through the open field."
 REL = 0.15
+AZURE = ('<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" '
+         'xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="en-US"><voice name="en-US-AvaNeural">'
+         '<mstts:express-as style="cheerful" styledegree="2">What a day!</mstts:express-as>'
+         '<mstts:silence type="Sentenceboundary" value="200ms"/><bookmark mark="here"/> '
+         '<lang xml:lang="fr-FR">Bonjour mes amis.</lang></voice></speak>')
+# Polly without its xmlns, Google's <voice gender language>, W3C's <audio> fallback and <desc>
+POLLY_GOOGLE_W3C = ('<speak><amazon:effect name="whispered">Quiet now.</amazon:effect> <amazon:breath/>'
+                    '<audio src="bell.mp3">Ding<desc>a bell rings</desc></audio> '
+                    '<voice gender="male" language="en-GB">Cheerio.</voice> <mark name="m1"/>'
+                    '<phoneme alphabet="x-sampa" ph=\'t@"meIt@U\'>tomato</phoneme> '
+                    '<phoneme alphabet="ipa" ph="ʘ̥">click</phoneme></speak>')
 
 
 def pcm(data: bytes) -> np.ndarray:
@@ -96,24 +109,13 @@ def test_vendor_voice_names_map_by_language_and_gender():
 
 @pytest.mark.unit
 def test_vendor_ssml_reads_its_content_and_drops_what_is_not_speech():
-    azure = ('<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" '
-             'xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="en-US"><voice name="en-US-AvaNeural">'
-             '<mstts:express-as style="cheerful" styledegree="2">What a day!</mstts:express-as>'
-             '<mstts:silence type="Sentenceboundary" value="200ms"/><bookmark mark="here"/> '
-             '<lang xml:lang="fr-FR">Bonjour mes amis.</lang></voice></speak>')
-    said = [s for s in script(azure, max_pause=10) if isinstance(s, Speech) and s.text.strip()]
+    said = [s for s in script(AZURE, max_pause=10) if isinstance(s, Speech) and s.text.strip()]
     assert [(s.text.strip(), s.voice, s.language) for s in said] == [
         ("What a day!", "en-US-AvaNeural", None), ("Bonjour mes amis.", "en-US-AvaNeural", "fr-FR")]
-    # Polly without its xmlns, Google's <voice gender language>, W3C's <audio> fallback and <desc>
-    polly = ('<speak><amazon:effect name="whispered">Quiet now.</amazon:effect> <amazon:breath/>'
-             '<audio src="bell.mp3">Ding<desc>a bell rings</desc></audio> '
-             '<voice gender="male" language="en-GB">Cheerio.</voice> <mark name="m1"/>'
-             '<phoneme alphabet="x-sampa" ph=\'t@"meIt@U\'>tomato</phoneme> '
-             '<phoneme alphabet="ipa" ph="ʘ̥">click</phoneme></speak>')
-    text = " ".join(s.text for s in script(polly, max_pause=10) if isinstance(s, Speech))
+    text = " ".join(s.text for s in script(POLLY_GOOGLE_W3C, max_pause=10) if isinstance(s, Speech))
     assert "Quiet now." in text and "Ding" in text and "bell rings" not in text and "Cheerio" in text
     assert "[tomato](/təˈmAtQ/)" in text and " click " in text  # a symbol Kokoro lacks: the word, as written
-    assert any(s.voice == "en-GB-male" for s in script(polly, max_pause=10) if isinstance(s, Speech))
+    assert any(s.voice == "en-GB-male" for s in script(POLLY_GOOGLE_W3C, max_pause=10) if isinstance(s, Speech))
     assert to_misaki("n̥ɔr̥", "ipa") == "nɔɹ"  # the voiceless ring dropped
 
 
@@ -123,6 +125,9 @@ def test_ssml_as_tagged_text_is_kokoro_fastapis():
            '</voice> done</speak>')
     assert tagged(script(doc, max_pause=10), "af_bella") == (
         "[rate:0.75] The fox [rate:1] and [voice:am_adam] me [pause:0.5s] [voice:af_bella] done")
+    # its own examples' pauses (api/tests/test_ssml.py), written as it writes them
+    assert tagged(script('<speak>Hi<break time="1s"/>there<break time="750ms"/>now</speak>', max_pause=10)) == (
+        "Hi [pause:1.0s] there [pause:0.75s] now")
 
 
 @pytest.mark.unit
@@ -133,6 +138,23 @@ def test_subtitles_name_each_speaker():
     assert "<v narrator>Hello there\n" in vtt and "<v am_adam>Hi\n" in vtt
     assert "narrator: Hello there" in srt(words) and "am_adam: Hi" in srt(words)
     assert "voice" not in WordTime("a", 0, 1, 0, 1).as_dict()  # one voice: the items are as before
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", [name for names in VENDOR_ELEMENTS.values() for name in names])
+def test_each_vendor_element_is_read_as_get_dev_ssml_says(name):
+    # the prefix undeclared, as hand-written vendor SSML often has it: still read, never a 400
+    said = " ".join(s.text for s in script(f'<speak>Before <{name} name="x">inside</{name}> after.</speak>',
+                                             max_pause=10) if isinstance(s, Speech))
+    assert "Before" in said and "after." in said and "<" not in said and "name" not in said
+    assert ("inside" in said) == (local_name(name) not in SILENT_ELEMENTS), said
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("interpret_as", [value for values in SAY_AS.values() for value in values])
+def test_each_say_as_value_get_dev_ssml_lists_is_interpreted(interpret_as):
+    sample = "3/14/2025" if interpret_as == "date" else "AB" if interpret_as in SAY_AS["letter by letter"] else "12"
+    assert say_as(sample, interpret_as, "mdy").strip() not in ("", sample)
 
 
 # --- on the real model ------------------------------------------------------------------------------------------
@@ -240,6 +262,26 @@ def test_ssml_voices_and_languages_are_heard(server, engine):
     assert response.status_code == 200, response.text
 
 
+def test_ssml_voice_switches_are_heard(server):
+    sentence = "The weather is lovely today."
+    doc = (f'<speak><voice name="en-US-AvaNeural">{sentence}</voice><break time="1s"/>'
+           f'<voice name="en-US-GuyNeural">{sentence}</voice></speak>')
+    response = speak(server, input=doc, voice="af_heart")
+    assert response.status_code == 200, response.text
+    audio = pcm(response.content)
+    quiet = np.flatnonzero(np.convolve(np.abs(audio) < 2 / 32768, np.ones(12_000), "valid") == 12_000)
+    cut = int(quiet[0]) + 12_000
+    assert pitch(audio[:cut]) > 1.4 * pitch(audio[cut:]), (pitch(audio[:cut]), pitch(audio[cut:]))
+
+
+def test_more_voices_than_one_request_may_use_is_a_400_naming_the_tag(engine):
+    blends = [f"af_heart(1)+af_sky({k})" for k in range(1, MAX_VOICES + 1)]  # with af_heart: one too many
+    segments = script("".join(f"[voice:{b}] Hi. " for b in blends), max_pause=10, voice_tags=True)
+    with pytest.raises(InvalidParameter) as caught:
+        engine.cast("af_heart").assign(segments)
+    assert caught.value.code == "too_many_voices" and blends[-1] in caught.value.message
+
+
 def test_languages_follow_the_speaker_unless_lang_code_says_otherwise(engine):
     text = "[voice:af_heart] Hello. [voice:ef_dora] Hola, ¿qué tal? [voice:jf_alpha] こんにちは。"
     spans = [s for s in engine.phonemize(text, "af_heart", voice_tags=True).segments if s["type"] == "speech"]
@@ -285,3 +327,59 @@ def test_the_websocket_reads_tags_and_a_tag_holds_into_later_sentences(server):
     # the last sentence is a unit of its own, opened after the tag's: still the host's voice
     assert pitch(samples[: 24_000]) > 1.4 * pitch(samples[-36_000:]), (pitch(samples[:24_000]),
                                                                       pitch(samples[-36_000:]))
+
+
+def test_get_dev_ssml_lists_what_the_reader_reads_in_kokoro_fastapis_shape(server, settings):
+    response = httpx.get(f"{server.url}/dev/ssml", timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # Kokoro-FastAPI's own assertions on its GET /dev/ssml
+    assert body["elements"]["break"] and "emphasis" in body["ignored"]
+    assert set(body["elements"]).isdisjoint(body["ignored"])
+    assert body["rate_range"] == [0.25, 4.0] and body["break_strengths"]["strong"] == 1.0
+    # and ours: attributes, what is silent, the vendors' dialects, the limits
+    assert "name" in body["attributes"]["voice"] and "xml:lang" in body["attributes"]["lang"]
+    assert {"desc", "mark", "bookmark"} <= set(body["silent"]) <= set(body["elements"])
+    assert body["dialects"]["azure"]["mstts:express-as"] == "spoken"
+    assert body["dialects"]["azure"]["mstts:silence"] == "silent"
+    assert body["dialects"]["amazon"]["amazon:breath"] == "silent"
+    assert "x-sampa" in body["phoneme_alphabets"] and "telephone" in body["say_as"]["digit groups (a phone number)"]
+    assert body["limits"]["max_pause_seconds"] == settings.max_pause_seconds
+
+
+def test_phonemize_reads_voice_tags_and_aliases(server):
+    response = httpx.post(f"{server.url}/v1/audio/phonemize", timeout=60, json={
+        "input": "[voice:Narrator] Once upon a time. [voice:ef_dora] [rate:1.2] Hola, amigos.", "voice": "af_heart",
+        "allow_voice_tags": True, "voice_aliases": {"narrator": "bm_george"}})
+    assert response.status_code == 200, response.text
+    spans = [(s["voice"], s["language"], s["rate"]) for s in response.json()["segments"] if s["type"] == "speech"]
+    assert spans == [("narrator", "b", 1.0), ("ef_dora", "e", 1.2)], spans  # the alias as voice_aliases spells it
+    plain = httpx.post(f"{server.url}/v1/audio/phonemize", json={"input": "[voice:ef_dora] Hola."}, timeout=60)
+    assert plain.status_code == 200 and "voice" in plain.json()["normalized"]  # without the flag: words
+
+
+@pytest.mark.parametrize("body", [
+    # Kokoro-FastAPI v0.8's README requests, as written there (model "kokoro", an alias as the voice, ssml: true)
+    {"model": "kokoro", "voice": "narrator", "input": "[voice:narrator] Once upon a time. [voice:villain] Never!",
+     "allow_voice_tags": True, "voice_aliases": {"narrator": "af_bella(2)+af_sky", "villain": "am_michael"},
+     "response_format": "mp3"},
+    {"model": "kokoro", "voice": "af_heart", "input": "The narrator opens. [voice:af_bella] Did it land? "
+     "[pause:0.3s] [voice:am_michael] It did.", "allow_voice_tags": True, "response_format": "mp3"},
+    {"model": "kokoro", "input": '<speak>Hi<break time="750ms"/>there</speak>', "voice": "af_bella",
+     "allow_voice_tags": True, "ssml": True},
+])
+def test_kokoro_fastapis_documented_tag_requests_work_unchanged(server, body):
+    response = httpx.post(f"{server.url}/v1/audio/speech", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/mpeg" and len(response.content) > 2_000
+
+
+@pytest.mark.parametrize("doc", [AZURE, POLLY_GOOGLE_W3C], ids=["azure", "polly-google-w3c"])
+def test_vendor_ssml_is_a_200_and_no_markup_is_read(server, doc):
+    reading = httpx.post(f"{server.url}/v1/audio/phonemize", json={"input": doc}, timeout=60)
+    assert reading.status_code == 200, reading.text
+    said = reading.json()["normalized"].lower()
+    assert not any(mark in said for mark in ("<", ">", "mstts", "amazon", "bookmark", "bell rings")), said
+    speech = httpx.post(f"{server.url}/v1/audio/speech", json={"input": doc, "voice": "af_heart",
+                                                               "response_format": "pcm"}, timeout=120)
+    assert speech.status_code == 200 and len(speech.content) > 24_000, speech.text[:200]

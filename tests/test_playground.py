@@ -10,9 +10,12 @@ import os
 import re
 import shutil
 
+import httpx
+import numpy as np
 import pytest
 
 from conftest import API_KEY
+from support import decode, pitch
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -226,3 +229,102 @@ def test_books_tab_reads_a_book_and_navigates_its_chapters(keyed_server, page, t
     page.click("#tab-speech")
     expect(page.locator("#speech")).to_be_visible()
     expect(page.locator("#books")).to_be_hidden()
+
+
+# --- many voices: the cast, the dialogue editor, speakers in the read-along -------------------------------------
+
+SENTENCE = "The weather is lovely today."
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def watch_speakers(page) -> None:
+    """Note each speaker the read-along names while it plays (window.speakers), in order."""
+    page.evaluate("""() => {
+        const element = document.getElementById("read-along");
+        window.speakers = [];
+        new MutationObserver(() => {
+            const speaker = element.dataset.speaker;
+            if (speaker && window.speakers.at(-1) !== speaker) window.speakers.push(speaker);
+        }).observe(element, {attributes: true, attributeFilter: ["data-speaker"]});
+    }""")
+
+
+def halves_pitch(samples: np.ndarray) -> tuple[float, float]:
+    """The pitch before and after the first second of silence (the pause between two speakers)."""
+    quiet = np.flatnonzero(np.convolve(np.abs(samples) < 2 / 32768, np.ones(12_000), "valid") == 12_000)
+    cut = int(quiet[0]) + 12_000
+    return pitch(samples[:cut]), pitch(samples[cut:])
+
+
+def test_the_cast_is_sent_heard_and_named_in_the_read_along(keyed_server, page):
+    open_with_key(page, keyed_server)
+    for name, voice, rate in (("narrator", "am_adam", "1"), ("hero", "af_heart", "1.2")):
+        page.click("#cast-add")
+        row = page.locator("#cast tbody tr").last.locator("input")
+        row.nth(0).fill(name)
+        row.nth(1).fill(voice)
+        row.nth(2).fill(rate)
+    expect(page.locator("#voice-tags")).to_be_checked()  # a cast is for tags
+    assert page.eval_on_selector_all("#speakers option", "os => os.map(o => o.value)")[:2] == ["narrator", "hero"]
+    page.fill("#input", f"[voice:narrator] {SENTENCE} [pause:1s] [voice:hero] {SENTENCE}")
+    watch_speakers(page)
+    with page.expect_request("**/v1/audio/speech") as sent:
+        page.click("#play")
+    body = sent.value.post_data_json
+    assert body["allow_voice_tags"] is True
+    assert body["voice_aliases"] == {"narrator": "am_adam", "hero": {"voice": "af_heart", "rate": 1.2}}
+    expect(page.locator("#status")).to_have_attribute("data-state", "done", timeout=90_000)
+    page.wait_for_function("window.speakers.at(-1) === 'hero'", timeout=30_000)
+    expect(page.locator("#error")).to_be_hidden()
+
+    read_along = page.locator("#read-along")
+    assert page.eval_on_selector_all("#read-along b.speaker", "s => s.map(x => x.textContent)") == ["narrator", "hero"]
+    assert page.evaluate("window.speakers") == ["narrator", "hero"]  # who speaks, shown while they speak
+    expect(read_along.locator("b.speaker.now")).to_have_text("hero")
+    assert "[" not in read_along.inner_text()  # the tags and the pause are not shown, the words are
+    words = page.eval_on_selector_all("#read-along span", "s => s.map(x => x.textContent)")
+    assert words == ["The", "weather", "is", "lovely", "today"] * 2
+    # heard: the page's request, as plain audio, speaks the narrator's half in am_adam's voice, the hero's in af_heart's
+    audio = httpx.post(f"{keyed_server.url}/v1/audio/speech", headers=AUTH, timeout=120,
+                       json={**body, "stream_format": "audio", "timestamps": False})
+    assert audio.status_code == 200, audio.text
+    narrator, hero = halves_pitch(decode(audio.content, "pcm").samples)
+    assert hero > 1.4 * narrator, (narrator, hero)
+
+
+def test_the_dialogue_editor_plays_its_turns_and_downloads_them_from_dev_dialogue(keyed_server, page, tmp_path):
+    open_with_key(page, keyed_server)
+    page.click("#example-dialogue")  # an example cast and scene, to start from
+    expect(page.locator("#cast tbody tr")).to_have_count(3)
+    expect(page.locator("#turns li")).to_have_count(4)
+    assert page.input_value("#input").startswith("[voice:narrator] The door creaked open.")
+    while page.locator("#turns li").count():
+        page.locator("#turns li button").first.click()
+    for speaker in ("am_adam", "af_heart"):  # voice ids work as speakers too
+        page.click("#turn-add")
+        turn = page.locator("#turns li").last
+        turn.locator(".who").fill(speaker)
+        turn.locator(".line").fill(SENTENCE)
+    page.fill("#turn-pause", "1")
+    page.dispatch_event("#turn-pause", "input")
+    expect(page.locator("#turn-pause-value")).to_have_text("1 s")
+
+    watch_speakers(page)
+    page.click("#dialogue-play")  # the turns, as tagged text, read along
+    assert page.input_value("#input") == f"[voice:am_adam] {SENTENCE} [pause:1s]\n[voice:af_heart] {SENTENCE}"
+    expect(page.locator("#status")).to_have_attribute("data-state", "done", timeout=90_000)
+    page.wait_for_function("window.speakers.at(-1) === 'af_heart'", timeout=30_000)
+    expect(page.locator("#error")).to_be_hidden()
+    assert page.evaluate("window.speakers") == ["am_adam", "af_heart"]
+
+    page.select_option("#format", "wav")
+    with page.expect_request("**/dev/dialogue") as sent, page.expect_download(timeout=60_000) as info:
+        page.click("#dialogue-download")
+    body = sent.value.post_data_json
+    assert body["turns"] == [{"voice": "am_adam", "text": SENTENCE}, {"voice": "af_heart", "text": SENTENCE}]
+    assert (body["pause_between_turns"], body["response_format"]) == (1, "wav")
+    assert info.value.suggested_filename == "dialogue.wav"
+    saved = tmp_path / "dialogue.wav"
+    info.value.save_as(saved)
+    first, second = halves_pitch(decode(saved.read_bytes(), "wav").samples)
+    assert second > 1.4 * first, (first, second)  # two turns, two voices

@@ -130,6 +130,7 @@ class RecordingEngine:
 
     has_timestamps = True
     reading = DEFAULT_READING
+    max_pause_seconds = 10.0
     scheduler = SimpleNamespace(active_requests=0, queued_calls=0, max_requests=1, samples_done=0, admission=
                                 SimpleNamespace(backlog_seconds=lambda: 0.0, refused=0, seconds_per_frame=0.0))
 

@@ -1,6 +1,7 @@
 """Kokoro-FastAPI's extra routes, in its shapes, for the clients written against it: `GET /v1/test` (how
 wyoming_openai recognises a Kokoro server), `POST /dev/phonemize`, `POST /dev/generate_from_phonemes`,
-`POST /dev/dialogue` (turns of several voices, as one speech) and `POST /dev/ssml` (SSML as tagged text)."""
+`POST /dev/dialogue` (turns of several voices, as one speech), `POST /dev/ssml` (SSML as tagged text) and
+`GET /dev/ssml` (what the SSML reader reads)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, policy
 from kokoro_speech.api.schemas import (
     LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, NormalizationOptions, ResponseFormat, _valid_lang_code,
 )
-from kokoro_speech.api.state import EngineDep, KeyDep
+from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
 from kokoro_speech.api.streaming import encoded
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
 from kokoro_speech.errors import ApiError, InvalidParameter
 from kokoro_speech.kokoro import MAX_INPUT_CHARACTERS, language_letter, to_token_ids
+from kokoro_speech.text import ssml as ssml_reader
 from kokoro_speech.text.ssml import VOICE_TAG_NAME
 
 router = APIRouter(responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
@@ -129,6 +131,12 @@ class DialogueRequest(BaseModel):
                                                                           description=VOICE_ALIASES_DESCRIPTION)
     normalization_options: NormalizationOptions | None = Field(None, description=(
         "Kokoro-FastAPI's switches for the text normalization, as on speech."))
+    return_download_link: StrictBool = Field(False, description="Also keep the audio as a file, as speech does "
+                                             "(X-Download-Path).")
+    download_format: ResponseFormat | None = Field(None, description="The kept file's format (default: "
+                                                   "response_format).")
+    return_timing: StrictBool = Field(False, description="With return_download_link, also keep the timing "
+                                      "sidecar (X-Timing-Path), as speech does.")
 
     _lang_code = field_validator("lang_code")(_valid_lang_code)
     _aliases = field_validator("voice_aliases")(VoiceCastFields._valid_aliases.__func__)
@@ -157,13 +165,15 @@ class DialogueRequest(BaseModel):
 @router.post("/dev/dialogue", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 @policy(SYNTHESIS)
-async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Response:
+async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep, state: StateDep) -> Response:
     """Several speakers in one audio (Kokoro-FastAPI's route): each turn in its voice and language, streamed as
     speech is; the first turn's audio starts as soon as a single voice's would."""
     fmt = FORMATS[body.response_format]
     first = body.turns[0].voice
+    timing = body.return_timing and body.return_download_link  # Kokoro-FastAPI ignores it without a link
     try:
         synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, voice_tags=True,
+                                      timestamps=timing, timestamps_param="return_timing",
                                       language=language_letter(body.lang_code) if body.lang_code else None,
                                       aliases=body.voice_aliases,
                                       reading=body.normalization_options.reading(engine.reading)
@@ -174,7 +184,10 @@ async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep) -> Res
         raise
     headers = {"X-Sample-Rate": str(output_rate(fmt, None)), "Cache-Control": "no-store",
                "Content-Disposition": f'inline; filename="dialogue.{fmt.name}"'}
-    audio = encoded(synthesis, fmt, volume=body.volume_multiplier)
+    copy = await state.downloads.copy_for(fmt, FORMATS[body.download_format or body.response_format], headers,
+                                          owner=key, timing=timing, sample_rate=None, volume=body.volume_multiplier
+                                          ) if body.return_download_link else None
+    audio = encoded(synthesis, fmt, volume=body.volume_multiplier, copy=copy)
     if body.stream:
         return StreamingResponse(audio, media_type=fmt.content_type, headers=headers)
     return Response(b"".join([chunk async for chunk in audio]), media_type=fmt.content_type, headers=headers)
@@ -202,3 +215,54 @@ async def ssml(body: SSMLRequest, engine: EngineDep) -> SSMLResponse:
     """What an SSML document becomes, as Kokoro-FastAPI's translation shows it (speech reads SSML itself; this
     route is for clients that send the translation)."""
     return SSMLResponse(text=await asyncio.to_thread(engine.ssml_as_tags, body.text, body.voice or None))
+
+
+class SSMLCapabilities(BaseModel):
+    """Kokoro-FastAPI's GET /dev/ssml shape (elements, ignored, break_strengths, prosody_rates, rate_range), and
+    the rest of what the reader reads; all read off the reader's own tables (text/ssml.py)."""
+
+    elements: dict[str, str] = Field(description="Each element the reader gives a meaning, and what it does "
+                                     "(those not spoken included).")
+    ignored: list[str] = Field(description="Elements whose markup is dropped and content spoken as text (so is "
+                               "any element not named here).")
+    silent: list[str] = Field(description="Elements not spoken, their content neither.")
+    attributes: dict[str, list[str]] = Field(description="The attributes each element's reading uses (others are "
+                                             "ignored).")
+    dialects: dict[str, dict[str, str]] = Field(description=(
+        "Cloud vendors' own elements (azure, google, amazon), each 'spoken' (its content) or 'silent'; their "
+        "prefix (mstts:, google:, amazon:) may be written with or without its xmlns declaration."))
+    break_strengths: dict[str, float] = Field(description="<break strength> → seconds of silence.")
+    prosody_rates: dict[str, float] = Field(description="<prosody rate> names → pace; a percentage (80%, +20%) "
+                                            "or a factor (1.2) is read too.")
+    rate_range: list[float] = Field(description="The lowest and highest pace a span may have (clamped).")
+    say_as: dict[str, list[str]] = Field(description="<say-as> readings → the interpret-as values that ask "
+                                         "for them.")
+    phoneme_alphabets: list[str] = Field(description="The <phoneme alphabet> values read (others: the word as "
+                                         "written).")
+    limits: dict[str, float] = Field(description="max_depth and max_elements of a document, max_pause_seconds "
+                                     "of one break (this server's), max_total_pause_seconds of one request.")
+
+
+@router.get("/dev/ssml")
+@policy(KEYED)
+async def ssml_capabilities(engine: EngineDep) -> SSMLCapabilities:
+    """What the SSML reader reads (Kokoro-FastAPI's route and shape, with attributes, vendor dialects and
+    limits too); speech reads input starting with <speak> as SSML."""
+    silent = sorted(ssml_reader.SILENT_ELEMENTS)
+    elements = {name: handled.does for name, handled in ssml_reader.ELEMENTS.items()}
+    return SSMLCapabilities(
+        elements=elements | dict.fromkeys(silent, "Not spoken, nor its content: it marks, describes or sets an "
+                                                  "effect Kokoro does not make."),
+        ignored=list(ssml_reader.SPOKEN_ELEMENTS), silent=silent,
+        attributes={name: list(handled.attributes) for name, handled in ssml_reader.ELEMENTS.items()},
+        dialects={vendor: {name: "silent" if ssml_reader.local_name(name) in ssml_reader.SILENT_ELEMENTS
+                           else "spoken" for name in names}
+                  for vendor, names in ssml_reader.VENDOR_ELEMENTS.items()},
+        break_strengths=ssml_reader.BREAK_STRENGTHS, prosody_rates=ssml_reader.RATE_NAMES,
+        rate_range=[ssml_reader.MIN_RATE, ssml_reader.MAX_RATE],
+        say_as={reading: list(values) for reading, values in ssml_reader.SAY_AS.items()},
+        phoneme_alphabets=list(ssml_reader.ALPHABETS),
+        limits={"max_depth": ssml_reader.MAX_DEPTH, "max_elements": ssml_reader.MAX_ELEMENTS,
+                "max_pause_seconds": engine.max_pause_seconds,
+                "max_total_pause_seconds": ssml_reader.MAX_TOTAL_PAUSE_SECONDS},
+    )

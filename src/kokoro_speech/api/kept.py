@@ -8,6 +8,7 @@ first). Names are random and checked against one pattern, so no path a client se
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -98,6 +99,17 @@ class Downloads:
         path = self.folder / f"{secrets.token_urlsafe(18)}.{fmt.name}"
         return KeptAudio(path, fmt, owner=owner, same_as_stream=same_as_stream, timing=timing,
                          sample_rate=sample_rate, volume=volume)
+
+    async def copy_for(self, streamed: AudioFormat, kept: AudioFormat, headers: dict[str, str], *,
+                       owner: str | None, timing: bool, sample_rate: int | None, volume: float) -> KeptAudio:
+        """A kept copy of a response being streamed as `streamed` (speech's and the dialogue's
+        return_download_link): its path in `headers` (X-Download-Path, and X-Timing-Path with `timing`)."""
+        copy = await asyncio.to_thread(self.keep, kept, owner=owner, timing=timing, same_as_stream=kept is streamed,
+                                       sample_rate=sample_rate, volume=volume)
+        headers["X-Download-Path"] = copy.download_path
+        if timing:
+            headers["X-Timing-Path"] = f"{copy.download_path}.json"
+        return copy
 
     def _path(self, name: str) -> Path | None:
         if not FILE_NAME.fullmatch(name):

@@ -62,12 +62,8 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, sta
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}
     output = {"sample_rate": body.sample_rate, "volume": body.volume_multiplier}
     if body.return_download_link:
-        kept = FORMATS[body.download_format or body.response_format]
-        output["copy"] = copy = await asyncio.to_thread(state.downloads.keep, kept, owner=key, timing=timing,
-                                                        same_as_stream=kept is fmt, **output)
-        headers["X-Download-Path"] = copy.download_path
-        if timing:
-            headers["X-Timing-Path"] = f"{copy.download_path}.json"
+        output["copy"] = await state.downloads.copy_for(fmt, FORMATS[body.download_format or body.response_format],
+                                                        headers, owner=key, timing=timing, **output)
     if body.stream_format == "sse":
         return StreamingResponse(sse_events(synthesis, fmt, send_words=body.timestamps, **output),
                                  media_type="text/event-stream",
@@ -83,7 +79,8 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, sta
 async def phonemize(body: PhonemizeRequest, engine: EngineDep, key: KeyDep) -> PhonemizeResponse:
     """How the server reads a text: normalized words, phonemes and token count, without synthesizing."""
     normalized, phonemes, tokens, segments = await asyncio.to_thread(
-        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language(), key)
+        engine.phonemize, body.input, body.voice_id(), body.custom_lexicon(), body.language(), key,
+        **body.cast_options())
     return PhonemizeResponse(normalized=normalized, phonemes=phonemes, tokens=tokens, segments=segments)
 
 

@@ -19,7 +19,8 @@ from kokoro_speech.text.normalize import OPTION_GROUPS
 from kokoro_speech.text.normalize import Reading as TextReading
 
 MODEL_ID = "kokoro-82m"
-MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
+# OpenAI's model names, and Kokoro-FastAPI's ("kokoro", which its documented requests send)
+MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15", "kokoro")
 
 ResponseFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 
@@ -55,8 +56,11 @@ def _valid_lang_code(value: str | None) -> str | None:
 
 
 INPUT_DESCRIPTION = (
-    "The text to speak. `[pause:1.5s]` (or `500ms`) inserts exact silence; input starting with `<speak>` is read "
-    "as SSML (break, say-as, sub, phoneme, prosody rate, p, s, emphasis)."
+    "The text to speak. `[pause:1.5s]` (or `500ms`) inserts exact silence. With allow_voice_tags, "
+    "`[voice:NAME]` switches the speaker (a voice id, OpenAI name, blend, saved voice or one of voice_aliases; "
+    "its language's reading follows it) and `[rate:1.2]` the current speaker's pace. Input starting with "
+    "`<speak>` is read as SSML (break, say-as, sub, phoneme, prosody rate, p, s, voice name, lang; Azure's, "
+    "Google's and Polly's own elements speak their content; GET /dev/ssml lists it all)."
 )
 
 
@@ -102,7 +106,7 @@ class SpeechRequest(VoiceCastFields):
     # Unknown fields are ignored: clients such as Open WebUI send extras.
     model_config = ConfigDict(extra="ignore")
 
-    model: StrictStr = Field(MODEL_ID, description=f"'{MODEL_ID}', or an OpenAI alias: {', '.join(MODEL_ALIASES)}.")
+    model: StrictStr = Field(MODEL_ID, description=f"'{MODEL_ID}', or an alias: {', '.join(MODEL_ALIASES)}.")
     input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
     voice: StrictStr | VoiceReference = Field(
         description="A Kokoro voice id (af_heart), an OpenAI voice name (alloy), or a blend (af_heart(2)+bf_emma(1))."
@@ -188,7 +192,10 @@ class StreamSession(VoiceCastFields):
     language = SpeechRequest.language
 
 
-class PhonemizeRequest(BaseModel):
+class PhonemizeRequest(VoiceCastFields):
+    """The reading of a text, as speech would read it (voice tags and aliases too: each segment names its voice
+    and language)."""
+
     model_config = ConfigDict(extra="ignore")
 
     input: StrictStr = Field(min_length=1, max_length=MAX_INPUT_CHARACTERS, description=INPUT_DESCRIPTION)
@@ -210,8 +217,9 @@ class PhonemizeResponse(BaseModel):
     phonemes: str = Field(description="The phonemes the model would get; usable as input with input_is_phonemes.")
     tokens: int = Field(description="How many phoneme tokens that is.")
     segments: list[dict] = Field(default_factory=list, description=(
-        "The reading span by span: {type: speech, text, phonemes, rate} and {type: pause, seconds}, as SSML and "
-        "[pause:…] markers make them."))
+        "The reading span by span: {type: speech, text, phonemes, rate, voice, language} (voice: who says it, "
+        "the alias or voice id; language: its reading language's letter) and {type: pause, seconds}, as SSML, "
+        "voice tags and [pause:…] markers make them."))
 
 
 class SaveVoiceRequest(BaseModel):

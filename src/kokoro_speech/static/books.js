@@ -1,10 +1,10 @@
 "use strict";
 // The playground's Books tab: uploads a book to POST /v1/audio/jobs, follows the job's events (progress by
 // chapter), then plays the audiobook with its chapters as a table of contents and offers it as a download.
+// Requests (the key, the API's errors, the event stream) go through api.js.
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const KEY = "kokoro-speech.api-key";  // the Speech tab's key box stores it
   const ui = {
     tabSpeech: $("tab-speech"), tabBooks: $("tab-books"), speech: $("speech"), speechStatus: $("status"),
     readAlong: $("read-along"), books: $("books"), file: $("book-file"), voice: $("book-voice"),
@@ -14,22 +14,9 @@
   };
   let current = null;  // the job being followed: {id, controller}
 
-  const auth = () => {
-    const key = localStorage.getItem(KEY);
-    return key ? { Authorization: `Bearer ${key}` } : {};
-  };
-
   function fail(message) {
     ui.error.textContent = message;
     ui.error.hidden = false;
-  }
-
-  async function apiError(res) {
-    try {
-      return (await res.json()).error.message;
-    } catch {
-      return `${res.status} ${res.statusText}`;
-    }
   }
 
   function select(books) {
@@ -78,8 +65,7 @@
   }
 
   async function fetchBook(job) {
-    const res = await fetch(`/v1/audio/jobs/${job.id}/content`, { headers: auth() });
-    if (!res.ok) return fail(await apiError(res));
+    const res = await api.request(`/v1/audio/jobs/${job.id}/content`);
     const url = URL.createObjectURL(await res.blob());
     ui.audio.src = url;
     ui.audio.hidden = false;
@@ -90,22 +76,8 @@
 
   /** The job's server-sent events (fetch, so that the key goes in a header), until it has finished. */
   async function follow(id, signal) {
-    const res = await fetch(`/v1/audio/jobs/${id}/events`, { headers: auth(), signal });
-    if (!res.ok) return fail(await apiError(res));
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "", last = null;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
-        if (data) render(last = JSON.parse(data));
-      }
-    }
+    let last = null;
+    await api.events(await api.request(`/v1/audio/jobs/${id}/events`, { signal }), (job) => render(last = job));
     return last;
   }
 
@@ -121,16 +93,14 @@
     ui.audio.hidden = ui.download.hidden = true;
     ui.start.disabled = true;
     try {
-      const res = await fetch("/v1/audio/jobs", { method: "POST", headers: auth(), body: form });
-      if (!res.ok) return fail(await apiError(res));
-      const job = await res.json();
+      const job = await (await api.request("/v1/audio/jobs", { method: "POST", body: form })).json();
       render(job);
       current = { id: job.id, controller: new AbortController() };
       ui.cancel.disabled = false;
       const last = await follow(job.id, current.controller.signal);
       if (last && last.status === "succeeded") await fetchBook(last);
     } catch (exc) {
-      if (exc.name !== "AbortError") fail(String(exc));
+      if (exc.name !== "AbortError") fail(exc.message);
     } finally {
       ui.start.disabled = false;
       ui.cancel.disabled = true;
@@ -139,14 +109,12 @@
 
   async function cancel() {
     if (!current) return;
-    const res = await fetch(`/v1/audio/jobs/${current.id}`, { method: "DELETE", headers: auth() });
-    if (!res.ok) return fail(await apiError(res));
-    render(await res.json());
+    render(await (await api.request(`/v1/audio/jobs/${current.id}`, { method: "DELETE" })).json());
     current.controller.abort();
   }
 
   ui.tabSpeech.addEventListener("click", () => select(false));
   ui.tabBooks.addEventListener("click", () => select(true));
   ui.books.addEventListener("submit", start);
-  ui.cancel.addEventListener("click", cancel);
+  ui.cancel.addEventListener("click", () => cancel().catch((exc) => fail(exc.message)));
 })();

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import Callable, Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -216,7 +216,9 @@ def tagged(segments: list[Segment], voice: str | None = None) -> str:
     current: tuple[str | None, float] = (voice, 1.0)
     for segment in segments:
         if isinstance(segment, Pause):
-            out.append(f"[pause:{segment.seconds:g}s]")
+            # as Kokoro-FastAPI writes them (1.0s, 0.75s), never in exponent notation (the marker's syntax has none)
+            seconds = f"{segment.seconds:.3f}".rstrip("0")
+            out.append(f"[pause:{seconds}0s]" if seconds.endswith(".") else f"[pause:{seconds}s]")
             continue
         speaker = segment.voice or voice
         if speaker != current[0] and speaker:
@@ -246,9 +248,10 @@ _MARKUP_UNSAFE = re.compile(r"[\[\]()\n/]")
 _DATE = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})")
 
 
-def _local(tag: object) -> str:
-    """An element's name without its namespace (`{http://www.w3.org/2001/10/synthesis}break` → `break`)."""
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+def local_name(tag: object) -> str:
+    """An element's name without its namespace or prefix (`{http://www.w3.org/2001/10/synthesis}break` → `break`,
+    `amazon:breath` → `breath`), as the reader looks it up."""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
 def _marked(word: str, phonemes: str) -> str:
@@ -305,15 +308,26 @@ def _spelled(text: str) -> str:
     return "".join(out)
 
 
+# say-as interpret-as values, by reading (GET /dev/ssml lists them)
+SAY_AS = {
+    "letter by letter": ("characters", "spell-out", "verbatim", "letters"),
+    "digit by digit": ("digits", "number_digit"),
+    "a number": ("cardinal", "number"),
+    "an ordinal (1st: first)": ("ordinal",),
+    "digit groups (a phone number)": ("telephone",),
+    "a date, with format mdy, dmy, ymd or ydm": ("date",),
+}
+
+
 def say_as(text: str, interpret_as: str, fmt: str) -> str:
     """The words for `<say-as interpret-as=…>`; text it cannot interpret is read as written."""
     plain = text.strip()
     digits_only = re.sub(r"[\s,_]", "", plain)
-    if interpret_as in ("characters", "spell-out", "verbatim", "letters"):
+    if interpret_as in SAY_AS["letter by letter"]:
         return _spelled(plain)
-    if interpret_as in ("digits", "number_digit"):
+    if interpret_as in SAY_AS["digit by digit"]:
         return " ".join(DIGITS[int(c)] for c in plain if c in "0123456789") or plain
-    if interpret_as in ("cardinal", "number"):
+    if interpret_as in SAY_AS["a number"]:
         if re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", digits_only):
             if "." in digits_only:
                 return number(digits_only)
@@ -394,8 +408,8 @@ class _SSMLReader:
         except DefusedXmlException:
             raise InvalidSSML("SSML may not declare a DTD or entities (only &amp; &lt; &gt; &quot; &apos; and "
                               "character references)") from None
-        if _local(root.tag) != "speak":
-            raise InvalidSSML(f"SSML's root element must be <speak>, not <{_local(root.tag)}>")
+        if local_name(root.tag) != "speak":
+            raise InvalidSSML(f"SSML's root element must be <speak>, not <{local_name(root.tag)}>")
         self.elements = 0
         # <speak xml:lang> is every vendor's boilerplate: a hint for vendor voice names, never a reading language
         self.document_language = root.attrib.get(XML_LANG) or root.attrib.get("lang")
@@ -428,42 +442,97 @@ class _SSMLReader:
             raise InvalidSSML(f"the SSML nests deeper than {MAX_DEPTH} elements")
         if self.elements > MAX_ELEMENTS:
             raise InvalidSSML(f"the SSML has more than {MAX_ELEMENTS} elements")
-        tag = _local(element.tag)
-        inner = "".join(element.itertext())
+        tag = local_name(element.tag)
         if tag in SILENT_ELEMENTS:
             return
-        if tag == "break":
-            if "time" in element.attrib:
-                yield Pause(parse_duration(element.attrib["time"], where='<break time="…">',
-                                           max_seconds=self.max_pause))
-            else:
-                strength = element.attrib.get("strength", "medium").strip().lower()
-                if strength not in BREAK_STRENGTHS:
-                    raise InvalidSSML(f"<break strength=\"{strength}\">: use one of {', '.join(BREAK_STRENGTHS)}")
-                yield Pause(BREAK_STRENGTHS[strength])
-        elif tag == "say-as":
-            interpret_as = element.attrib.get("interpret-as", "").strip().lower()
-            yield voicing.speech(f" {say_as(inner, interpret_as, element.attrib.get('format', ''))} ")
-        elif tag == "sub":
-            yield voicing.speech(f" {element.attrib.get('alias', inner)} ")
-        elif tag == "phoneme":
-            alphabet = element.attrib.get("alphabet", "ipa").strip().lower()
-            phonemes = to_misaki(element.attrib.get("ph", ""), alphabet) if alphabet in ALPHABETS else ""
-            # a pronunciation we cannot read (another alphabet, no symbol Kokoro has): the word, as written
-            yield voicing.speech(_marked(inner, phonemes) if phonemes else f" {inner} ")
-        elif tag == "prosody":
-            inner_rate = voicing.rate * _rate(element.attrib["rate"]) if "rate" in element.attrib else voicing.rate
-            yield from self._children(element, replace(voicing, rate=min(MAX_RATE, max(MIN_RATE, inner_rate))),
-                                      depth)
-        elif tag in ("p", "paragraph", "s", "sentence"):
-            # each its own paragraph: the splitter ends a sentence there, with a sentence's pause
-            yield voicing.speech("\n\n")
-            yield from self._children(element, voicing, depth)
-            yield voicing.speech("\n\n")
-        elif tag == "voice":
-            yield from self._children(element, self._voice(element, voicing), depth)
-        elif tag == "lang":
-            language = element.attrib.get(XML_LANG) or element.attrib.get("lang")
-            yield from self._children(element, replace(voicing, language=language) if language else voicing, depth)
-        else:  # emphasis, audio (its fallback), w, token, vendor elements (express-as, effect, style…): the content
-            yield from self._children(element, voicing, depth)
+        # emphasis, audio (its fallback), w, token, vendor elements (express-as, effect, style…): the content
+        handler = ELEMENTS[tag].read if tag in ELEMENTS else _SSMLReader._children
+        yield from handler(self, element, voicing, depth)
+
+    def _break(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        if "time" in element.attrib:
+            yield Pause(parse_duration(element.attrib["time"], where='<break time="…">', max_seconds=self.max_pause))
+            return
+        strength = element.attrib.get("strength", "medium").strip().lower()
+        if strength not in BREAK_STRENGTHS:
+            raise InvalidSSML(f"<break strength=\"{strength}\">: use one of {', '.join(BREAK_STRENGTHS)}")
+        yield Pause(BREAK_STRENGTHS[strength])
+
+    def _say_as(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        interpret_as = element.attrib.get("interpret-as", "").strip().lower()
+        yield voicing.speech(f" {say_as(''.join(element.itertext()), interpret_as, element.attrib.get('format', ''))} ")
+
+    def _sub(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        yield voicing.speech(f" {element.attrib.get('alias', ''.join(element.itertext()))} ")
+
+    def _phoneme(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        inner = "".join(element.itertext())
+        alphabet = element.attrib.get("alphabet", "ipa").strip().lower()
+        phonemes = to_misaki(element.attrib.get("ph", ""), alphabet) if alphabet in ALPHABETS else ""
+        # a pronunciation we cannot read (another alphabet, no symbol Kokoro has): the word, as written
+        yield voicing.speech(_marked(inner, phonemes) if phonemes else f" {inner} ")
+
+    def _prosody(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        inner_rate = voicing.rate * _rate(element.attrib["rate"]) if "rate" in element.attrib else voicing.rate
+        yield from self._children(element, replace(voicing, rate=min(MAX_RATE, max(MIN_RATE, inner_rate))), depth)
+
+    def _paragraph(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        # each its own paragraph: the splitter ends a sentence there, with a sentence's pause
+        yield voicing.speech("\n\n")
+        yield from self._children(element, voicing, depth)
+        yield voicing.speech("\n\n")
+
+    def _speaker(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        yield from self._children(element, self._voice(element, voicing), depth)
+
+    def _lang(self, element: Element, voicing: Voicing, depth: int) -> Iterator[Segment]:
+        language = element.attrib.get(XML_LANG) or element.attrib.get("lang")
+        yield from self._children(element, replace(voicing, language=language) if language else voicing, depth)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """An element the reader gives a meaning: its reading (for GET /dev/ssml) and the attributes it reads."""
+
+    does: str
+    attributes: tuple[str, ...]
+    read: Callable[..., Iterator[Segment]]
+
+
+_BLOCK = Handled("A paragraph (or sentence) of its own: the sentence ends there, with a sentence's pause.", (),
+                 _SSMLReader._paragraph)
+# What the reader does with each element it reads (GET /dev/ssml publishes this table); any other element's
+# content is spoken (VENDOR_ELEMENTS names the vendors'), SILENT_ELEMENTS' is not.
+ELEMENTS: dict[str, Handled] = {
+    "speak": Handled("The root; xml:lang names the language vendor voice names are looked up in (never the "
+                     "reading language).", ("xml:lang",), _SSMLReader._children),
+    "break": Handled("Exact silence: time (1.5s, 800ms; up to the server's --max-pause-seconds) or strength "
+                     "(see break_strengths).", ("time", "strength"), _SSMLReader._break),
+    "say-as": Handled("The content read as interpret-as says (see say_as); other values: as written.",
+                      ("interpret-as", "format"), _SSMLReader._say_as),
+    "sub": Handled("alias is said instead of the content.", ("alias",), _SSMLReader._sub),
+    "phoneme": Handled("The content said as ph, in alphabet (see phoneme_alphabets; default ipa): converted to "
+                       "Kokoro's symbols, symbols Kokoro lacks mapped to the nearest or dropped; one it cannot "
+                       "read: the word as written.", ("alphabet", "ph"), _SSMLReader._phoneme),
+    "prosody": Handled("rate sets the content's pace (see prosody_rates, or 80%, +20%, 1.2), times the "
+                       "request's speed; pitch, volume and contour are not made (the content is spoken).",
+                       ("rate",), _SSMLReader._prosody),
+    "voice": Handled("name switches the speaker for the content: a voice id, OpenAI name, blend, saved voice, "
+                     "alias, or a cloud vendor's voice name (en-US-AvaNeural, Joanna) mapped to a Kokoro voice of "
+                     "its language and gender; without a name, gender (with xml:lang or Google's language) picks "
+                     "one. xml:lang (or language) reads the content in that language.",
+                     ("name", "gender", "xml:lang", "language"), _SSMLReader._speaker),
+    "lang": Handled("The content read in xml:lang's language by the current voice (a language Kokoro cannot "
+                    "read: the current one).", ("xml:lang",), _SSMLReader._lang),
+    **dict.fromkeys(("p", "paragraph", "s", "sentence"), _BLOCK),
+}
+# Elements whose content is spoken as plain text, their markup dropped (any element not listed is read so too)
+SPOKEN_ELEMENTS = ("emphasis", "audio", "w", "token", "par", "seq", "media")
+# The cloud vendors' own elements (their prefix written with or without its xmlns declaration): each is read as
+# SILENT_ELEMENTS or SPOKEN say, or its content spoken
+VENDOR_ELEMENTS = {
+    "azure": ("mstts:express-as", "mstts:ttsembedding", "mstts:silence", "mstts:backgroundaudio",
+              "mstts:audioduration", "mstts:viseme", "bookmark"),
+    "google": ("par", "seq", "media", "google:style"),
+    "amazon": ("amazon:effect", "amazon:domain", "amazon:emotion", "amazon:auto-breaths", "amazon:breath"),
+}
