@@ -5,12 +5,14 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from support import LiveServer, load_whisper
+from support import LiveServer, free_port, load_whisper
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.model.session import KokoroModel
@@ -81,3 +83,30 @@ def keyed_server(settings: Settings, engine: Engine) -> LiveServer:
 def transcribe():
     """Speech-to-text with Whisper tiny.en (support.load_whisper): samples (at a rate, 24 kHz unless told) → text."""
     return load_whisper()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A private redis-server on a free loopback port, for the fleet's job store (skipped where none is
+    installed); each user keeps to a key prefix or database of its own."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)

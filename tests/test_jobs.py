@@ -5,8 +5,6 @@ with the real model."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import threading
 import time
 
@@ -14,36 +12,10 @@ import av
 import pytest
 
 from books import make_epub
-from support import free_port
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker
 from kokoro_speech.jobs.store import ChapterState, Job, RedisJobStore, SQLiteJobStore
-
-REDIS = shutil.which("redis-server")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    if REDIS is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    process = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -119,6 +91,20 @@ def test_a_lapsed_claim_goes_back_to_the_queue(store):
     again = store.claim("other")
     assert again is not None and (again.job_id, again.chapter) == (lost.job_id, lost.chapter)
     assert not store.renew(lost, "dies", characters_done=1, audio_seconds=1.0)
+
+
+@pytest.mark.unit
+def test_a_released_chapter_is_queued_again_at_once(store):
+    """A replica that stops gives its chapter back: shown as queued, and claimed by the next replica without
+    waiting for the lease to lapse."""
+    book = job(chapters=1)
+    store.create(book)
+    held = store.claim("stopping")
+    assert store.get(book.id).chapters[0].status == "running" and store.claim("other") is None
+    assert store.release("stopping") == 1 and store.release("stopping") == 0
+    assert store.get(book.id).chapters[0].status == "queued"
+    again = store.claim("other")
+    assert again == held and store.get(book.id).chapters[0].worker == "other"
 
 
 @pytest.mark.unit

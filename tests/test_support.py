@@ -31,7 +31,7 @@ EXEMPT = {
     ("test_jobs_api.py", "decodes audio"): "reads the chapters of the audiobook a job made, not its audio",
     ("books.py", "starts a server"): "starts its own redis-server for the fleet's job store (bench/books.py)",
     ("test_jobs.py", "decodes audio"): "reads the chapters of the audiobook a job made, not its audio",
-    ("test_jobs.py", "starts a server"): "starts its own redis-server for the fleet's job store",
+    ("conftest.py", "starts a server"): "starts a private redis-server for the fleet's job store",
 }
 
 
