@@ -176,6 +176,8 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
 
     asyncio.run(both())
     done = runners[1].store.get(submitted.id)  # any replica answers
+    for store in set(stores):
+        store.close()
     assert done.status == "succeeded", done.error
     assert {c.worker for c in done.chapters} == {"replica-0", "replica-1"}, "both replicas read chapters"
     assert all(c.audio_seconds > 1 and c.status == "succeeded" for c in done.chapters)

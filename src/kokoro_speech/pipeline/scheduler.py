@@ -133,6 +133,10 @@ class Scheduler:
     def queued_calls(self) -> int:
         return len(self._queue)
 
+    @property
+    def running_calls(self) -> int:
+        return len(self._running)
+
     async def run(self, call: ModelCall, *, first: bool, background: bool = False) -> np.ndarray:
         """Run one model call on a worker; cancelling the await drops it if it has not started. A
         `background` call waits for every interactive one, first pieces or not."""
