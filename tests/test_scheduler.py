@@ -285,7 +285,8 @@ def test_a_person_never_interrupts_a_person():
 
 
 def test_a_book_gets_a_turn_after_enough_people_have_gone_past_it():
-    """People first, not people only: the book's waiting call runs after BACKGROUND_TURN_CALLS people's calls."""
+    """People first, not people only: the book's waiting call runs after BACKGROUND_TURN_CALLS people's calls,
+    ahead of a later piece (first pieces, whose people hear nothing yet, all went first)."""
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=64))
     order, gate, started, call = blocked_calls()
     people = BACKGROUND_TURN_CALLS + 2
@@ -303,10 +304,12 @@ def test_a_book_gets_a_turn_after_enough_people_have_gone_past_it():
     asyncio.run(main())
     scheduler.close()
     assert order.index("book") == 1 + BACKGROUND_TURN_CALLS, order
+    assert order[1:6] == ["p0", "p2", "p4", "p6", "p8"] and order[6:9] == ["p1", "p3", "p5"]
 
 
 def test_a_book_gets_a_turn_after_waiting_long_enough():
-    """The other bound, on a clock the test moves: a few slow people's calls, then the book's turn."""
+    """The other bound, on a clock the test moves: waiting long enough, the book goes ahead even of first
+    pieces."""
     now = [0.0]
     scheduler = Scheduler(WIDE, admission=Admission(max_requests=8), clock=lambda: now[0])
     order, gate, started, call = blocked_calls()
@@ -327,8 +330,9 @@ def test_a_book_gets_a_turn_after_waiting_long_enough():
 
 
 def test_back_to_back_people_who_interrupt_the_book_do_not_starve_it():
-    """One core, people's calls back to back: each interrupts the book's call when it starts in a gap between
-    them, so without its due turn (which no one interrupts) the book would never finish while people talk."""
+    """One core, a long request's pieces back to back: each interrupts the book's call when it starts in the
+    gap before it, so without its due turn (which no one interrupts) the book would never finish while the
+    person talks."""
     book_run = threading.Event()  # the book's call is running
     stop: dict[int, threading.Event] = {}
     order: list[str] = []
@@ -360,7 +364,7 @@ def test_back_to_back_people_who_interrupt_the_book_do_not_starve_it():
         reading = asyncio.ensure_future(scheduler.run(book, first=False, background=True))
         await running(book_run)
         for i in range(3 * BACKGROUND_TURN_CALLS):  # one person after another, each as soon as the last is done
-            await scheduler.run(person(f"p{i}"), first=True)
+            await scheduler.run(person(f"p{i}"), first=i == 0)
         await reading
 
     asyncio.run(main())

@@ -6,9 +6,10 @@ work (book jobs, jobs/) comes last: its pieces take the model only when no perso
 call that finds every core busy with background calls interrupts one (a session with `interrupt`, the ONNX
 Runtime's terminate flag): that call goes back to the queue, to run again from its start, so a book being read
 costs people's first audio almost nothing. People first is not people only: under a steady stream of
-people's calls, the oldest background call still gets a turn once BACKGROUND_TURN_CALLS people's calls have run
-past it or BACKGROUND_TURN_SECONDS have passed without one, and is not interrupted in that turn, so a book
-always moves (at worst about one call in BACKGROUND_TURN_CALLS + 1). A
+people's calls, the oldest background call still gets a turn, in which it is not interrupted: ahead of a later
+piece (whose request has audio buffered) once BACKGROUND_TURN_CALLS people's calls have gone past it, ahead of
+anything once it has waited BACKGROUND_TURN_SECONDS; so a book always moves (at worst about one call in
+BACKGROUND_TURN_CALLS + 1), and a first piece waits for it only in the second case. A
 request asks for its next piece only when the last one is done, so requests take turns piece by piece
 whatever their format: a long slow request cannot hold the others behind it, and since pieces are sized
 by the audio they make (text/split.py), each turn costs about the same.
@@ -82,7 +83,8 @@ class _Running:
 
 # the order in which waiting calls run (lowest first), then by arrival
 FIRST_PIECE, LATER_PIECE, BACKGROUND = 0, 1, 2
-# a waiting background call takes its turn after this many people's calls ran past it, or this long without one
+# a waiting background call takes its turn ahead of a later piece after this many people's calls went past it,
+# ahead of a first piece after this long without a turn
 BACKGROUND_TURN_CALLS = 8
 BACKGROUND_TURN_SECONDS = 10.0
 
@@ -188,8 +190,9 @@ class Scheduler:
         """Under the lock, the queue not empty: the call to take (the head of the queue, or the oldest background
         call when its turn is due) and whether it was a due turn."""
         waiting = [entry for entry in self._queue if entry[0] == BACKGROUND]
-        due = bool(waiting) and self._queue[0][0] != BACKGROUND and (
-            self._passed_over >= BACKGROUND_TURN_CALLS or (
+        head = self._queue[0][0]
+        due = bool(waiting) and head != BACKGROUND and (
+            (head == LATER_PIECE and self._passed_over >= BACKGROUND_TURN_CALLS) or (
                 self._background_since is not None
                 and self._clock() - self._background_since >= BACKGROUND_TURN_SECONDS))
         if due:
