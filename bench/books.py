@@ -1,18 +1,19 @@
 """Book jobs (POST /v1/audio/jobs) on a live server: a job's speed against one plain request for the same text,
-people's first audio while a book is read against idle, peak memory, two replicas on one Redis against one, and
-the work redone after a kill -9. Writes docs/books-bench.md.
+the whole book's, people's first audio while a book is read against idle, peak memory, two replicas on one Redis
+against one, and the work redone after a kill -9. Writes docs/books-bench.md.
 
-The book is bench/book_text.py's (10 chapters, about 35,000 characters, written for the project); it is uploaded
-whole every time, and the runs read chosen chapters of it (`chapters`), so the whole benchmark takes about ten
-minutes on two cores. Every figure is from this run: medians of the repeats, ratios against references measured
-in the same run.
+The book is bench/book_text.py's (10 chapters, 35,000 characters, written for the project), uploaded whole every
+time; most sections read some of its chapters. Each section runs alone, a few minutes under the lock (the whole
+book about ten), its figures kept in docs/books-bench.json, the page written from every section's latest run.
 
-Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2]
+Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION [--repeats 3]   (SECTION: speed, whole, people,
+kill, fleet)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import signal
@@ -36,7 +37,7 @@ FLEET_CHAPTERS = "4-7"  # four short chapters, for one replica against two
 KILL_INTO_PIECE = 3.0  # seconds after the first piece is saved when the server is killed (a piece takes ~4 s)
 PEOPLE = TEXTS[1:7]  # short requests, as an assistant sends them
 MEMORY_BOUND_MB = 1000
-PAGE = REPO / "docs" / "books-bench.md"
+PAGE, RESULTS = REPO / "docs" / "books-bench.md", REPO / "docs" / "books-bench.json"
 
 
 def metric(url: str, name: str) -> float:
@@ -45,26 +46,29 @@ def metric(url: str, name: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def submit(url: str, book: bytes, chapters: str, **fields) -> str:
+def submit(url: str, book: bytes, chapters: str | None, **fields) -> str:
     response = httpx.post(f"{url}/v1/audio/jobs", files={"file": ("keeper.md", book)},
-                          data={"voice": "af_heart", "response_format": "m4b", "chapters": chapters, **fields},
-                          timeout=60)
+                          data={"voice": "af_heart", "response_format": "m4b", **fields,
+                                **({"chapters": chapters} if chapters else {})}, timeout=60)
     response.raise_for_status()
     return response.json()["id"]
 
 
-def wait(url: str, job_id: str, statuses=("succeeded", "failed", "cancelled"), timeout: float = 900,
-         watch: Server | None = None) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = httpx.get(f"{url}/v1/audio/jobs/{job_id}", timeout=30).json()
-        if shown["status"] in statuses:
-            return shown
-        if watch is not None:
-            watch.sample_peak()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"job {job_id} still {shown['status']} after {timeout:.0f} s")
+def wait(server: Server, job_id: str, statuses=("succeeded", "failed", "cancelled")) -> dict:
+    while (shown := httpx.get(f"{server.url}/v1/audio/jobs/{job_id}", timeout=30).json())["status"] not in statuses:
+        server.sample_peak()
         time.sleep(0.1)
+    return shown
+
+
+def job_rate(server: Server, book: bytes, chapters: str | None) -> tuple[float, float, float]:
+    """(audio seconds per wall second, audio seconds, model audio seconds) of a job, upload to `succeeded`."""
+    before, started = metric(server.url, "kokoro_audio_seconds"), time.perf_counter()
+    done = wait(server, submit(server.url, book, chapters))
+    wall = time.perf_counter() - started
+    assert done["status"] == "succeeded", done
+    audio = done["progress"]["audio_seconds"]
+    return audio / wall, audio, metric(server.url, "kokoro_audio_seconds") - before
 
 
 def first_audio(url: str, text: str) -> float:
@@ -78,67 +82,55 @@ def first_audio(url: str, text: str) -> float:
     return first
 
 
-def plain_request(url: str, text: str, response_format: str) -> tuple[float, float]:
-    """(audio seconds, wall seconds) of one plain speech request for `text`, read to its end."""
-    body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": response_format}
+def plain_rate(url: str, response_format: str = "aac") -> float:
+    """Audio seconds per wall second of one plain speech request for the throughput chapter, read to its end."""
+    body = {"model": "tts-1", "input": plain(THROUGHPUT_CHAPTER), "voice": "af_heart",
+            "response_format": response_format}
     started = time.perf_counter()
     response = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=900)
     response.raise_for_status()
-    return audio_seconds(response.content, response_format), time.perf_counter() - started
+    return audio_seconds(response.content, response_format) / (time.perf_counter() - started)
 
 
-def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
-    server = Server(PORT, "--jobs-dir", str(jobs_dir), "--jobs-worker", "solo")
-    try:
-        url = server.url
-        first_audio(url, "Warm up.")
-        job_rates, plain_rates, aac_rates, model_seconds = [], [], [], []
-        for _ in range(repeats):
-            audio, wall = plain_request(url, plain(THROUGHPUT_CHAPTER), "pcm")
-            plain_rates.append(audio / wall)
-            audio, wall = plain_request(url, plain(THROUGHPUT_CHAPTER), "aac")
-            aac_rates.append(audio / wall)
-            before = metric(url, "kokoro_audio_seconds")
-            started = time.perf_counter()
-            done = wait(url, submit(url, book, str(THROUGHPUT_CHAPTER)), watch=server)
-            wall = time.perf_counter() - started
-            assert done["status"] == "succeeded", done
-            job_rates.append(done["progress"]["audio_seconds"] / wall)
-            model_seconds.append(metric(url, "kokoro_audio_seconds") - before)
-        job_audio = done["progress"]["audio_seconds"]
-
-        idle = [statistics.median(first_audio(url, t) for _ in range(repeats)) for t in PEOPLE]
-        busy_job = submit(url, book, BUSY_CHAPTERS)
-        wait(url, busy_job, ("running",))
-        time.sleep(2)  # the book's pieces hold the model now
-        busy = [statistics.median(first_audio(url, t) for _ in range(repeats)) for t in PEOPLE]
-        shown = httpx.get(f"{url}/v1/audio/jobs/{busy_job}", timeout=30).json()
-        still_reading = shown["status"] == "running"
-        httpx.delete(f"{url}/v1/audio/jobs/{busy_job}", timeout=30)
-        time.sleep(3)  # its reading stops within a second and the model call running then
-        server.sample_peak()
-
-        kill = kill_and_resume(server, book, jobs_dir, clean_model_seconds=statistics.median(model_seconds))
-    finally:
-        server.stop()
-    return {"job_rate": statistics.median(job_rates), "plain_rate": statistics.median(plain_rates),
-            "aac_rate": statistics.median(aac_rates), "aac_rates": aac_rates,
-            "job_rates": job_rates, "plain_rates": plain_rates, "job_audio": job_audio,
-            "idle": statistics.median(idle), "busy": statistics.median(busy), "idle_each": idle, "busy_each": busy,
-            "busy_progress": shown["progress"], "still_reading": still_reading, "peak_mb": server.peak_rss_mb,
-            **kill}
+def speed(server: Server, book: bytes, repeats: int, folder: Path) -> dict:
+    """The throughput chapter as a job against one plain request for it (AAC, the M4B's codec), in pairs run
+    back to back (each ratio within a pair), and once as raw pcm (no encoding at all)."""
+    pairs = []
+    for _ in range(repeats):
+        reference = plain_rate(server.url)
+        rate, audio, _ = job_rate(server, book, str(THROUGHPUT_CHAPTER))
+        pairs.append((rate, reference))
+    return {"pairs": pairs, "ratios": [j / p for j, p in pairs], "pcm": plain_rate(server.url, "pcm"),
+            "audio": audio}
 
 
-def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean_model_seconds: float) -> dict:
-    """The throughput chapter again, killed (SIGKILL) once some of its pieces are saved, then the server started
-    again on the same jobs folder and worker name: the model audio of both runs against a clean run's."""
+def whole(server: Server, book: bytes, repeats: int, folder: Path) -> dict:
+    """The whole book as one job, between plain requests for the throughput chapter (the reference)."""
+    before = plain_rate(server.url)
+    rate, audio, _ = job_rate(server, book, None)
+    return {"rate": rate, "audio": audio, "wall": audio / rate, "references": [before, plain_rate(server.url)]}
+
+
+def people(server: Server, book: bytes, repeats: int, folder: Path) -> dict:
+    idle = [statistics.median(first_audio(server.url, t) for _ in range(repeats)) for t in PEOPLE]
+    wait(server, job_id := submit(server.url, book, BUSY_CHAPTERS), ("running",))
+    time.sleep(2)  # the book's pieces hold the model now
+    busy = [statistics.median(first_audio(server.url, t) for _ in range(repeats)) for t in PEOPLE]
+    shown = httpx.get(f"{server.url}/v1/audio/jobs/{job_id}", timeout=30).json()
+    httpx.delete(f"{server.url}/v1/audio/jobs/{job_id}", timeout=30)
+    return {"idle": idle, "busy": busy, "still_running": shown["status"] == "running", "progress": shown["progress"]}
+
+
+def kill(server: Server, book: bytes, repeats: int, folder: Path) -> dict:
+    """A clean job of the throughput chapter, then the same killed (SIGKILL) once some of its pieces are saved and
+    the server started again on the same jobs folder and worker name: the model audio of both runs against the
+    clean run's."""
+    _, _, clean = job_rate(server, book, str(THROUGHPUT_CHAPTER))
     url = server.url
     job_id = submit(url, book, str(THROUGHPUT_CHAPTER))
-    folder = jobs_dir / job_id
+    folder = folder / job_id
     before = metric(url, "kokoro_audio_seconds")
-    deadline = time.monotonic() + 300
     while not list(folder.rglob("0*.json")):
-        assert time.monotonic() < deadline, "no piece was saved"
         time.sleep(0.02)
     at_save = metric(url, "kokoro_audio_seconds")  # the next piece starts about now
     time.sleep(KILL_INTO_PIECE)
@@ -146,21 +138,17 @@ def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean_model_sec
     server.sample_peak()
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
-    saved = len(list(folder.rglob("0*.json")))
-    first_run = seen - before
-    restarted = time.perf_counter()
-    server.start()
-    server.wait_healthy()
-    done = wait(url, job_id, watch=server)
+    saved, restarted = len(list(folder.rglob("0*.json"))), time.perf_counter()
+    server.start().wait_healthy()
+    done = wait(server, job_id)
     assert done["status"] == "succeeded", done
-    second_run = metric(url, "kokoro_audio_seconds")
-    return {"kill_saved_pieces": saved, "kill_first_run": first_run, "kill_second_run": second_run,
-            "kill_clean": clean_model_seconds, "kill_redone": first_run + second_run - clean_model_seconds,
-            "kill_in_flight": seen - at_save,
-            "kill_resume_seconds": time.perf_counter() - restarted}
+    second = metric(url, "kokoro_audio_seconds")
+    return {"saved": saved, "first": seen - before, "second": second, "clean": clean,
+            "redone": seen - before + second - clean, "in_flight": seen - at_save,
+            "resume_seconds": time.perf_counter() - restarted}
 
 
-def fleet(book: bytes, jobs_dir: Path) -> dict:
+def fleet(book: bytes, jobs_dir: Path, repeats: int) -> dict:
     """The fleet chapters on one replica, then on two sharing one Redis and one jobs folder; each replica on one
     core (--threads 1), as if each had a machine of its own."""
     redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
@@ -180,11 +168,9 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
                 for server in servers:
                     first_audio(server.url, "Warm up.")
                 started = time.perf_counter()
-                job_id = submit(servers[0].url, book, FLEET_CHAPTERS)
-                done = wait(servers[-1].url, job_id)  # any replica answers
-                wall = time.perf_counter() - started
+                done = wait(servers[-1], submit(servers[0].url, book, FLEET_CHAPTERS))  # any replica answers
                 assert done["status"] == "succeeded", done
-                results[replicas] = {"wall": wall, "audio": done["progress"]["audio_seconds"],
+                results[replicas] = {"wall": time.perf_counter() - started, "audio": done["progress"]["audio_seconds"],
                                      "workers": [c["worker"] for c in done["chapters"]]}
             finally:
                 for server in servers:
@@ -195,72 +181,72 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
     return results
 
 
-def write_page(run: dict, fleet_run: dict, book_chars: int, repeats: int, seconds: float) -> None:
-    one, two = fleet_run[1], fleet_run[2]
-    busy_ratio = run["busy"] / run["idle"]
-    speed_ratio = run["job_rate"] / run["plain_rate"]
-    aac_ratio = run["job_rate"] / run["aac_rate"]
+def spread(values: list[float]) -> str:
+    """The median and the range of `values`, as text."""
+    return f"{statistics.median(values):.2f} ({min(values):.2f} to {max(values):.2f})"
+
+
+def write_page(runs: dict, book_chars: int) -> None:
+    s, w, p, k, f = (runs[name] for name in ("speed", "whole", "people", "kill", "fleet"))
+    one, two = f["result"]["1"], f["result"]["2"]
+    busy = [b / i for b, i in zip(p["result"]["busy"], p["result"]["idle"], strict=True)]
+    whole_ratio = w["result"]["rate"] / statistics.mean(w["result"]["references"])
+    ks = k["result"]
+    peak = max(run["peak_mb"] for run in runs.values())
+    when = ", ".join(f"{name} {run['minutes']:.1f} min ({run['repeats']} repeats)" for name, run in runs.items())
     lines = [
         "# Book jobs: speed, people first, memory, a fleet, a kill",
         "",
-        f"Measured by `bench/books.py` on {machine()}, in one run of {seconds / 60:.1f} minutes; medians of "
-        f"{repeats} repeats, every ratio against a reference from the same run. The book is *{TITLE}* "
-        f"(`bench/book_text.py`, written for the project): 10 chapters, {book_chars:,} characters of Markdown, "
-        "uploaded whole to `POST /v1/audio/jobs` every time; to keep the run near ten minutes, each measurement "
-        "reads some of its chapters (the `chapters` field), named below.",
+        f"Measured by `bench/books.py` on {machine()}; each section run on its own under the CPU lock "
+        f"({when}); medians of a section's repeats (ranges in brackets), every ratio against a reference from the "
+        f"same run. The book is *{TITLE}* (`bench/book_text.py`, written for the project): 10 chapters, "
+        f"{book_chars:,} characters of Markdown, uploaded whole to `POST /v1/audio/jobs` every time; the sections "
+        "but the whole book read some of its chapters (the `chapters` field), named below.",
         "",
         "| Measure | Result | Target |",
         "| --- | --- | --- |",
-        f"| Job speed (chapter {THROUGHPUT_CHAPTER}, {run['job_audio']:.0f} s of audio) | "
-        f"{run['job_rate']:.2f} audio s per wall s (an M4B), against {run['aac_rate']:.2f} for one plain "
-        f"`/v1/audio/speech` request for the same text in AAC, the same codec: **{aac_ratio:.2f}×**; against "
-        f"{run['plain_rate']:.2f} for raw `pcm` (no encoding at all): {speed_ratio:.2f}× | ≥ 1.0× |",
-        f"| People's first audio while chapters {BUSY_CHAPTERS} are read | {run['busy'] * 1000:.0f} ms against "
-        f"{run['idle'] * 1000:.0f} ms idle: **{busy_ratio:.2f}×** | ≤ 1.5× |",
-        f"| Peak memory (VmHWM) of the server through all of it | **{run['peak_mb']:.0f} MB** | ≤ "
+        f"| Job speed (chapter {THROUGHPUT_CHAPTER}, {s['result']['audio']:.0f} s of audio), against one plain "
+        "`/v1/audio/speech` request for the same text in AAC (the M4B's codec), run back to back in pairs | "
+        f"**{spread(s['result']['ratios'])}×**; the job {spread([j for j, _ in s['result']['pairs']])} audio s "
+        f"per wall s, the request {spread([r for _, r in s['result']['pairs']])}; raw `pcm` (no encoding) "
+        f"{s['result']['pcm']:.2f} | ≥ 1.0× |",
+        f"| The whole book ({w['result']['audio'] / 3600:.2f} hours of audio) as one job | "
+        f"{w['result']['wall'] / 60:.1f} minutes, {w['result']['rate']:.2f} audio s per wall s against "
+        f"{' and '.join(f'{r:.2f}' for r in w['result']['references'])} for the plain request before and after: "
+        f"**{whole_ratio:.2f}×** | ≥ 1.0× |",
+        f"| People's first audio while chapter {BUSY_CHAPTERS} is read, against idle | "
+        f"{statistics.median(p['result']['busy']) * 1000:.0f} ms against "
+        f"{statistics.median(p['result']['idle']) * 1000:.0f} ms: **{spread(busy)}×** (per request) | ≤ 1.5× |",
+        f"| Peak memory (VmHWM) of the server, the highest of the sections | **{peak:.0f} MB** | ≤ "
         f"{MEMORY_BOUND_MB} MB |",
         f"| Two replicas on one Redis against one (chapters {FLEET_CHAPTERS}, {one['audio']:.0f} s of audio) | "
         f"{two['wall']:.1f} s against {one['wall']:.1f} s: **{one['wall'] / two['wall']:.2f}×** faster; chapters "
         f"read by {', '.join(two['workers'])} | both read chapters |",
-        f"| Work redone after `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {run['kill_saved_pieces']} "
-        "of its pieces saved) | "
-        f"**{run['kill_redone']:.1f} s** of model audio made again, against {run['kill_in_flight']:.1f} s made of "
-        f"the pieces in flight when it was killed ({run['kill_first_run']:.1f} s before the kill + "
-        f"{run['kill_second_run']:.1f} s after, against {run['kill_clean']:.1f} s for a clean run); resumed and "
-        f"finished {run['kill_resume_seconds']:.0f} s after the restart | at most the pieces in flight |",
+        f"| Work redone after `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {ks['saved']} of its pieces "
+        f"saved) | **{ks['redone']:.1f} s** of model audio made again, against {ks['in_flight']:.1f} s made of the "
+        f"pieces in flight when it was killed ({ks['first']:.1f} s before the kill + {ks['second']:.1f} s after, "
+        f"against {ks['clean']:.1f} s for a clean run); finished {ks['resume_seconds']:.0f} s after the restart "
+        "| at most the pieces in flight |",
         "",
         "How each is measured:",
         "",
-        "- **Job speed**: wall time from the upload to `succeeded` (reading, writing the M4B with its chapter, "
-        "the manifest), against one plain request for the chapter's title and paragraphs, in `aac` and in "
-        "`pcm`, read to its end. The job's audio seconds include the narrator's pauses (after the title, between "
-        "paragraphs), which cost no synthesis. Each: " +
-        ", ".join(f"{j:.2f}" for j in run["job_rates"]) + " (job), " +
-        ", ".join(f"{p:.2f}" for p in run["aac_rates"]) + " (plain, aac) and " +
-        ", ".join(f"{p:.2f}" for p in run["plain_rates"]) + " (plain, pcm).",
+        "- **Speed**: wall time from the upload to `succeeded` (reading, writing the M4B, the manifest) against "
+        "a plain request for the same title and paragraphs, read to its end. A job's audio includes the "
+        "narrator's pauses (after titles, between paragraphs), which cost no synthesis.",
         "- **People first**: time to the first audio byte of six short requests (bench/texts.py's 2nd to 7th, "
-        f"`pcm`), each the median of {repeats}, idle and then while the book was read (it was still "
-        f"{'running' if run['still_reading'] else 'not running'} when they were done, "
-        f"{run['busy_progress']['characters_done']:,} of {run['busy_progress']['characters_total']:,} "
-        "characters read: the book reads only between people's calls). A job's model calls run only when no "
-        "person's call waits, and a person's call that "
-        "finds the model busy with a job's call interrupts it (it runs again later): idle " +
-        ", ".join(f"{t * 1000:.0f}" for t in run["idle_each"]) + " ms; busy " +
-        ", ".join(f"{t * 1000:.0f}" for t in run["busy_each"]) + " ms.",
-        "- **Memory**: the server's VmHWM (peak resident set) sampled through the speed, people-first and kill "
-        "runs, both processes of the kill run counted (the higher).",
-        "- **Fleet**: the same chapters on one replica, then on two replicas sharing a Redis (`redis-server`) "
-        "and one jobs folder, each replica on one core (`--threads 1`), as replicas on machines of their own "
-        "would be; on this two-core machine the two replicas are all the cores there are. Submitted to the "
-        "first replica, followed on the second.",
-        "- **Kill**: the server is killed with SIGKILL while it reads a piece of the chapter, then started "
-        "again with the same `--jobs-dir` and `--jobs-worker`; it takes its own claim back at once and reads "
-        "what was not saved. Redone work is the model audio (the `kokoro_audio_seconds` counter) of both runs "
-        "less that of a clean run of the same chapter: what the killed process had made of the piece in "
-        f"flight (a job has two pieces of up to 300 characters in flight; killed {KILL_INTO_PIECE:g} s after the "
-        "first piece was saved).",
+        "`pcm`), each the median of its repeats, idle and then while the book is read (it was "
+        f"{'still' if p['result']['still_running'] else '**not**'} running at the end, "
+        f"{p['result']['progress']['characters_done']:,} of {p['result']['progress']['characters_total']:,} "
+        "characters read). A job's calls run when no person's call waits (pipeline/scheduler.py).",
+        "- **Fleet**: the same chapters on one replica, then on two sharing a Redis and one jobs folder, each on "
+        "one core (`--threads 1`, as on machines of their own). Submitted to the first, followed on the second.",
+        "- **Kill**: SIGKILL while the server reads a piece, then started again with the same `--jobs-dir` and "
+        "`--jobs-worker`. Redone work: the model audio (`kokoro_audio_seconds`) of both runs less a clean run's "
+        f"(two pieces of up to 300 characters in flight; killed {KILL_INTO_PIECE:g} s after the first was saved). "
+        "SIGTERM instead finishes and saves the pieces in flight (tests/test_jobs_api.py).",
         "",
-        "Run it again: `flock /tmp/cpu.lock .venv/bin/python bench/books.py` (needs `redis-server`).",
+        "Run a section again: `flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION` (fleet needs "
+        "`redis-server`); the figures of every section are kept in `docs/books-bench.json`.",
         "",
     ]
     PAGE.write_text("\n".join(lines))
@@ -268,17 +254,29 @@ def write_page(run: dict, fleet_run: dict, book_chars: int, repeats: int, second
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("section", choices=["speed", "whole", "people", "kill", "fleet"])
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     book = markdown().encode()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kokoro-books-bench-") as folder:
-        run = throughput_and_people(book, Path(folder) / "solo", args.repeats)
-        print({k: v for k, v in run.items()}, flush=True)
-        fleet_run = fleet(book, Path(folder) / "fleet")
-        print(fleet_run, flush=True)
-    write_page(run, fleet_run, len(book), args.repeats, time.perf_counter() - started)
-    print(PAGE.read_text())
+        if args.section == "fleet":
+            result, peak = fleet(book, Path(folder), args.repeats), 0.0
+        else:
+            server = Server(PORT, "--jobs-dir", folder, "--jobs-worker", "solo")
+            try:
+                first_audio(server.url, "Warm up.")
+                result = globals()[args.section](server, book, args.repeats, Path(folder))
+            finally:
+                server.stop()
+            peak = server.peak_rss_mb
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    minutes = (time.perf_counter() - started) / 60
+    runs[args.section] = {"result": result, "peak_mb": peak, "repeats": args.repeats, "minutes": minutes}
+    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    print(json.dumps(runs[args.section]), flush=True)
+    if len(runs) == 5:
+        write_page({name: runs[name] for name in ("speed", "whole", "people", "kill", "fleet")}, len(book))
 
 
 if __name__ == "__main__":
