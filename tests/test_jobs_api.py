@@ -156,7 +156,8 @@ def wait_until(done, what: str, timeout: float = 120) -> None:
 def closed_store(state, url: str | None) -> bool:
     """Whether the app's job store let go of its connection (SQLite refuses a closed one; Redis counts clients)."""
     if url:
-        return redis_clients(url) == 0
+        wait_until(lambda: redis_clients(url) == 0, "the store's Redis connections are closed", timeout=5)
+        return True
     with pytest.raises(sqlite3.ProgrammingError):
         state.jobs.store.get("job_x")
     return True

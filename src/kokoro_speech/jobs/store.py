@@ -264,7 +264,8 @@ class SQLiteJobStore:
         return _owner_of(self.get(name))
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:  # not under a call still running on a thread (expiry, at shutdown)
+            self._db.close()
 
 
 class RedisJobStore:
