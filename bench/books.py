@@ -3,11 +3,8 @@ the whole book's, people's first audio while a book is read against idle, peak m
 against one, and the work redone after a kill -9. Writes docs/books-bench.md.
 
 The book is bench/book_text.py's (10 chapters, 35,000 characters, written for the project), uploaded whole every
-time; most sections read some of its chapters. Each section runs alone, a few minutes under the lock (the whole
-book about ten), its figures kept in docs/books-bench.json, the page written from every section's latest run.
-
-Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION [--repeats 3]   (SECTION: speed, whole, people,
-kill, fleet)
+time; most sections read some of its chapters. Each section runs alone under the lock, its figures kept in
+docs/books-bench.json. Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION [--repeats 3]
 """
 
 from __future__ import annotations
@@ -186,58 +183,64 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f} to {max(values):.2f})"
 
 
+SECTIONS = ("speed", "whole", "people", "kill", "fleet")
+
+
+def rows(name: str, r: dict) -> str:
+    """A section's row of the results table, from its result `r`."""
+    if name == "speed":
+        return (f"| Job speed (chapter {THROUGHPUT_CHAPTER}, {r['audio']:.0f} s of audio), against one plain "
+                "`/v1/audio/speech` request for the same text in AAC (the M4B's codec), run back to back in pairs | "
+                f"**{spread(r['ratios'])}×**; the job {spread([j for j, _ in r['pairs']])} audio s per wall s, the "
+                f"request {spread([q for _, q in r['pairs']])}; raw `pcm` (no encoding) {r['pcm']:.2f} | ≥ 1.0× |")
+    if name == "whole":
+        return (f"| The whole book ({r['audio'] / 3600:.2f} hours of audio) as one job | {r['wall'] / 60:.1f} minutes, "
+                f"{r['rate']:.2f} audio s per wall s against {' and '.join(f'{q:.2f}' for q in r['references'])} "
+                f"for the plain request before and after: **{r['rate'] / statistics.mean(r['references']):.2f}×** "
+                "| ≥ 1.0× |")
+    if name == "people":
+        busy = [b / i for b, i in zip(r["busy"], r["idle"], strict=True)]
+        return (f"| People's first audio while chapter {BUSY_CHAPTERS} is read, against idle | "
+                f"{statistics.median(r['busy']) * 1000:.0f} ms against {statistics.median(r['idle']) * 1000:.0f} ms: "
+                f"**{spread(busy)}×** (per request; the book was {'still' if r['still_running'] else '**not**'} "
+                f"running at the end, {r['progress']['characters_done']:,} of "
+                f"{r['progress']['characters_total']:,} characters read) | ≤ 1.5× |")
+    if name == "kill":
+        return (f"| Work redone after `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {r['saved']} of its pieces "
+                f"saved) | **{r['redone']:.1f} s** of model audio made again, against {r['in_flight']:.1f} s made of "
+                f"the pieces in flight when it was killed ({r['first']:.1f} s before the kill + {r['second']:.1f} s "
+                f"after, against {r['clean']:.1f} s for a clean run); finished {r['resume_seconds']:.0f} s after the "
+                "restart | at most the pieces in flight |")
+    one, two = r["1"], r["2"]
+    return (f"| Two replicas on one Redis against one (chapters {FLEET_CHAPTERS}, {one['audio']:.0f} s of audio) | "
+            f"{two['wall']:.1f} s against {one['wall']:.1f} s: **{one['wall'] / two['wall']:.2f}×** faster; chapters "
+            f"read by {', '.join(two['workers'])} | both read chapters |")
+
+
 def write_page(runs: dict, book_chars: int) -> None:
-    s, w, p, k, f = (runs[name] for name in ("speed", "whole", "people", "kill", "fleet"))
-    one, two = f["result"]["1"], f["result"]["2"]
-    busy = [b / i for b, i in zip(p["result"]["busy"], p["result"]["idle"], strict=True)]
-    whole_ratio = w["result"]["rate"] / statistics.mean(w["result"]["references"])
-    ks = k["result"]
     peak = max(run["peak_mb"] for run in runs.values())
     when = ", ".join(f"{name} {run['minutes']:.1f} min ({run['repeats']} repeats)" for name, run in runs.items())
     lines = [
-        "# Book jobs: speed, people first, memory, a fleet, a kill",
-        "",
+        "# Book jobs: speed, people first, memory, a fleet, a kill", "",
         f"Measured by `bench/books.py` on {machine()}; each section run on its own under the CPU lock "
         f"({when}); medians of a section's repeats (ranges in brackets), every ratio against a reference from the "
         f"same run. The book is *{TITLE}* (`bench/book_text.py`, written for the project): 10 chapters, "
         f"{book_chars:,} characters of Markdown, uploaded whole to `POST /v1/audio/jobs` every time; the sections "
-        "but the whole book read some of its chapters (the `chapters` field), named below.",
+        "but the whole book read some of its chapters (the `chapters` field), named below. Sections not run yet: "
+        f"{', '.join(n for n in SECTIONS if n not in runs) or 'none'}.",
         "",
         "| Measure | Result | Target |",
         "| --- | --- | --- |",
-        f"| Job speed (chapter {THROUGHPUT_CHAPTER}, {s['result']['audio']:.0f} s of audio), against one plain "
-        "`/v1/audio/speech` request for the same text in AAC (the M4B's codec), run back to back in pairs | "
-        f"**{spread(s['result']['ratios'])}×**; the job {spread([j for j, _ in s['result']['pairs']])} audio s "
-        f"per wall s, the request {spread([r for _, r in s['result']['pairs']])}; raw `pcm` (no encoding) "
-        f"{s['result']['pcm']:.2f} | ≥ 1.0× |",
-        f"| The whole book ({w['result']['audio'] / 3600:.2f} hours of audio) as one job | "
-        f"{w['result']['wall'] / 60:.1f} minutes, {w['result']['rate']:.2f} audio s per wall s against "
-        f"{' and '.join(f'{r:.2f}' for r in w['result']['references'])} for the plain request before and after: "
-        f"**{whole_ratio:.2f}×** | ≥ 1.0× |",
-        f"| People's first audio while chapter {BUSY_CHAPTERS} is read, against idle | "
-        f"{statistics.median(p['result']['busy']) * 1000:.0f} ms against "
-        f"{statistics.median(p['result']['idle']) * 1000:.0f} ms: **{spread(busy)}×** (per request) | ≤ 1.5× |",
+        *(rows(name, runs[name]["result"]) for name in SECTIONS if name in runs),
         f"| Peak memory (VmHWM) of the server, the highest of the sections | **{peak:.0f} MB** | ≤ "
         f"{MEMORY_BOUND_MB} MB |",
-        f"| Two replicas on one Redis against one (chapters {FLEET_CHAPTERS}, {one['audio']:.0f} s of audio) | "
-        f"{two['wall']:.1f} s against {one['wall']:.1f} s: **{one['wall'] / two['wall']:.2f}×** faster; chapters "
-        f"read by {', '.join(two['workers'])} | both read chapters |",
-        f"| Work redone after `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {ks['saved']} of its pieces "
-        f"saved) | **{ks['redone']:.1f} s** of model audio made again, against {ks['in_flight']:.1f} s made of the "
-        f"pieces in flight when it was killed ({ks['first']:.1f} s before the kill + {ks['second']:.1f} s after, "
-        f"against {ks['clean']:.1f} s for a clean run); finished {ks['resume_seconds']:.0f} s after the restart "
-        "| at most the pieces in flight |",
-        "",
-        "How each is measured:",
-        "",
+        "", "How each is measured:", "",
         "- **Speed**: wall time from the upload to `succeeded` (reading, writing the M4B, the manifest) against "
         "a plain request for the same title and paragraphs, read to its end. A job's audio includes the "
         "narrator's pauses (after titles, between paragraphs), which cost no synthesis.",
         "- **People first**: time to the first audio byte of six short requests (bench/texts.py's 2nd to 7th, "
-        "`pcm`), each the median of its repeats, idle and then while the book is read (it was "
-        f"{'still' if p['result']['still_running'] else '**not**'} running at the end, "
-        f"{p['result']['progress']['characters_done']:,} of {p['result']['progress']['characters_total']:,} "
-        "characters read). A job's calls run when no person's call waits (pipeline/scheduler.py).",
+        "`pcm`), each the median of its repeats, idle and then while the book is read. A job's calls run when no "
+        "person's call waits (pipeline/scheduler.py).",
         "- **Fleet**: the same chapters on one replica, then on two sharing a Redis and one jobs folder, each on "
         "one core (`--threads 1`, as on machines of their own). Submitted to the first, followed on the second.",
         "- **Kill**: SIGKILL while the server reads a piece, then started again with the same `--jobs-dir` and "
@@ -245,8 +248,8 @@ def write_page(runs: dict, book_chars: int) -> None:
         f"(two pieces of up to 300 characters in flight; killed {KILL_INTO_PIECE:g} s after the first was saved). "
         "SIGTERM instead finishes and saves the pieces in flight (tests/test_jobs_api.py).",
         "",
-        "Run a section again: `flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION` (fleet needs "
-        "`redis-server`); the figures of every section are kept in `docs/books-bench.json`.",
+        "Run a section again: `flock /tmp/cpu.lock .venv/bin/python bench/books.py SECTION` (figures kept in "
+        "`docs/books-bench.json`; fleet needs `redis-server`).",
         "",
     ]
     PAGE.write_text("\n".join(lines))
@@ -254,7 +257,7 @@ def write_page(runs: dict, book_chars: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("section", choices=["speed", "whole", "people", "kill", "fleet"])
+    parser.add_argument("section", choices=SECTIONS)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     book = markdown().encode()
@@ -275,8 +278,7 @@ def main() -> None:
     runs[args.section] = {"result": result, "peak_mb": peak, "repeats": args.repeats, "minutes": minutes}
     RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
     print(json.dumps(runs[args.section]), flush=True)
-    if len(runs) == 5:
-        write_page({name: runs[name] for name in ("speed", "whole", "people", "kill", "fleet")}, len(book))
+    write_page({name: runs[name] for name in SECTIONS if name in runs}, len(book))
 
 
 if __name__ == "__main__":
