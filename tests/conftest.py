@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import LiveServer, load_whisper
+from support import LiveServer, load_whisper, redis_server
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.model.session import KokoroModel
@@ -81,3 +81,13 @@ def keyed_server(settings: Settings, engine: Engine) -> LiveServer:
 def transcribe():
     """Speech-to-text with Whisper tiny.en (support.load_whisper): samples (at a rate, 24 kHz unless told) → text."""
     return load_whisper()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A private redis-server (support.redis_server) for the fleet's job store, database 0 (skipped where none is
+    installed); each user keeps to a key prefix or database of its own."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    with redis_server() as url:
+        yield f"{url}/0"

@@ -5,25 +5,17 @@ with the real model."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 
 import pytest
 
 from books import make_epub
-from support import chapters, redis_server
+from support import chapters
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
 from kokoro_speech.jobs.speakers import EngineSpeaker
 from kokoro_speech.jobs.store import ChapterState, Job, RedisJobStore, SQLiteJobStore
-
-@pytest.fixture(scope="module")
-def redis_url():
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -102,6 +94,20 @@ def test_a_lapsed_claim_goes_back_to_the_queue(store):
 
 
 @pytest.mark.unit
+def test_a_released_chapter_is_queued_again_at_once(store):
+    """A replica that stops gives its chapter back: shown as queued, and claimed by the next replica without
+    waiting for the lease to lapse."""
+    book = job(chapters=1)
+    store.create(book)
+    held = store.claim("stopping")
+    assert store.get(book.id).chapters[0].status == "running" and store.claim("other") is None
+    assert store.release("stopping") == 1 and store.release("stopping") == 0
+    assert store.get(book.id).chapters[0].status == "queued"
+    again = store.claim("other")
+    assert again == held and store.get(book.id).chapters[0].worker == "other"
+
+
+@pytest.mark.unit
 def test_cancel_and_expiry(store):
     book, other = job(), job()
     store.create(book)
@@ -170,6 +176,8 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
 
     asyncio.run(both())
     done = runners[1].store.get(submitted.id)  # any replica answers
+    for store in set(stores):
+        store.close()
     assert done.status == "succeeded", done.error
     assert {c.worker for c in done.chapters} == {"replica-0", "replica-1"}, "both replicas read chapters"
     assert all(c.audio_seconds > 1 and c.status == "succeeded" for c in done.chapters)

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from kokoro_speech.pipeline.admission import Admission
-from kokoro_speech.pipeline.scheduler import Scheduler
+from kokoro_speech.pipeline.scheduler import BACKGROUND_TURN_CALLS, BACKGROUND_TURN_SECONDS, Scheduler
 
 pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
 
@@ -290,3 +290,92 @@ def test_a_person_never_interrupts_a_person():
     asyncio.run(main())
     scheduler.close()
     assert order == ["first person", "second person"] and model.interrupts == 0
+
+
+def test_a_book_gets_a_turn_after_enough_people_have_gone_past_it():
+    """People first, not people only: the book's waiting call runs after BACKGROUND_TURN_CALLS people's calls,
+    ahead of a later piece (first pieces, whose people hear nothing yet, all went first)."""
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=64))
+    order, gate, started, call = blocked_calls()
+    people = BACKGROUND_TURN_CALLS + 2
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
+        await running(started)
+        book = asyncio.ensure_future(scheduler.run(call("book"), first=False, background=True))
+        await queued(scheduler, 1)
+        later = [asyncio.ensure_future(scheduler.run(call(f"p{i}"), first=i % 2 == 0)) for i in range(people)]
+        await queued(scheduler, 1 + people)
+        gate.set()
+        await asyncio.gather(blocker, book, *later)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order.index("book") == 1 + BACKGROUND_TURN_CALLS, order
+    assert order[1:6] == ["p0", "p2", "p4", "p6", "p8"] and order[6:9] == ["p1", "p3", "p5"]
+
+
+def test_a_book_gets_a_turn_after_waiting_long_enough():
+    """The other bound, on a clock the test moves: waiting long enough, the book goes ahead even of first
+    pieces."""
+    now = [0.0]
+    scheduler = Scheduler(WIDE, admission=Admission(max_requests=8), clock=lambda: now[0])
+    order, gate, started, call = blocked_calls()
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
+        await running(started)
+        book = asyncio.ensure_future(scheduler.run(call("book"), first=False, background=True))
+        people = [asyncio.ensure_future(scheduler.run(call(f"p{i}"), first=True)) for i in range(2)]
+        await queued(scheduler, 3)
+        now[0] = BACKGROUND_TURN_SECONDS  # the book has waited its time behind the blocker
+        gate.set()
+        await asyncio.gather(blocker, book, *people)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["blocker", "book", "p0", "p1"]
+
+
+def test_back_to_back_people_who_interrupt_the_book_do_not_starve_it():
+    """One core, a long request's pieces back to back: each interrupts the book's call when it starts in the
+    gap before it, so without its due turn (which no one interrupts) the book would never finish while the
+    person talks."""
+    book_run = threading.Event()  # the book's call is running
+    stop: dict[int, threading.Event] = {}
+    order: list[str] = []
+
+    class Model:
+        __name__ = "model"
+
+        def interrupt(self, thread: int) -> None:
+            stop[thread].set()
+
+    def book(_session) -> np.ndarray:
+        halt = stop.setdefault(threading.get_ident(), threading.Event())
+        halt.clear()
+        book_run.set()
+        if halt.wait(0.5):  # interrupted: runs again later
+            raise RuntimeError("Exiting due to terminate flag being set to true.")
+        order.append("book")
+        return SILENCE
+
+    def person(name: str):
+        def run(_session) -> np.ndarray:
+            order.append(name)
+            return SILENCE
+        return run
+
+    scheduler = Scheduler(Model(), admission=Admission(max_requests=8))
+
+    async def main() -> None:
+        reading = asyncio.ensure_future(scheduler.run(book, first=False, background=True))
+        await running(book_run)
+        for i in range(3 * BACKGROUND_TURN_CALLS):  # one person after another, each as soon as the last is done
+            await scheduler.run(person(f"p{i}"), first=i == 0)
+        await reading
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order.index("book") <= BACKGROUND_TURN_CALLS + 1, order
+    assert scheduler.interrupted >= 1, "people did interrupt the book before its turn"

@@ -157,7 +157,8 @@ class Settings(BaseSettings):
         "17 minutes of audio, took 5 to 8 minutes on 2 cores).")
     keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
     shutdown_grace: int = Field(
-        30, ge=0, description="On SIGTERM, seconds in-flight requests get to finish before the process exits."
+        30, ge=0, description="On SIGTERM, seconds in-flight requests get to finish before the process exits (then "
+        "as long again for a book job's pieces in flight)."
     )
     wyoming_port: int | None = Field(
         None, ge=1, le=65535, description="Also serve the Wyoming protocol (Home Assistant's voice pipeline) on this "

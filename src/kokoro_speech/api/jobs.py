@@ -98,8 +98,8 @@ def runner_for(settings: Settings, engine: Callable[[], Engine | None]) -> JobRu
 class Reading:
     """The runner and the expiry of old jobs as background tasks of the app (started in its lifespan)."""
 
-    def __init__(self, state: ServerState, ttl_seconds: float) -> None:
-        self.state, self.ttl_seconds = state, ttl_seconds
+    def __init__(self, state: ServerState, ttl_seconds: float, grace_seconds: float) -> None:
+        self.state, self.ttl_seconds, self.grace_seconds = state, ttl_seconds, grace_seconds
         self.stop = asyncio.Event()
         self.tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._expire())]
 
@@ -123,16 +123,25 @@ class Reading:
                 await asyncio.wait_for(self.stop.wait(), EXPIRY_SECONDS)
 
     async def close(self) -> None:
-        """Stop now: the piece in flight is dropped, and its chapter taken up again from its finished pieces by
-        the next start under this worker name (or by another replica once its lease lapses)."""
+        """Stop: no piece is begun, those in flight are finished and saved (for up to --shutdown-grace
+        seconds; past that they are dropped), the chapter goes back to the queue for the next start or another
+        replica, and the job store is closed."""
         self.stop.set()
-        for task in self.tasks:
-            task.cancel()
+        reader, expiry = self.tasks
+        expiry.cancel()
+        _, late = await asyncio.wait([reader], timeout=self.grace_seconds)
+        if late:
+            log.warning("a book's pieces in flight did not finish within %g s: dropped, to be read again",
+                        self.grace_seconds)
+            reader.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.to_thread(self.state.jobs.close)
 
 
 def start(state: ServerState, settings: Settings) -> Reading | None:
-    return Reading(state, settings.jobs_ttl_seconds) if state.jobs is not None else None
+    if state.jobs is None:
+        return None
+    return Reading(state, settings.jobs_ttl_seconds, settings.shutdown_grace)
 
 
 def _runner(state: ServerState) -> JobRunner:
@@ -297,13 +306,15 @@ async def job_subtitles(job: JobDep, state: StateDep) -> FileResponse:
 @router.delete("/v1/audio/jobs/{job_id}")
 @policy(PER_JOB)
 async def delete_job(job: JobDep, state: StateDep) -> dict:
-    """Cancel a queued or running job (its reading stops after the piece in flight); a finished one is
-    deleted with its files."""
+    """Cancel a queued or running job: its reading stops at once (the model call running then ends first), and
+    the audio read so far is removed; the job stays, as cancelled, until deleted. A finished job is deleted with
+    its files."""
     runner, job_id = _runner(state), job.id
     if job.status in FINISHED:
         await asyncio.to_thread(runner.remove, job_id)
         return {"id": job_id, "object": "audio.job.deleted", "deleted": True}
-    await asyncio.to_thread(runner.store.cancel, job_id)
+    await asyncio.to_thread(runner.cancel, job_id)
+    runner.notify()  # this replica's reading of it stops now; others' within a second
     return describe(await asyncio.to_thread(_job, state, job_id))
 
 

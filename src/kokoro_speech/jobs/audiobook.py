@@ -97,10 +97,16 @@ class Audiobook:
         self.progress.characters_done += piece.characters
         self.progress.audio_seconds += spoken.seconds + piece.pause_after
 
+    @property
+    def complete(self) -> bool:
+        return all(p.number in self._done for p in self.pieces)
+
     async def read(self, speaker: Speaker, *, parallel: int = 1,
-                   on_progress: Callable[[Progress], None] | None = None) -> Progress:
+                   on_progress: Callable[[Progress], None] | None = None,
+                   stop: asyncio.Event | None = None) -> Progress:
         """Every piece not yet in the store, `parallel` at a time, in reading order; the first failure stops
-        the rest (what is finished stays finished)."""
+        the rest (what is finished stays finished). Once `stop` is set no piece is begun, and those in flight
+        are finished (`complete` then says whether the reading is)."""
         waiting = []
         for piece in self.pieces:
             if self.store.done(piece):
@@ -119,7 +125,7 @@ class Audiobook:
             queue.put_nowait(piece)
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not (stop is not None and stop.is_set()):
                 piece = queue.get_nowait()
                 await self._read(speaker, piece)
                 self._count_done()

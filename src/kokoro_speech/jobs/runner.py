@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -46,7 +47,8 @@ class JobOptions:
 
 
 class Stopped(Exception):
-    """The job was cancelled, or this replica's claim on the chapter lapsed; another replica may take it."""
+    """The job was cancelled, this replica's claim on the chapter lapsed (another replica may take it), or this
+    replica is stopping (the chapter goes back to the queue with its finished pieces)."""
 
 
 class JobRunner:
@@ -58,6 +60,7 @@ class JobRunner:
         self.store, self.folder, self.speaker_for = store, folder, speaker_for
         self.narration = narration or Narration()
         self._wake: asyncio.Event | None = None  # set by `notify`: a job was queued here, claim it at once
+        self._changed: asyncio.Event | None = None  # set by `notify`: a job changed here (cancelled, say)
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.limits = limits or Limits()
         self.parallel = parallel
@@ -116,8 +119,10 @@ class JobRunner:
         fields = {k: v for k, v in job.request.items() if k in JobOptions.__dataclass_fields__}
         return self._prepare(job_folder, job_folder / job.request["source"], JobOptions(**fields))
 
-    async def run_once(self) -> bool:
-        """Read one queued chapter, if there is one; False when the queue is empty."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> bool:
+        """Read one queued chapter, if there is one; False when the queue is empty. Once `stop` is set, no
+        piece is begun and the reading returns when those in flight are saved, its chapter still claimed (see
+        `run`)."""
         claim = self.store.claim(self.worker)
         if claim is None:
             return False
@@ -126,12 +131,15 @@ class JobRunner:
             return True
         try:
             prepared = await asyncio.to_thread(self._prepared, job)
-            seconds = await self._read_chapter(prepared, claim)
+            seconds = await self._read_chapter(prepared, claim, stop)
         except Stopped:
-            log.info("%s: chapter %d of %s stopped (cancelled, or its claim lapsed)", self.worker, claim.chapter,
-                     claim.job_id)
+            log.info("%s: chapter %d of %s stopped (cancelled, its claim lapsed, or stopping)", self.worker,
+                     claim.chapter, claim.job_id)
+            await asyncio.to_thread(self._tidy_if_cancelled, claim.job_id)
             return True
         except Exception as exc:
+            if await asyncio.to_thread(self._tidy_if_cancelled, claim.job_id):
+                return True  # its pieces were removed under it: cancelled, not failed
             message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
             log.warning("%s: chapter %d of %s failed: %s", self.worker, claim.chapter, claim.job_id, message)
             self.store.finish_chapter(claim, self.worker, "failed", audio_seconds=0.0)
@@ -142,7 +150,7 @@ class JobRunner:
             await self._assemble(claim.job_id, prepared)
         return True
 
-    async def _read_chapter(self, prepared: PreparedBook, claim: Claim) -> float:
+    async def _read_chapter(self, prepared: PreparedBook, claim: Claim, stop: asyncio.Event | None) -> float:
         chapter = prepared.chapters[claim.chapter]
         reading = Audiobook(prepared.document, [chapter], PieceStore(prepared.folder), speed=prepared.options.speed)
 
@@ -152,25 +160,56 @@ class JobRunner:
                 raise Stopped()
 
         speaker = self.speaker_for(prepared)
-        read = asyncio.ensure_future(reading.read(speaker, parallel=self.parallel, on_progress=report))
+        read = asyncio.ensure_future(reading.read(speaker, parallel=self.parallel, on_progress=report, stop=stop))
         watch = asyncio.ensure_future(self._watch(claim.job_id))
         try:
             await asyncio.wait([read, watch], return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (read, watch):
                 task.cancel()
-        if not read.done() or read.cancelled():
+            # the reading's synthesis closed before this returns: the engine is free, no piece is saved after
+            await asyncio.gather(read, watch, return_exceptions=True)
+        if read.cancelled():
             raise Stopped()  # cancelled meanwhile: the pieces in flight are dropped at once
-        return read.result().audio_seconds
+        progress = read.result()
+        if not reading.complete:
+            raise Stopped()  # stopping: the pieces in flight are saved, the rest wait for the next reader
+        return progress.audio_seconds
 
     async def _watch(self, job_id: str) -> None:
-        """Returns once the job is cancelled (or gone), so that its reading stops within a second, not at the
-        end of its pieces in flight."""
+        """Returns once the job is cancelled (or gone): at once when it was cancelled through this replica
+        (`notify`), within CANCEL_POLL_SECONDS through another, not at the end of the pieces in flight."""
         while True:
-            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            if self._changed is not None:
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), CANCEL_POLL_SECONDS)
+                self._changed.clear()
+            else:
+                await asyncio.sleep(CANCEL_POLL_SECONDS)
             job = await asyncio.to_thread(self.store.get, job_id)
             if job is None or job.status in FINISHED:
                 return
+
+    def _remove_pieces(self, job_id: str) -> None:
+        for parts in (self.folder / job_id).glob(".*.parts"):
+            shutil.rmtree(parts, ignore_errors=True)
+
+    def _tidy_if_cancelled(self, job_id: str) -> bool:
+        """When the job was cancelled (or deleted), its read pieces removed; True then."""
+        job = self.store.get(job_id)
+        if job is not None and job.status != "cancelled":
+            return False
+        self._remove_pieces(job_id)
+        return True
+
+    def cancel(self, job_id: str) -> bool:
+        """A queued or running job cancelled: no chapter of it is claimed again, every replica reading it stops
+        (this one at once after `notify`, others within CANCEL_POLL_SECONDS, each dropping its pieces in
+        flight) and the pieces read so far are removed. The job stays, as cancelled, until deleted or expired."""
+        cancelled = self.store.cancel(job_id)
+        if cancelled:
+            self._remove_pieces(job_id)
+        return cancelled
 
     async def _assemble(self, job_id: str, prepared: PreparedBook) -> None:
         job = self.store.get(job_id)
@@ -200,28 +239,45 @@ class JobRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Read chapters until `stop` is set, waiting a moment whenever the queue is empty. The chapters this
-        worker held when it last stopped (a restart under the same name) go back to the queue first."""
+        worker held when it last stopped (a restart under the same name, after a kill) go back to the queue
+        first. Once `stop` is set, the pieces in flight are finished and saved, and the chapter being read
+        goes back to the queue at once, for this replica's next start or another replica; cancelled
+        meanwhile (a deadline passed), the pieces in flight are dropped and the chapter goes back all the same.
+        """
         released = await asyncio.to_thread(self.store.release, self.worker)
         if released:
             log.info("%s: %d chapters held before a restart are queued again", self.worker, released)
-        self._wake = asyncio.Event()
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                worked = await self.run_once()
-            except Exception:  # the store unreachable, say: log it and try again, never stop reading
-                log.exception("%s: reading the job queue failed", self.worker)
-                worked = False
-            if not worked:  # the queue is empty: look again in a moment (other replicas queue jobs too), or now
-                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-                await asyncio.wait(waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-                for waiting in waits:
-                    waiting.cancel()
+        self._wake, self._changed = asyncio.Event(), asyncio.Event()
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    worked = await self.run_once(stop)
+                except Exception:  # the store unreachable, say: log it and try again, never stop reading
+                    log.exception("%s: reading the job queue failed", self.worker)
+                    worked = False
+                if not worked:  # the queue is empty: look again in a moment (other replicas queue jobs too)
+                    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+                    await asyncio.wait(waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                    for waiting in waits:
+                        waiting.cancel()
+        finally:
+            try:  # nothing of ours is in flight now (a store call of a moment: no thread, no await to cancel)
+                if released := self.store.release(self.worker):
+                    log.info("%s: stopping; %d chapters back in the queue", self.worker, released)
+            except Exception:
+                log.exception("%s: the chapters held could not be given back (their lease will lapse)",
+                              self.worker)
 
     def notify(self) -> None:
-        """A job was just queued through this replica (call it on the runner's event loop)."""
-        if self._wake is not None:
-            self._wake.set()
+        """A job was queued or cancelled through this replica (call it on the runner's event loop)."""
+        for event in (self._wake, self._changed):
+            if event is not None:
+                event.set()
+
+    def close(self) -> None:
+        """The store's connection closed (after `run` has returned)."""
+        self.store.close()
 
     def expire(self, max_age_seconds: float) -> list[str]:
         """Finished jobs older than `max_age_seconds` removed, with their files."""

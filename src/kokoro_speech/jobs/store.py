@@ -88,6 +88,15 @@ def _owner_of(job: Job | None) -> str | None | Literal[False]:
     return job.owner or None
 
 
+def _requeue(job: Job, index: int) -> bool:
+    """A released chapter shown as queued again (it is no longer being read); True when that changed it."""
+    chapter = job.chapters[index]
+    if chapter.status != "running":
+        return False
+    chapter.status, job.updated = "queued", time.time()
+    return True
+
+
 def _mark(job: Job, index: int, status: ChapterStatus, worker: str, audio_seconds: float) -> int:
     """A chapter's end recorded in `job`; returns the chapters still to read (0: the job can be assembled)."""
     chapter = job.chapters[index]
@@ -242,15 +251,21 @@ class SQLiteJobStore:
         """This worker's claims back to the queue (a restarted replica: its chapters go on at once, from
         their finished pieces, instead of after their lease)."""
         def work() -> int:
-            return self._db.execute("UPDATE queue SET worker = NULL, lease_until = NULL WHERE worker = ?",
-                                    (worker,)).rowcount
+            rows = self._db.execute("SELECT job_id, chapter FROM queue WHERE worker = ?", (worker,)).fetchall()
+            self._db.execute("UPDATE queue SET worker = NULL, lease_until = NULL WHERE worker = ?", (worker,))
+            for job_id, chapter in rows:
+                job = self._load(job_id)
+                if job is not None and _requeue(job, chapter):
+                    self._save(job)
+            return len(rows)
         return self._transaction(work)
 
     def owner(self, name: str) -> str | None | Literal[False]:
         return _owner_of(self.get(name))
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:  # not under a call still running on a thread (expiry, at shutdown)
+            self._db.close()
 
 
 class RedisJobStore:
@@ -389,8 +404,10 @@ class RedisJobStore:
         """This worker's claims back to the queue (see SQLiteJobStore.release)."""
         released = 0
         for key in self._redis.scan_iter(self._key("claim", "*")):
-            if self._redis.get(key) == worker:
-                released += self._redis.delete(key)
+            if self._redis.get(key) == worker and self._redis.delete(key):
+                released += 1
+                job_id, chapter = key.removeprefix(self._key("claim", "")).rsplit(":", 1)
+                self._change(job_id, lambda job, pipe, chapter=int(chapter): job and _requeue(job, chapter))
         return released
 
     def owner(self, name: str) -> str | None | Literal[False]:

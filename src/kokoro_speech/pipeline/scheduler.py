@@ -5,7 +5,11 @@ Model calls run in priority order: a request's first piece goes ahead of later p
 work (book jobs, jobs/) comes last: its pieces take the model only when no person's piece waits, and a person's
 call that finds every core busy with background calls interrupts one (a session with `interrupt`, the ONNX
 Runtime's terminate flag): that call goes back to the queue, to run again from its start, so a book being read
-costs people's first audio almost nothing. A
+costs people's first audio almost nothing. People first is not people only: under a steady stream of
+people's calls, the oldest background call still gets a turn, in which it is not interrupted: ahead of a later
+piece (whose request has audio buffered) once BACKGROUND_TURN_CALLS people's calls have gone past it, ahead of
+anything once it has waited BACKGROUND_TURN_SECONDS; so a book always moves (at worst about one call in
+BACKGROUND_TURN_CALLS + 1), and a first piece waits for it only in the second case. A
 request asks for its next piece only when the last one is done, so requests take turns piece by piece
 whatever their format: a long slow request cannot hold the others behind it, and since pieces are sized
 by the audio they make (text/split.py), each turn costs about the same.
@@ -79,12 +83,17 @@ class _Running:
 
 # the order in which waiting calls run (lowest first), then by arrival
 FIRST_PIECE, LATER_PIECE, BACKGROUND = 0, 1, 2
+# a waiting background call takes its turn ahead of a later piece after this many people's calls went past it,
+# ahead of a first piece after this long without a turn
+BACKGROUND_TURN_CALLS = 8
+BACKGROUND_TURN_SECONDS = 10.0
 
 
 class Scheduler:
     def __init__(self, wide: ModelSession, *, admission: Admission, narrow: ModelSession | None = None,
-                 cores: int = 1) -> None:
+                 cores: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
         self.admission = admission
+        self._clock = clock
         self._wide = wide
         self._narrow = narrow
         self._cores = cores if narrow is not None else 1  # without a narrow session: one call at a time
@@ -96,6 +105,8 @@ class Scheduler:
         self._closed = False
         self._running: dict[int, _Running] = {}  # by worker thread id
         self._resumed: set[int] = set()  # ids of interrupted futures queued again (already set running)
+        self._passed_over = 0  # people's calls taken while a background call waited, since the last one ran
+        self._background_since: float | None = None  # when background calls began waiting for a turn
         self.calls_done = 0
         self.interrupted = 0  # background calls preempted by people's
         self.samples_done = 0  # audio samples produced, for metrics
@@ -124,6 +135,10 @@ class Scheduler:
     def queued_calls(self) -> int:
         return len(self._queue)
 
+    @property
+    def running_calls(self) -> int:
+        return len(self._running)
+
     async def run(self, call: ModelCall, *, first: bool, background: bool = False) -> np.ndarray:
         """Run one model call on a worker; cancelling the await drops it if it has not started. A
         `background` call waits for every interactive one, first pieces or not."""
@@ -133,6 +148,8 @@ class Scheduler:
             if self._closed:
                 raise RuntimeError("scheduler is closed")
             heapq.heappush(self._queue, (priority, next(self._order), future, call))
+            if background and self._background_since is None:
+                self._background_since = self._clock()
             if not background and not self._free:
                 self._preempt()
             self._ready.notify()
@@ -153,7 +170,7 @@ class Scheduler:
                 self._ready.wait()
             if self._closed and not self._queue:
                 return None
-            queued = heapq.heappop(self._queue)
+            queued, due = self._next()
             _, _, future, call = queued
             if id(future) in self._resumed:
                 self._resumed.discard(id(future))
@@ -165,8 +182,35 @@ class Scheduler:
             else:
                 self._free -= 1
                 session, cores = self._narrow or self._wide, 1
-            self._running[threading.get_ident()] = _Running(session, queued, queued[0] == BACKGROUND)
+            # a background call in its due turn is not interrupted: that would starve it again
+            self._running[threading.get_ident()] = _Running(session, queued, queued[0] == BACKGROUND and not due)
             return future, call, session, cores
+
+    def _next(self) -> tuple[tuple, bool]:
+        """Under the lock, the queue not empty: the call to take (the head of the queue, or the oldest background
+        call when its turn is due) and whether it was a due turn."""
+        waiting = [entry for entry in self._queue if entry[0] == BACKGROUND]
+        head = self._queue[0][0]
+        due = bool(waiting) and head != BACKGROUND and (
+            (head == LATER_PIECE and self._passed_over >= BACKGROUND_TURN_CALLS) or (
+                self._background_since is not None
+                and self._clock() - self._background_since >= BACKGROUND_TURN_SECONDS))
+        if due:
+            queued = min(waiting)
+            self._queue.remove(queued)
+            heapq.heapify(self._queue)
+            self._background_turn(waiting=len(waiting) > 1)
+        else:
+            queued = heapq.heappop(self._queue)
+            if queued[0] != BACKGROUND and waiting:
+                self._passed_over += 1
+        return queued, due
+
+    def _background_turn(self, *, waiting: bool) -> None:
+        """Under the lock: a background call had its turn (taken when due, or run to its end, not merely
+        started: one interrupted every time has had none), so the count and the clock start again."""
+        self._passed_over = 0
+        self._background_since = self._clock() if waiting else None
 
     def _work(self) -> None:
         while True:
@@ -187,6 +231,8 @@ class Scheduler:
                     # preempted for a person: back to the queue, to run again when nobody waits
                     self._resumed.add(id(future))
                     heapq.heappush(self._queue, running.queued)
+                    if self._background_since is None:
+                        self._background_since = self._clock()
                     self.interrupted += 1
                     self._free += cores
                     self._ready.notify_all()
@@ -199,6 +245,8 @@ class Scheduler:
                 machine_seconds = (time.perf_counter() - started) * cores / self._cores
                 self.admission.observe(audio.size / SAMPLES_PER_FRAME, machine_seconds)
             with self._ready:
+                if running.queued[0] == BACKGROUND and failure is None:
+                    self._background_turn(waiting=any(entry[0] == BACKGROUND for entry in self._queue))
                 self._free += cores
                 self.calls_done += 1
                 self.samples_done += 0 if audio is None else audio.size
