@@ -40,7 +40,7 @@ def _listed(gender: Gender, text: str) -> dict[str, Gender]:
     return dict.fromkeys(text.split(), gender)
 
 
-def _spanish(n: int, gender: Gender) -> str | None:
+def _spanish(n: int, gender: Gender, noun: str = "") -> str | None:
     """ "veintiuna", "doscientas", "mil quinientas" (feminine); "un", "veintiún", "ciento un" (before a masculine
     noun); before "mil" a final "uno" is "un" either way ("veintiún mil personas")."""
 
@@ -59,7 +59,7 @@ def _spanish(n: int, gender: Gender) -> str | None:
     return said if said != num2words(n, lang="es") else None
 
 
-def _portuguese(n: int, gender: Gender) -> str | None:
+def _portuguese(n: int, gender: Gender, noun: str = "") -> str | None:
     """ "uma", "duas", "duzentas", "vinte e uma", "mil e quinhentas" (feminine; the masculine is espeak-ng's)."""
     if gender != "f":
         return None
@@ -68,7 +68,7 @@ def _portuguese(n: int, gender: Gender) -> str | None:
     return said if said != masculine else None
 
 
-def _french(n: int, gender: Gender) -> str | None:
+def _french(n: int, gender: Gender, noun: str = "") -> str | None:
     """ "une", "vingt et une", "quatre-vingt-une", "cent une" (feminine; "vingt et un mille" stays)."""
     if gender != "f":
         return None
@@ -123,8 +123,8 @@ SPANISH = Agreement(Genders(
     frozenset("""para hasta contra cada las una unas esa esas esta estas aquella aquellas nada ahora era eran sea
         sean fuera fueran había habían tenía tenían mientras nunca encima cerca apenas como tanto cuando pero todo
         mismo menos algo solo sino luego dentro abajo junto incluso otro nosotros vosotros ellos los""".split())),
-    lambda n, gender, noun: _spanish(n, gender), frozenset("""página páginas capítulo artículo número nº núm habitación calle puerta planta línea
-        vía ruta año versión tomo volumen""".split()), hours="f")
+    _spanish, frozenset("""página páginas capítulo artículo número nº núm habitación calle puerta planta línea vía
+        ruta año versión tomo volumen""".split()))
 
 PORTUGUESE = Agreement(Genders(
     _listed("f", """mão mãos vez vezes mulher mulheres flor flores noite noites tarde tardes parte partes foto fotos
@@ -136,8 +136,8 @@ PORTUGUESE = Agreement(Genders(
      "agem": "f", "agens": "f", "o": "m", "os": "m", "ista": None, "istas": None},
     frozenset("""para contra agora nada cada uma umas essa essas esta estas aquela aquelas era eram fora ainda
         apenas quase sempre""".split())),
-    lambda n, gender, noun: _portuguese(n, gender), frozenset("""página páginas capítulo artigo número nº
-        quarto rua linha via ano versão""".split()), hours="f")
+    _portuguese, frozenset("""página páginas capítulo artigo número nº
+        quarto rua linha via ano versão""".split()))
 
 FRENCH = Agreement(Genders(
     _listed("f", """personne personnes fois heure heures minute minutes seconde secondes page pages chose choses
@@ -151,8 +151,8 @@ FRENCH = Agreement(Genders(
      "ette": "f", "ettes": "f", "ance": "f", "ances": "f", "ence": "f", "ences": "f", "ière": "f", "ières": "f",
      "aine": "f", "aines": "f", "ée": "f", "ées": "f"},
     frozenset()),
-    lambda n, gender, noun: _french(n, gender), frozenset("""page chapitre article numéro nº rue salle porte ligne
-        voie an année version""".split()), hours="f", minutes="f")
+    _french, frozenset("""page chapitre article numéro nº rue salle porte ligne
+        voie an année version""".split()), minutes="f")
 
 ITALIAN = Agreement(Genders(
     _listed("f", """mano foto moto radio notte parte gente volta chiave classe nave fine""")

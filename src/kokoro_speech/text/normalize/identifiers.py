@@ -83,8 +83,8 @@ IDENTIFIERS = (
         rf"(?<![\w.])((?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?)(?P<n>\d{{1,5}})([A-Z]?)\b{_NOT_A_QUANTITY}"),
          _read_number, needs=re.compile(rf"(?:{_CONTEXT})[.:]?\s+(?:[A-Z]{{1,2}}[- ]?)?\d").search),
     # "I-405" → "I four oh five": an interstate (the hyphen would leave "405" a quantity)
-    Rule("interstate", re.compile(r"(?<![\w.-])I-(?P<n>\d{1,3})\b(?![.,]\d)"), lambda m: f"I {identifier(m.group('n'))}",
-         needs="I-"),
+    Rule("interstate", re.compile(r"(?<![\w.-])I-(?P<n>\d{1,3})\b(?![.,]\d)"),
+         lambda m: f"I {identifier(m.group('n'))}", needs="I-"),
     Rule("port after a host", re.compile(r"(?<=\blocalhost):(?P<n>\d{2,5})\b"),
          lambda m: f" colon {identifier(m.group('n'))}", needs=("localhost:",)),
     # "UA 920", "BA117", "DL 1234": an airline's code, then its flight
@@ -99,8 +99,8 @@ IDENTIFIERS = (
     Rule("letters with a number", re.compile(r"(?<![\w.-])([A-Z]{1,3})(?P<n>\d{2,4})\b(?![.,]\d|%)"),
          lambda m: _with_letters(m.group(1), m.group("n")), needs=re.compile(r"[A-Z]\d\d").search),
     # "A4 paper", "an A1 sauce": a lone "A" with one digit, the letter ("A four")
-    Rule("A with a digit", re.compile(r"(?<![\w.-])A(?P<n>\d)\b(?![.,]\d|%)"), lambda m: _with_letters("A", m.group("n")),
-         needs="A"),
+    Rule("A with a digit", re.compile(r"(?<![\w.-])A(?P<n>\d)\b(?![.,]\d|%)"),
+         lambda m: _with_letters("A", m.group("n")), needs="A"),
     # "221B Baker Street", "1600 Pennsylvania Avenue", "350 Fifth Avenue": a number before a street's name
     Rule("house number", re.compile(
         rf"(?<![\w.,$£€#-])(?P<n>\d{{1,5}})([A-Z]?)(?=\s+(?:[A-Z][\w'’]*\s+){{1,3}}(?:{_STREETS})\b)"),

@@ -11,9 +11,9 @@ from kokoro_speech.text.normalize.rules import Rule
 
 # espeak-ng says plain numbers well in each of its languages ("1234", "2024", "25 %"), and misaki's Japanese and
 # Mandarin G2Ps say "2024年3月15日" and "1,234.56元": only what they misread is rewritten, and numbers are left as
-# digits for them to say, except where a noun changes them (agreement.py). They misread thousands dots and decimal commas
-# ("1.234,56" → "uno . doscientos treinta y cuatro, cincuenta y seis"), dates with slashes ("barra"), clock times
-# ("14h30" → "catorce hache treinta", "14:30" with a pause), money signs, and a bare "%" in Japanese.
+# digits for them to say, except where a noun changes them (agreement.py). They misread thousands dots and decimal
+# commas ("1.234,56" → "uno . doscientos treinta y cuatro, cincuenta y seis"), dates with slashes ("barra"), clock
+# times ("14h30" → "catorce hache treinta", "14:30" with a pause), money signs, and a bare "%" in Japanese.
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,8 @@ WORD_ACRONYMS = {
     "WAV": "wave", "JPG": "Jay-peg", "JPEG": "Jay-peg", "GIF": "gif", "DAO": "dow", "OPEX": "Opex",
     "CAPEX": "Capex", "MOOC": "mooc", "NIMBY": "nimby", "SARS": "Sars", "MERS": "Murs", "GIS": "G I S",
     "ASCII": "askey", "UNIX": "Unix", "LINUX": "Linux", "POSIX": "Posix", "GNU": "G N U", "PhD": "P H D",
-    "WWI": "World War One", "WWII": "World War Two", "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef",
+    "NASA": "Nasa", "NATO": "Nato", "UNESCO": "Unesco", "UNICEF": "Unicef", "WWI": "World War One",
+    "WWII": "World War Two",
 }
 
 # names whose Roman numeral is a regnal ordinal ("Henry VIII" → "Henry the Eighth")
@@ -200,7 +201,8 @@ MODEL_NAMES = frozenset("""
 Boeing Airbus Cessna Embraer Bombardier Porsche Peugeot Ferrari BMW Audi Volvo Saab Fiat Mazda Lexus RTX GTX
 GT RX Radeon GeForce Titan Ryzen Threadripper Xeon Core Pentium Celeron Athlon Snapdragon Exynos Dimensity
 Tensor Intel AMD Nvidia NVIDIA Pixel Galaxy Lumia Nokia Canon Nikon Sony Leica Fujifilm Olympus Model Series
-Xbox Microsoft Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
+Yamaha Roland Korg Fender Gibson Kawasaki Suzuki Ducati Harley Glock Colt Beretta Remington Winchester ISO RFC
+Xbox Microsoft
 """.split())
 # a street's last word: the number before its name is a house number ("221B Baker Street")
 STREET_WORDS = frozenset("""
