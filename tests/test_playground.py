@@ -258,6 +258,7 @@ def halves_pitch(samples: np.ndarray) -> tuple[float, float]:
 
 def test_the_cast_is_sent_heard_and_named_in_the_read_along(keyed_server, page):
     open_with_key(page, keyed_server)
+    page.click("#cast-box summary")
     for name, voice, rate in (("narrator", "am_adam", "1"), ("hero", "af_heart", "1.2")):
         page.click("#cast-add")
         row = page.locator("#cast tbody tr").last.locator("input")
