@@ -28,7 +28,7 @@ import openai
 
 from harness import REPO, Server, audio_seconds, machine, percentile
 from pages import checks, fill, table
-from texts import LONG_TEXT, TEXTS
+from texts import LANGUAGE_TEXTS, LONG_TEXT, TEXTS
 
 QUICK = bool(os.environ.get("QUICK"))  # a smoke run: short loads, single requests read for 10 s of audio
 PORT = 8894
@@ -36,6 +36,10 @@ LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
+# every reading language, each its own voice and text (English: the benchmark texts), in equal shares
+VOICES = {"a": "af_heart", "b": "bm_george", "e": "ef_dora", "f": "ff_siwis", "h": "hm_omega", "i": "im_nicola",
+          "j": "jf_alpha", "p": "pm_alex", "z": "zf_xiaoxiao"}
+MIX = list(VOICES)  # the languages the clients choose from (--languages)
 RAW = REPO / "docs" / "overload.json"  # the measurements, from which the page is written
 OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
 # the settings that move memory or admission, each under the same mixed load (shorter than the default's long run)
@@ -119,8 +123,10 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
     with httpx.Client(timeout=120) as http:
         while time.monotonic() < deadline:
             fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
-            text = rng.choice(TEXTS[12:] if rng.random() < 0.5 else TEXTS[:12])
-            body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "speed": speed}
+            language, long = rng.choice(MIX), rng.random() < 0.5
+            text = (rng.choice(TEXTS[12:] if long else TEXTS[:12]) if language in "ab"
+                    else LANGUAGE_TEXTS[language][long])
+            body = {"model": "tts-1", "input": text, "voice": VOICES[language], "response_format": fmt, "speed": speed}
             abort = fmt == "pcm" and rng.random() < 0.3
             started = time.monotonic()
             try:
@@ -252,11 +258,14 @@ def main() -> None:
                         help="the mixed load's length per setting")
     parser.add_argument("--long-only", action="store_true",
                         help="measure the 4,096-character request at speed 0.25 to its end again, keep the rest")
+    parser.add_argument("--languages", default="".join(VOICES), help="the load's language letters (default: all)")
     args = parser.parse_args()
+    MIX[:] = args.languages
     if args.report_only or args.mixed_only or args.burst_only or args.settings_only or args.long_only:
         raw = json.loads(RAW.read_text())
         if args.mixed_only:
-            raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds}
+            raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds,
+                    "languages": args.languages}
         if args.burst_only:
             raw["sdk"] = burst(8)
         if args.settings_only:
@@ -285,13 +294,14 @@ def main() -> None:
     print(sdk, flush=True)
     load = mixed((), args.clients, args.seconds)
     raw = {"singles": singles, "load": load, "sdk": sdk, "clients": args.clients, "seconds": args.seconds,
-           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds)}
+           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds),
+           "languages": args.languages}
     RAW.write_text(json.dumps(raw, indent=1))
     report(**raw)
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict) -> None:
+           settings: dict, languages: str = "ab") -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -339,7 +349,8 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     fill(REPO / "docs" / "overload.md", machine=machine, repeats=f"median of {repeats} fresh servers",
          singles=table(["request", "audio read", "time", "idle MB", "peak MB", "spread of the peak, MB"], single_rows),
          ratio=f"**{ratio:.2f}×**", load_size=f"{clients} clients for {seconds:.0f} s", formats=", ".join(FORMATS),
-         speeds=", ".join(map(str, SPEEDS)), load=table(["figure", "value"], load_rows),
+         speeds=", ".join(map(str, SPEEDS)),
+         languages=", ".join(f"`{VOICES[letter]}`" for letter in languages), load=table(["figure", "value"], load_rows),
          settings_size=f"({clients} clients) for {next(iter(settings.values()))['seconds']:.0f} s",
          settings=table(["setting", "warm", "steady", "peak", "served", "refused", "refusal (median)",
                          "audio s per s", "errors", "exit"], setting_rows(settings)),
