@@ -24,11 +24,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from support import (  # noqa: E402  (the path above first)
     SAMPLE_RATE, Server, ServerError, audio_seconds, decode, edit_errors, haproxy, load_whisper, proc_status,
-    pitch, whisper_model, word_error_rate, word_errors, words,
+    pitch, reset_peak, whisper_model, word_error_rate, word_errors, words,
 )
 
 __all__ = ["SAMPLE_RATE", "Server", "ServerError", "audio_seconds", "decode", "edit_errors", "haproxy",
-           "load_whisper", "pitch", "proc_status", "whisper_model", "word_error_rate", "word_errors",
+           "load_whisper", "pitch", "proc_status", "reset_peak", "whisper_model", "word_error_rate", "word_errors",
            "words"]  # from support
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
 

@@ -18,11 +18,10 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, machine
+from harness import REPO, Server, machine, reset_peak
 from pages import fill, table
 from texts import LANGUAGE_TEXTS, TEXTS
 
@@ -48,7 +47,7 @@ def g2p_alone(letter: str) -> float:
 
 def speak(server: Server, letter: str, speed: float, most_audio: float) -> tuple[float, float]:
     """(audio seconds read, peak MB above VmRSS before) for the paragraph at `speed`."""
-    Path(f"/proc/{server.process.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS now
+    reset_peak(server.process.pid)
     before, size = server.state()["rss_mb"], 0
     body = {"input": PARAGRAPHS[letter], "voice": VOICES[letter], "response_format": "pcm", "speed": speed}
     with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=600) as response:
