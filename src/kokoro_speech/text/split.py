@@ -17,7 +17,7 @@ FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on 
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
 # The model's memory grows with the audio frames a call makes (~0.6 MB each), not with its tokens: pieces
 # are sized by frames, so a slow request gets fewer tokens per piece (docs/bench/memory-options.md).
-MAX_PIECE_FRAMES = 400  # 132 tokens at speed 1, 25 at speed 0.25: about +240 MB for the call
+MAX_PIECE_FRAMES = 400  # 138 tokens at speed 1, 23 at speed 0.25: about +240 MB for the call
 MIN_PIECE_TOKENS = 8  # a word or two: below this the cuts would fall inside words
 
 Boundary = Literal["sentence", "clause", "word"]
