@@ -22,13 +22,17 @@ import openai
 
 from harness import QUICK, REPO, Server, audio_seconds, in_threads, machine, metric, percentile, request
 from pages import checks, fill, table
-from texts import LONG_TEXT, TEXTS
+from texts import LANGUAGE_TEXTS, LONG_TEXT, TEXTS
 
 PORT = 8894
 LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
+# every reading language, each its own voice and text (English: the benchmark texts), in equal shares
+VOICES = {"a": "af_heart", "b": "bm_george", "e": "ef_dora", "f": "ff_siwis", "h": "hm_omega", "i": "im_nicola",
+          "j": "jf_alpha", "p": "pm_alex", "z": "zf_xiaoxiao"}
+MIX = list(VOICES)  # the languages the clients choose from (--languages)
 RAW = REPO / "docs" / "overload.json"  # the measurements, from which the page is written
 OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
 # the settings that move memory or admission, each under the same mixed load (shorter than the default's long run)
@@ -85,8 +89,10 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
     with httpx.Client(timeout=120) as http:
         while time.monotonic() < deadline:
             fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
-            text = rng.choice(TEXTS[12:] if rng.random() < 0.5 else TEXTS[:12])
-            body = {"model": "tts-1", "input": text, "voice": "af_heart", "response_format": fmt, "speed": speed}
+            language, long = rng.choice(MIX), rng.random() < 0.5
+            text = (rng.choice(TEXTS[12:] if long else TEXTS[:12]) if language in "ab"
+                    else LANGUAGE_TEXTS[language][long])
+            body = {"model": "tts-1", "input": text, "voice": VOICES[language], "response_format": fmt, "speed": speed}
             abort = fmt == "pcm" and rng.random() < 0.3
             sent = time.monotonic() - began
             reply = request(f"{url}/v1/audio/speech", body, http=http, abort=abort)
@@ -201,13 +207,15 @@ def main() -> None:
     parser.add_argument("--again", nargs="*", choices=("mixed", "burst", "settings", "long"),
                         help="measure only these parts again and keep the rest from docs/overload.json (none named: "
                              "rewrite the page); long: the 4,096-character request at speed 0.25, to its end")
+    parser.add_argument("--languages", default="".join(VOICES), help="the load's language letters (default: all)")
     args = parser.parse_args()
+    MIX[:] = args.languages
     raw = json.loads(RAW.read_text()) if args.again is not None else {"repeats": args.repeats, "machine": machine()}
     parts = {  # each measures a part of the page again
         "singles": lambda: {"singles": singles(args.repeats, 10 if QUICK else 1e9)},  # QUICK: 10 s of audio each
         "burst": lambda: {"sdk": burst(8)},
         "mixed": lambda: {"load": mixed((), args.clients, args.seconds), "clients": args.clients,
-                          "seconds": args.seconds},
+                          "seconds": args.seconds, "languages": args.languages},
         "settings": lambda: {"settings": settings(args.clients, args.setting_seconds)},
         "long": lambda: {"singles": raw["singles"] | {LONG: single((), LONG_TEXT[:4096], 0.25, 1e9) | {"spread": 0.0}}},
     }
@@ -218,7 +226,7 @@ def main() -> None:
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict) -> None:
+           settings: dict, languages: str = "ab") -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -266,7 +274,8 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
     fill(REPO / "docs" / "overload.md", machine=machine, repeats=f"median of {repeats} fresh servers",
          singles=table(["request", "audio read", "time", "idle MB", "peak MB", "spread of the peak, MB"], single_rows),
          ratio=f"**{ratio:.2f}×**", load_size=f"{clients} clients for {seconds:.0f} s", formats=", ".join(FORMATS),
-         speeds=", ".join(map(str, SPEEDS)), load=table(["figure", "value"], load_rows),
+         speeds=", ".join(map(str, SPEEDS)),
+         languages=", ".join(f"`{VOICES[letter]}`" for letter in languages), load=table(["figure", "value"], load_rows),
          settings_size=f"({clients} clients) for {next(iter(settings.values()))['seconds']:.0f} s",
          settings=table(["setting", "warm", "steady", "peak", "served", "refused", "refusal (median)",
                          "audio s per s", "errors", "exit"], setting_rows(settings)),

@@ -1,6 +1,6 @@
-"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback (mixed formats, voices and
-lengths, some streaming pcm, some hanging up mid-stream), bounded in time and count; passes with zero 5xx, every
-response whole, every 429 well formed, memory flat after 30 s and no leaked threads or file descriptors.
+"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback (mixed formats, voices of
+every language and lengths, some streaming pcm, some hanging up mid-stream), bounded in time and count; passes
+with zero 5xx, every response whole, every 429 well formed, memory flat after 30 s and no leaked threads or file descriptors.
 Fills docs/soak.md's tables and figures. Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
 (a short --seconds is a smoke test whose figures are not for committing)
 """
@@ -20,12 +20,15 @@ import httpx
 
 from harness import REPO, Server, metric, request
 from pages import checks, fill, table
-from texts import TEXTS
+from texts import LANGUAGE_TEXTS, TEXTS
 
 PORT = 8893
 QUEUE = 12  # admission limit: below the client count, so the 429 path is exercised
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 VOICES = ("af_heart", "bm_george", "nova", "onyx", "bf_emma", "af_heart(2)+bf_emma(1)")
+# and a voice of each other language, with a text in it: the mix includes every language
+OTHER_VOICES = {"ef_dora": "e", "ff_siwis": "f", "hm_omega": "h", "im_nicola": "i", "jf_alpha": "j",
+                "pm_alex": "p", "zf_xiaoxiao": "z"}
 MAX_REQUESTS = 2000  # a hard bound besides the time limit
 
 
@@ -47,12 +50,13 @@ class Tally:
                 self.failures.append(failure)
 
 
-def client(seed: int, url: str, deadline: float, tally: Tally) -> None:
+def client(seed: int, url: str, deadline: float, tally: Tally, voices: tuple[str, ...]) -> None:
     rng = random.Random(seed)
     with httpx.Client(timeout=300) as http:
         while time.monotonic() < deadline and tally.requests < MAX_REQUESTS:
-            fmt, voice = rng.choice(FORMATS), rng.choice(VOICES)
-            text = rng.choice(TEXTS[:8] if rng.random() < 0.6 else TEXTS[8:])
+            fmt, voice, short = rng.choice(FORMATS), rng.choice(voices), rng.random() < 0.6
+            text = (LANGUAGE_TEXTS[OTHER_VOICES[voice]][not short] if voice in OTHER_VOICES
+                    else rng.choice(TEXTS[:8] if short else TEXTS[8:]))
             body = {"model": "tts-1", "input": text, "voice": voice, "response_format": fmt}
             reply = request(f"{url}/v1/audio/speech", body, http=http, abort=fmt == "pcm" and rng.random() < 0.4)
             if reply.status == "429":
@@ -75,6 +79,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=120)
     args = parser.parse_args()
+    voices = VOICES + tuple(OTHER_VOICES)
     server = Server(PORT, "--max-queued-requests", str(QUEUE),
                     log=Path(tempfile.gettempdir()) / "kokoro-soak-server.log")
     url = server.url
@@ -83,11 +88,13 @@ def main() -> None:
         # and stays there, so that growth is start-up, not a leak; the 30 s baseline should include it.
         httpx.post(f"{url}/v1/audio/speech", timeout=600,
                    json={"input": " ".join(TEXTS[16:20]), "voice": "af_heart", "response_format": "pcm"})
+        for voice in voices:  # each language's G2P is loaded on first use: start-up too
+            httpx.post(f"{url}/v1/audio/phonemize", json={"input": "1, 2, 3.", "voice": voice}, timeout=120)
         idle = server.state()
         tally = Tally()
         started = time.monotonic()
         deadline = started + args.seconds
-        clients = [threading.Thread(target=client, args=(i, url, deadline, tally)) for i in range(args.clients)]
+        clients = [threading.Thread(target=client, args=(i, url, deadline, tally, voices)) for i in range(args.clients)]
         for c in clients:
             c.start()
         time.sleep(min(30, args.seconds / 2))
@@ -127,7 +134,7 @@ def main() -> None:
         ["active requests after the run", active], ["exit code after SIGTERM", exit_code]]
     failures = "Failures:\n\n" + "\n".join(f"- {f}" for f in tally.failures[:20]) if tally.failures else ""
     fill(REPO / "docs" / "soak.md", load_size=f"{args.clients} clients for {args.seconds:.0f} s",
-         queue=f"`--max-queued-requests {QUEUE}`", formats=", ".join(FORMATS), voices=", ".join(VOICES),
+         queue=f"`--max-queued-requests {QUEUE}`", formats=", ".join(FORMATS), voices=", ".join(voices),
          figures=table(["figure", "value"], figures), checks=checks(results, fail="**FAIL**"), failures=failures)
     sys.exit(0 if all(results.values()) else 1)
 

@@ -295,6 +295,11 @@ def proc_status(pid: int) -> dict:
             "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 
+def reset_peak(pid: int) -> None:
+    """Sets a process's VmHWM back to its VmRSS now (Linux 4.0+), so the next peak read is of what follows."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 @dataclass
 class Decoded:
     samples: np.ndarray  # float32 mono, in [-1, 1)

@@ -46,3 +46,28 @@ def test_one_slow_request_keeps_a_fresh_server_under_the_bound(kind):
                     break
         peak = proc_status(server.process.pid)["peak_rss_mb"]
         assert peak <= BOUND_MB, f"peak resident memory {peak:.0f} MB"
+
+
+# One sentence a language, read by its own G2P (Japanese makes the most frames per token, Hindi the most tokens per
+# character): at speed 0.25 the pieces are short, where each piece's edge frames weigh the most.
+SENTENCES = {
+    "af_heart": "The committee reviewed every proposal carefully, and after a long discussion they agreed to fund two.",
+    "hf_alpha": "पहाड़ का रास्ता पुरानी चक्की के पास से शुरू होता है और चीड़ के जंगल से होकर लगातार ऊपर चढ़ता है।",
+    "jf_alpha": "山道は古い水車小屋の近くから始まり、松林の中をゆっくりと登っていきます。",
+    "zf_xiaoxiao": "山路从老磨坊附近开始，穿过松树林一路向上，走了大约一个小时以后，树木渐渐稀少。",
+}
+
+
+@pytest.mark.parametrize("voice", list(SENTENCES))
+def test_no_piece_in_any_language_makes_more_frames_than_the_budget(engine, voice):
+    from kokoro_speech.kokoro import to_token_ids
+    from kokoro_speech.text.split import Piece
+
+    spoken = engine.resolve_voice(voice)
+    for speed in (0.25, 1.0):
+        pieces = [p for p in engine.pieces(SENTENCES[voice] * (1 if speed < 1 else 3), spoken, speed=speed)
+                  if isinstance(p, Piece)]
+        frames = [engine.model(to_token_ids(p.phonemes), spoken.style_for(p.token_count), p.speed).size
+                  / SAMPLES_PER_FRAME for p in pieces]
+        assert max(frames) <= engine.max_piece_frames, (speed, frames)
+        assert max(frames) > engine.max_piece_frames / 2  # the budget is used, not wasted

@@ -6,7 +6,8 @@ import pytest
 
 from kokoro_speech.kokoro import MAX_TOKENS
 from kokoro_speech.text.split import (
-    FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, MAX_SENTENCE_CHARACTERS, cut, plan_pieces, split_sentences,
+    FIRST_PIECE_TOKENS, MAX_PIECE_TOKENS, MAX_SENTENCE_CHARACTERS, MIN_PIECE_TOKENS, budgets, cut, plan_pieces,
+    split_sentences,
 )
 
 pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
@@ -83,3 +84,15 @@ def test_a_run_on_sentence_reaches_the_g2p_in_bounded_parts_that_keep_every_word
     digits = " ".join(["1234567"] * 1000)  # no clause marks: cut at a space
     assert all(len(p) <= MAX_SENTENCE_CHARACTERS and p.endswith("7") for p in split_sentences(digits))
     assert "".join(split_sentences("あ" * 1200)) == "あ" * 1200  # no spaces at all: cut at the limit
+
+
+@pytest.mark.parametrize("speed", [0.25, 0.5, 0.8, 1.0, 1.3, 2.0, 4.0])
+def test_the_budget_counts_each_pieces_edge_frames(speed):
+    from kokoro_speech.kokoro import EDGE_FRAMES, MOST_FRAMES_PER_TOKEN
+
+    for max_frames in (200, 400, 800):
+        first, most = budgets(speed, max_frames)
+        assert first <= most
+        assert most == MIN_PIECE_TOKENS or (EDGE_FRAMES + MOST_FRAMES_PER_TOKEN * most) / speed <= max_frames
+        # and no tighter than it must be: one more token would cross the budget (or the token cap is reached)
+        assert most == MAX_PIECE_TOKENS or (EDGE_FRAMES + MOST_FRAMES_PER_TOKEN * (most + 1)) / speed > max_frames

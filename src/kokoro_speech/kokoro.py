@@ -11,7 +11,11 @@ from importlib.resources import files
 SAMPLE_RATE = 24_000
 SAMPLES_PER_FRAME = 600  # the decoder writes 600 samples (25 ms) per predicted duration frame
 FRAMES_PER_TOKEN = 2.37  # at speed 1 on average (measured over 50-510 token pieces); ÷ speed otherwise
-MOST_FRAMES_PER_TOKEN = 2.7  # the highest ratio measured (short pieces): what bounds a piece's frames
+# What bounds a piece's frames, in every language (docs/languages.md): frames x speed <= EDGE_FRAMES +
+# MOST_FRAMES_PER_TOKEN x tokens. The edge (the boundary pads, a final pause) is paid once per piece, so short pieces
+# at slow speeds make more frames per token (a 37-token Japanese piece at speed 0.25: 532 frames, not 10.8 per token).
+MOST_FRAMES_PER_TOKEN = 2.6
+EDGE_FRAMES = 40
 MAX_TOKENS = 510  # the model's context is 512 including the two boundary pads
 STYLE_SIZE = 256  # one style vector per phoneme-token count in a voice pack
 MAX_INPUT_CHARACTERS = 4096  # one request's text (OpenAI's limit), and one WebSocket message's

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Literal
 
-from kokoro_speech.kokoro import MAX_TOKENS, MOST_FRAMES_PER_TOKEN, PAUSE_SYMBOLS, vocabulary
+from kokoro_speech.kokoro import EDGE_FRAMES, MAX_TOKENS, MOST_FRAMES_PER_TOKEN, PAUSE_SYMBOLS, vocabulary
 
 FIRST_PIECE_TOKENS = 32  # about five words: the model speaks them in ~0.7 s on two CPU cores
 MAX_PIECE_TOKENS = 200  # longer pieces are slower per second of audio (attention), and cancel later
 # The model's memory grows with the audio frames a call makes (~0.6 MB each), not with its tokens: pieces
 # are sized by frames, so a slow request gets fewer tokens per piece (docs/bench/memory-options.md).
-MAX_PIECE_FRAMES = 400  # ~150 tokens at speed 1, 37 at speed 0.25: about +240 MB for the call
+MAX_PIECE_FRAMES = 400  # 138 tokens at speed 1, 23 at speed 0.25: about +240 MB for the call
 MIN_PIECE_TOKENS = 8  # a word or two: below this the cuts would fall inside words
 
 Boundary = Literal["sentence", "clause", "word"]
@@ -120,8 +120,8 @@ def cut(phonemes: str, budget: int) -> tuple[str, str, Boundary]:
 def budgets(speed: float, max_frames: int = MAX_PIECE_FRAMES) -> tuple[int, int]:
     """Token budgets (first piece, later pieces) whose audio at `speed` stays within `max_frames` frames; the
     first piece makes as much audio as at speed 1, so a slow request starts speaking as soon."""
-    frames_per_token = MOST_FRAMES_PER_TOKEN / speed
-    most = max(MIN_PIECE_TOKENS, min(MAX_PIECE_TOKENS, int(max_frames / frames_per_token)))
+    most = int((max_frames * speed - EDGE_FRAMES) / MOST_FRAMES_PER_TOKEN)
+    most = max(MIN_PIECE_TOKENS, min(MAX_PIECE_TOKENS, most))
     first = max(MIN_PIECE_TOKENS, min(FIRST_PIECE_TOKENS, round(FIRST_PIECE_TOKENS * speed), most))
     return first, most
 
