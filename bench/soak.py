@@ -1,6 +1,7 @@
 """Load and soak: 16 concurrent clients for 2 minutes against one server on loopback (mixed formats, voices of
 every language and lengths, some streaming pcm, some hanging up mid-stream), bounded in time and count; passes
-with zero 5xx, every response whole, every 429 well formed, memory flat after 30 s and no leaked threads or file descriptors.
+with zero 5xx, every response whole, every 429 well formed, memory flat after 30 s
+and no leaked threads or file descriptors.
 Fills docs/soak.md's tables and figures. Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
 (a short --seconds is a smoke test whose figures are not for committing)
 """
