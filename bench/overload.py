@@ -6,6 +6,10 @@ Each configuration runs in a fresh server process on loopback; its resident memo
 0.2 s and its peak read from VmHWM. The reference in the same run is the server with the old piece sizing
 (`--max-piece-frames 1880`: 200 tokens whatever the speed, as before pieces were sized by frames).
 
+Turns that fit how clients ask (--turns-only): a reply's 14 sentences sent at once with one key, as Open WebUI
+does, against one sentence alone (the reference); one message per request, as SillyTavern does; both alone, side
+by side, and beside greedy clients.
+
 Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
 --report-only: rewrite the page from docs/overload.json)
 """
@@ -36,6 +40,9 @@ LONG = "4,096 chars, speed 0.25"
 PARAGRAPH = TEXTS[17] + " " + TEXTS[18]  # about 460 characters
 FORMATS = ("mp3", "wav", "aac", "opus", "flac", "pcm")
 SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
+KEYS = [f"bench-key-{i}" for i in range(16)]  # one per client: turns are taken by key
+REPLY = re.split(r"(?<=[.!?])\s+", " ".join(TEXTS[4:]))[:14]  # an assistant's reply, as Open WebUI splits it
+MESSAGE = TEXTS[16]  # a chat message, as SillyTavern sends it
 RAW = REPO / "docs" / "overload.json"  # the measurements, from which the page is written
 OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
 # the settings that move memory or admission, each under the same mixed load (shorter than the default's long run)
@@ -116,7 +123,7 @@ class Outcome:
 def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: threading.Lock) -> None:
     rng = random.Random(seed)
     began = time.monotonic()
-    with httpx.Client(timeout=120) as http:
+    with httpx.Client(timeout=120, headers={"authorization": f"Bearer {KEYS[seed % len(KEYS)]}"}) as http:
         while time.monotonic() < deadline:
             fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
             text = rng.choice(TEXTS[12:] if rng.random() < 0.5 else TEXTS[:12])
@@ -180,7 +187,7 @@ def burst(size: int) -> dict:
 
 
 def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
-    server = Server(PORT, *args)
+    server = Server(PORT, *args, "--api-keys", ",".join(KEYS))
     try:
         warm = server.state()["rss_mb"]
         sampler = Sampler(server)
@@ -193,7 +200,8 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
             thread.start()
         for thread in threads:
             thread.join()
-        learned = re.search(r"^kokoro_seconds_per_frame (\S+)", httpx.get(f"{server.url}/metrics").text, re.M)
+        learned = re.search(r"^kokoro_seconds_per_frame (\S+)", httpx.get(
+            f"{server.url}/metrics", headers={"authorization": f"Bearer {KEYS[0]}"}).text, re.M)
         samples = sampler.stop()
         exit_code = server.stop()
     except BaseException:
@@ -204,6 +212,78 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
             "first_half_max": max((mb for t, mb in samples if t <= seconds / 2), default=0.0),
             "second_half_max": max(half, default=0.0), "outcomes": [asdict(o) for o in outcomes],
             "exit": exit_code, "seconds_per_frame": float(learned.group(1)) if learned else 0.0}
+
+
+def ask(url: str, key: str, text: str, at: float, out: list, index: int) -> None:
+    """One mp3 request read whole; out[index] = (status, seconds from `at` to its end, audio seconds)."""
+    response = httpx.post(f"{url}/v1/audio/speech", headers={"authorization": f"Bearer {key}"}, timeout=300,
+                          json={"model": "tts-1", "input": text, "voice": "af_heart", "response_format": "mp3"})
+    ok = response.status_code == 200
+    out[index] = (response.status_code, time.monotonic() - at, audio_seconds(response.content, "mp3") if ok else 0)
+
+
+def reply(url: str, key: str, message_key: str | None = None) -> dict:
+    """REPLY's sentences sent 10 ms apart (a page's loop) with one key, played in order as each is whole; with
+    `message_key`, MESSAGE from that key half a second in."""
+    out: list = [None] * (len(REPLY) + 1)
+    at = time.monotonic()
+    threads = [threading.Thread(target=ask, args=(url, key, text, at, out, k)) for k, text in enumerate(REPLY)]
+    if message_key:
+        threads.append(threading.Thread(target=ask, args=(url, message_key, MESSAGE, at + 0.5, out, len(REPLY))))
+    for k, thread in enumerate(threads):
+        time.sleep(0.49 if k == len(REPLY) else 0.01 if k else 0)
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ends, waits = out[0][1], 0  # playback: each sentence after the one before, once it is whole
+    for status, ready, audio in out[1:len(REPLY)]:
+        waits += status == 200 and ready > ends
+        ends = max(ends, ready) + audio
+    return {"refused": sum(o[0] == 429 for o in out[:len(REPLY)]), "first": out[0][1], "waits": waits,
+            "message": out[-1][1] if message_key else None}
+
+
+def turns(clients: int, repeats: int) -> dict:
+    """A reply at once (Open WebUI), a message (SillyTavern): each alone, together, and beside greedy clients."""
+    server = Server(PORT, "--api-keys", ",".join(KEYS))
+    try:
+        lone = [[None] for _ in range(repeats)]
+        for out in lone:
+            ask(server.url, KEYS[0], REPLY[0], time.monotonic(), out, 0)
+        message = [None]
+        ask(server.url, KEYS[1], MESSAGE, time.monotonic(), message, 0)
+        alone = [reply(server.url, KEYS[0]) for _ in range(repeats)]
+        together = [reply(server.url, KEYS[0], KEYS[1]) for _ in range(repeats)]
+        outcomes: list[Outcome] = []
+        deadline = time.monotonic() + 30 + 40 * repeats
+        greedy = [threading.Thread(target=client, args=(i + 2, server.url, deadline, outcomes, threading.Lock()))
+                  for i in range(clients)]
+        for thread in greedy:
+            thread.start()
+        loaded = []
+        for _ in range(repeats):
+            time.sleep(15)
+            loaded.append(reply(server.url, KEYS[0], KEYS[1]))
+        for thread in greedy:
+            thread.join()
+    finally:
+        server.stop()
+    return {"lone": statistics.median(o[0][1] for o in lone), "message_alone": message[0][1],
+            "alone": alone, "together": together, "loaded": loaded, "greedy": clients, "repeats": repeats,
+            "greedy_refused": sum(o.status == "429" for o in outcomes), "greedy_requests": len(outcomes)}
+
+
+def turn_rows(measured: dict) -> list[list]:
+    rows = []
+    for label, key in (("a reply alone", "alone"), ("a reply and a message", "together"),
+                       (f"both beside {measured['greedy']} greedy clients", "loaded")):
+        runs = measured[key]
+        message = [r["message"] for r in runs if r["message"] is not None]
+        rows.append([label, "/".join(str(r["refused"]) for r in runs),
+                     f"{statistics.median(r['first'] for r in runs) / measured['lone']:.2f}×",
+                     "/".join(str(r["waits"]) for r in runs),
+                     f"{statistics.median(message) / measured['message_alone']:.2f}×" if message else "-"])
+    return rows
 
 
 def settings(clients: int, seconds: float) -> dict:
@@ -250,11 +330,15 @@ def main() -> None:
     parser.add_argument("--settings-only", action="store_true", help="measure each setting again, keep the rest")
     parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
                         help="the mixed load's length per setting")
+    parser.add_argument("--turns-only", action="store_true", help="measure the clients' turns again, keep the rest")
     parser.add_argument("--long-only", action="store_true",
                         help="measure the 4,096-character request at speed 0.25 to its end again, keep the rest")
     args = parser.parse_args()
-    if args.report_only or args.mixed_only or args.burst_only or args.settings_only or args.long_only:
+    if args.report_only or args.mixed_only or args.burst_only or args.settings_only or args.long_only or \
+            args.turns_only:
         raw = json.loads(RAW.read_text())
+        if args.turns_only:
+            raw["turns"] = turns(6, 1 if QUICK else 3)
         if args.mixed_only:
             raw |= {"load": mixed((), args.clients, args.seconds), "clients": args.clients, "seconds": args.seconds}
         if args.burst_only:
@@ -285,13 +369,14 @@ def main() -> None:
     print(sdk, flush=True)
     load = mixed((), args.clients, args.seconds)
     raw = {"singles": singles, "load": load, "sdk": sdk, "clients": args.clients, "seconds": args.seconds,
-           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds)}
+           "repeats": args.repeats, "machine": machine(), "settings": settings(args.clients, args.setting_seconds),
+           "turns": turns(6, 1 if QUICK else 3)}
     RAW.write_text(json.dumps(raw, indent=1))
     report(**raw)
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict) -> None:
+           settings: dict, turns: dict | None = None) -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -312,6 +397,12 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
         "the OpenAI SDK with default settings gets its audio during a burst": "of audio" in sdk["sdk"],
         "SIGTERM exits 0": load["exit"] == 0,
     }
+    if turns:
+        results |= {
+            "a reply's 14 sentences at once (one key): none refused, playback never waits": all(
+                r["refused"] == 0 and r["waits"] == 0 for r in turns["alone"] + turns["together"]),
+            "its first sentence whole within 1.5× a lone sentence's time": all(
+                r["first"] <= 1.5 * turns["lone"] for r in turns["alone"] + turns["together"])}
     counts = (f"{len(outcomes)}: {len(served)} served, {len(refused)} refused (429), "
               f"{sum(o.status == 'aborted' for o in outcomes)} abandoned by their client, {len(five_xx)} 5xx, "
               f"{len(errors)} other errors")
@@ -344,6 +435,9 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
          settings=table(["setting", "warm", "steady", "peak", "served", "refused", "refusal (median)",
                          "audio s per s", "errors", "exit"], setting_rows(settings)),
          burst_size=str(sdk["size"]), burst=", ".join(sdk["burst"]), sdk=sdk["sdk"],
+         **({"turns": table(["clients", "sentences refused (each run)", "first sentence whole ÷ alone",
+                             "playback waits (each run)", "message whole ÷ alone"], turn_rows(turns)),
+             "turns_reference": f"{turns['lone']:.2f} s / {turns['message_alone']:.1f} s"} if turns else {}),
          checks=checks(results, fail="**FAIL**"))
     print(f"wrote {REPO / 'docs' / 'overload.md'}")
     sys.exit(0 if all(results.values()) else 1)

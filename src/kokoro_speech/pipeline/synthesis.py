@@ -80,10 +80,17 @@ class Spoken:
     words: list[WordTime]
 
 
-def _abandoned(task: asyncio.Future) -> None:
-    """A read or model call left behind when the request ended early: its outcome no longer matters."""
-    if not task.cancelled():
-        task.exception()
+def _abandon(task: asyncio.Future) -> None:
+    """Drop a read or model call left behind when the request ended early (a read ahead may have queued its
+    piece's model call: that one too); their outcomes no longer matter."""
+    def dropped(done: asyncio.Future) -> None:
+        if not done.cancelled() and done.exception() is None and isinstance(done.result(), tuple):
+            ahead = done.result()[1]  # a read ahead's (item, call)
+            if isinstance(ahead, asyncio.Future):
+                _abandon(ahead)
+
+    task.add_done_callback(dropped)
+    task.cancel()
 
 
 def _speak(session: ModelSession, *, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
@@ -172,8 +179,7 @@ class Synthesis:
             self._ticket.release()
             for pending in (upcoming, call):
                 if pending is not None:
-                    pending.add_done_callback(_abandoned)
-                    pending.cancel()
+                    _abandon(pending)
 
     async def _read_ahead(self, rest: Iterator[Piece | Pause]) -> tuple[Piece | Pause | None, asyncio.Task | None]:
         """The next item, and for a piece its model call, queued at once (behind this request's running one)."""
