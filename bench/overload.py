@@ -255,14 +255,14 @@ def turns(clients: int, repeats: int) -> dict:
         alone = [reply(server.url, KEYS[0]) for _ in range(repeats)]
         together = [reply(server.url, KEYS[0], KEYS[1]) for _ in range(repeats)]
         outcomes: list[Outcome] = []
-        deadline = time.monotonic() + 30 + 40 * repeats
+        deadline = time.monotonic() + 20 + 35 * repeats
         greedy = [threading.Thread(target=client, args=(i + 2, server.url, deadline, outcomes, threading.Lock()))
                   for i in range(clients)]
         for thread in greedy:
             thread.start()
         loaded = []
         for _ in range(repeats):
-            time.sleep(15)
+            time.sleep(10)
             loaded.append(reply(server.url, KEYS[0], KEYS[1]))
         for thread in greedy:
             thread.join()
