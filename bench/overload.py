@@ -1,6 +1,11 @@
 """Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload, how
 long served requests take, and how many are refused and how fast, each configuration in a fresh server (VmRSS
 sampled, peak from VmHWM; the reference, the old piece sizing). Fills docs/overload.md from docs/overload.json.
+
+Turns that fit how clients ask (--turns-only): a reply's 14 sentences sent at once with one key, as Open WebUI
+does, against one sentence alone (the reference); one message per request, as SillyTavern does; both alone, side
+by side, and beside greedy clients.
+
 Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
 --again [PART...]: measure only those parts again, or none, and rewrite the page from docs/overload.json)
 """
@@ -11,6 +16,7 @@ import argparse
 import itertools
 import json
 import random
+import re
 import statistics
 import sys
 import threading
@@ -33,6 +39,9 @@ SPEEDS = (0.25, 0.5, 0.8, 1.0, 1.0, 1.3, 2.0)
 VOICES = {"a": "af_heart", "b": "bm_george", "e": "ef_dora", "f": "ff_siwis", "h": "hm_omega", "i": "im_nicola",
           "j": "jf_alpha", "p": "pm_alex", "z": "zf_xiaoxiao"}
 MIX = list(VOICES)  # the languages the clients choose from (--languages)
+KEYS = [f"bench-key-{i}" for i in range(16)]  # one per client: turns are taken by key
+REPLY = re.split(r"(?<=[.!?])\s+", " ".join(TEXTS[4:]))[:14]  # an assistant's reply, as Open WebUI splits it
+MESSAGE = TEXTS[16]  # a chat message, as SillyTavern sends it
 RAW = REPO / "docs" / "overload.json"  # the measurements, from which the page is written
 OLD_PIECES = ("--max-piece-frames", "1880")  # 200 tokens at speed 0.25: the sizing before this change
 # the settings that move memory or admission, each under the same mixed load (shorter than the default's long run)
@@ -86,7 +95,7 @@ class Outcome:
 def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: threading.Lock) -> None:
     rng = random.Random(seed)
     began = time.monotonic()
-    with httpx.Client(timeout=120) as http:
+    with httpx.Client(timeout=120, headers={"authorization": f"Bearer {KEYS[seed % len(KEYS)]}"}) as http:
         while time.monotonic() < deadline:
             fmt, speed = rng.choice(FORMATS), rng.choice(SPEEDS)
             language, long = rng.choice(MIX), rng.random() < 0.5
@@ -132,7 +141,7 @@ def burst(size: int) -> dict:
 
 
 def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
-    with Server(PORT, *args) as server:
+    with Server(PORT, *args, "--api-keys", ",".join(KEYS)) as server:
         warm = server.state()["rss_mb"]
         outcomes: list[Outcome] = []
         lock, seeds, deadline = threading.Lock(), itertools.count(), time.monotonic() + seconds
@@ -145,6 +154,83 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
             "first_half_max": max((mb for t, mb in samples if t <= seconds / 2), default=0.0),
             "second_half_max": max(half, default=0.0), "outcomes": [asdict(o) for o in outcomes],
             "exit": exit_code, "seconds_per_frame": learned}
+
+
+def ask(url: str, key: str, text: str, at: float, out: list, index: int) -> None:
+    """One mp3 request read whole; out[index] = (status, seconds from `at` to its end, audio seconds)."""
+    response = httpx.post(f"{url}/v1/audio/speech", headers={"authorization": f"Bearer {key}"}, timeout=300,
+                          json={"model": "tts-1", "input": text, "voice": "af_heart", "response_format": "mp3"})
+    ok = response.status_code == 200
+    out[index] = (response.status_code, time.monotonic() - at, audio_seconds(response.content, "mp3") if ok else 0)
+
+
+def reply(url: str, key: str, message_key: str | None = None) -> dict:
+    """REPLY's sentences sent 10 ms apart (a page's loop) with one key, played in order as each is whole; with
+    `message_key`, MESSAGE from that key half a second in."""
+    out: list = [None] * (len(REPLY) + 1)
+    at = time.monotonic()
+    threads = [threading.Thread(target=ask, args=(url, key, text, at, out, k)) for k, text in enumerate(REPLY)]
+    if message_key:
+        threads.append(threading.Thread(target=ask, args=(url, message_key, MESSAGE, at + 0.5, out, len(REPLY))))
+    for k, thread in enumerate(threads):
+        time.sleep(0.49 if k == len(REPLY) else 0.01 if k else 0)
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ends, waits = out[0][1] + out[0][2], []  # playback: each sentence after the one before, once it is whole
+    for status, ready, audio in out[1:len(REPLY)]:
+        if status == 200:
+            waits += [ready - ends] if ready > ends else []
+            ends = max(ends, ready) + audio
+    return {"refused": sum(o[0] == 429 for o in out[:len(REPLY)]), "first": out[0][1], "waits": waits,
+            "message": out[-1][1] if message_key and out[-1][0] == 200 else None,
+            "message_refused": bool(message_key) and out[-1][0] == 429}
+
+
+def turns(clients: int, repeats: int) -> dict:
+    """A reply at once (Open WebUI), a message (SillyTavern): each alone, together, and beside greedy clients."""
+    server = Server(PORT, "--api-keys", ",".join(KEYS))
+    try:
+        lone = [[None] for _ in range(repeats)]
+        for out in lone:
+            ask(server.url, KEYS[0], REPLY[0], time.monotonic(), out, 0)
+        message = [None]
+        ask(server.url, KEYS[1], MESSAGE, time.monotonic(), message, 0)
+        alone = [reply(server.url, KEYS[0]) for _ in range(repeats)]
+        together = [reply(server.url, KEYS[0], KEYS[1]) for _ in range(repeats)]
+        outcomes: list[Outcome] = []
+        deadline = time.monotonic() + 20 + 35 * repeats
+        greedy = [threading.Thread(target=client, args=(i + 2, server.url, deadline, outcomes, threading.Lock()))
+                  for i in range(clients)]
+        for thread in greedy:
+            thread.start()
+        loaded = []
+        for _ in range(repeats):
+            time.sleep(10)
+            loaded.append(reply(server.url, KEYS[0], KEYS[1]))
+        for thread in greedy:
+            thread.join()
+    finally:
+        server.stop()
+    return {"lone": statistics.median(o[0][1] for o in lone), "message_alone": message[0][1],
+            "alone": alone, "together": together, "loaded": loaded, "greedy": clients, "repeats": repeats,
+            "greedy_refused": sum(o.status == "429" for o in outcomes), "greedy_requests": len(outcomes)}
+
+
+def turn_rows(measured: dict) -> list[list]:
+    rows = []
+    for label, key in (("a reply alone", "alone"), ("a reply and a message", "together"),
+                       (f"both beside {measured['greedy']} greedy clients", "loaded")):
+        runs = measured[key]
+        message = [r["message"] for r in runs if r["message"] is not None]
+        refused = sum(r.get("message_refused", False) for r in runs)
+        rows.append([label, "/".join(str(r["refused"]) for r in runs),
+                     f"{statistics.median(r['first'] for r in runs) / measured['lone']:.2f}×",
+                     "/".join(f"{len(r['waits'])} ({sum(r['waits']):.1f} s)" if isinstance(r["waits"], list)
+                              else str(r["waits"]) for r in runs),  # a count alone: an older run
+                     (f"{statistics.median(message) / measured['message_alone']:.2f}×" if message else "-")
+                     + (f", {refused} of {len(runs)} refused" if refused else "")])
+    return rows
 
 
 def settings(clients: int, seconds: float) -> dict:
@@ -204,9 +290,10 @@ def main() -> None:
                         help="runs of each single-request case (median)")
     parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
                         help="the mixed load's length per setting")
-    parser.add_argument("--again", nargs="*", choices=("mixed", "burst", "settings", "long"),
+    parser.add_argument("--again", nargs="*", choices=("mixed", "burst", "settings", "long", "turns"),
                         help="measure only these parts again and keep the rest from docs/overload.json (none named: "
-                             "rewrite the page); long: the 4,096-character request at speed 0.25, to its end")
+                             "rewrite the page); long: the 4,096-character request at speed 0.25, to its end; "
+                             "turns: the clients' turns")
     parser.add_argument("--languages", default="".join(VOICES), help="the load's language letters (default: all)")
     args = parser.parse_args()
     MIX[:] = args.languages
@@ -217,16 +304,17 @@ def main() -> None:
         "mixed": lambda: {"load": mixed((), args.clients, args.seconds), "clients": args.clients,
                           "seconds": args.seconds, "languages": args.languages},
         "settings": lambda: {"settings": settings(args.clients, args.setting_seconds)},
+        "turns": lambda: {"turns": turns(6, 1 if QUICK else 3)},
         "long": lambda: {"singles": raw["singles"] | {LONG: single((), LONG_TEXT[:4096], 0.25, 1e9) | {"spread": 0.0}}},
     }
-    for name in ("singles", "burst", "mixed", "settings") if args.again is None else args.again:
+    for name in ("singles", "burst", "mixed", "settings", "turns") if args.again is None else args.again:
         raw |= parts[name]()
     RAW.write_text(json.dumps(raw, indent=1))
     report(**raw)
 
 
 def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, repeats: int, machine: str,
-           settings: dict, languages: str = "ab") -> None:
+           settings: dict, languages: str = "ab", turns: dict | None = None) -> None:
     outcomes = [Outcome(**o) for o in load["outcomes"]]
     served = [o for o in outcomes if o.status == "200"]
     refused = [o for o in outcomes if o.status == "429"]
@@ -247,6 +335,13 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
         "the OpenAI SDK with default settings gets its audio during a burst": "of audio" in sdk["sdk"],
         "SIGTERM exits 0": load["exit"] == 0,
     }
+    if turns:
+        results |= {
+            "a reply's 14 sentences at once (one key): none refused": all(
+                r["refused"] == 0 for r in turns["alone"] + turns["together"]),
+            "its playback never waits": not any(r["waits"] for r in turns["alone"] + turns["together"]),
+            "its first sentence whole within 1.5× a lone sentence's time (median)": statistics.median(
+                r["first"] for r in turns["alone"] + turns["together"]) <= 1.5 * turns["lone"]}
     counts = (f"{len(outcomes)}: {len(served)} served, {len(refused)} refused (429), "
               f"{sum(o.status == 'aborted' for o in outcomes)} abandoned by their client, {len(five_xx)} 5xx, "
               f"{len(errors)} other errors")
@@ -280,6 +375,9 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
          settings=table(["setting", "warm", "steady", "peak", "served", "refused", "refusal (median)",
                          "audio s per s", "errors", "exit"], setting_rows(settings)),
          burst_size=str(sdk["size"]), burst=", ".join(sdk["burst"]), sdk=sdk["sdk"],
+         **({"turns": table(["clients", "sentences refused (each run)", "first sentence whole ÷ alone",
+                             "playback waits (each run: count, seconds)", "message whole ÷ alone"], turn_rows(turns)),
+             "turns_reference": f"{turns['lone']:.2f} s / {turns['message_alone']:.1f} s"} if turns else {}),
          checks=checks(results, fail="**FAIL**"))
     sys.exit(0 if all(results.values()) else 1)
 

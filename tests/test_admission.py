@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kokoro_speech.errors import Overloaded
-from kokoro_speech.pipeline.admission import OVERHEAD, Admission, finish_times
+from kokoro_speech.pipeline.admission import FRAME_SECONDS, OVERHEAD, Admission, drained, finish_times
 
 pytestmark = pytest.mark.unit  # no model: `pytest -m unit`
 
@@ -32,6 +32,13 @@ def test_processor_sharing_finish_times():
     # three jobs of 1, 2 and 4 s share the machine: all three run until 3 s (1 s each), then two ...
     assert finish_times([4.0, 1.0, 2.0]) == [7.0, 3.0, 5.0]
     assert finish_times([]) == [] and finish_times([5.0]) == [5.0]
+
+
+def test_the_machine_is_shared_between_clients_and_each_clients_jobs_run_in_order():
+    # client A's two jobs of 2 s run one after the other, while B's 3 s job shares the machine with A
+    assert finish_times([2.0, 2.0, 3.0], ["A", "A", "B"]) == [4.0, 7.0, 6.0]
+    # after 4 s each client got 2 s: A's first job is done, B has 1 s left
+    assert drained([2.0, 2.0, 3.0], 4.0, ["A", "A", "B"]) == [0.0, 2.0, 1.0]
 
 
 def test_a_lone_request_is_admitted_however_long():
@@ -112,3 +119,43 @@ def test_the_machine_speed_is_learned_from_model_calls():
     ticket = gate.admit(100, 10)
     assert gate.backlog_seconds() == pytest.approx(100 * 0.03 * OVERHEAD, rel=0.01)
     ticket.release()
+
+
+def test_a_burst_from_one_client_is_admitted_whole_and_served_in_order():
+    """Open WebUI sends a reply's 14 sentences at once. As 14 clients' requests their first pieces would all queue
+    ahead and the later ones be refused; as one client's, each waits only for the sentences before it, which
+    its client plays meanwhile, so all 14 fit."""
+    sentence = dict(frames=2.5 * SECOND, first_frames=1.5 * SECOND)  # 2.5 s of work, its first piece 1.5 s
+    apart, _ = admission()
+    refused = 0
+    for k in range(14):
+        try:
+            apart.admit(**sentence, client=f"client {k}")
+        except Overloaded:
+            refused += 1
+    assert refused >= 5  # what happened before turns knew clients: 7 of 14 refused
+    together, _ = admission()
+    burst = [together.admit(**sentence, client="key A") for _ in range(14)]
+    assert together.refused == 0 and [t.leading for t in burst] == [True] + [False] * 13
+    # the last may end as late as its audio would, played after the 13 before it
+    assert burst[-1].deadline >= 1000 + 10 + 14 * 2.5 * SECOND * FRAME_SECONDS
+
+
+def test_another_clients_first_audio_is_not_held_back_by_a_burst():
+    gate, _ = admission()
+    for _ in range(14):
+        gate.admit(2.5 * SECOND, first_frames=1.5 * SECOND, client="key A")
+    # only the burst's leading first piece goes ahead of a new client's: its first audio starts in ~3 s
+    other = gate.admit(2.5 * SECOND, first_frames=1.5 * SECOND, client="key B")
+    assert other.leading
+
+
+def test_a_burst_beyond_the_bounds_is_refused_in_part():
+    """On a machine slower than real time (5 s of work for 2.5 s of audio) the sentences could not keep up with
+    their own playback: those that could not finish within the bound are refused, with a Retry-After."""
+    gate, _ = admission(finish_seconds=60)
+    gate.seconds_per_frame = 0.05 / OVERHEAD
+    with pytest.raises(Overloaded) as refused:
+        for _ in range(14):
+            gate.admit(100, first_frames=50, client="key A")
+    assert 2 <= gate.active < 14 and 1 <= refused.value.retry_after <= 60

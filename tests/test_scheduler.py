@@ -379,3 +379,71 @@ def test_back_to_back_people_who_interrupt_the_book_do_not_starve_it():
     scheduler.close()
     assert order.index("book") <= BACKGROUND_TURN_CALLS + 1, order
     assert scheduler.interrupted >= 1, "people did interrupt the book before its turn"
+
+
+def noting(order: list[str], name: str):
+    def run(_session) -> np.ndarray:
+        order.append(name)
+        return SILENCE
+    return run
+
+
+async def client_requests(scheduler: Scheduler, tickets: dict[str, object], pieces: int, order: list[str]) -> None:
+    """Each request queues all its pieces at once (as a synthesis queues its next piece while one runs)."""
+    calls = [scheduler.run(noting(order, f"{name}p{i}"), first=i == 0, ticket=ticket)
+             for name, ticket in tickets.items() for i in range(pieces)]
+    await asyncio.gather(*calls)
+
+
+def test_one_clients_requests_are_served_in_order_and_another_client_takes_turns():
+    """A client's burst (a reply's sentences sent at once) is served request by request: its first sentence
+    whole first. Another client arriving meanwhile starts at once (its first piece leads) and then alternates
+    with the burst piece by piece: neither holds the other back."""
+    admission = Admission(max_requests=32)
+    scheduler = Scheduler(WIDE, admission=admission)
+    order, gate, started, call = blocked_calls()
+    burst = {f"a{k}": admission.admit(10, 5, 5, client="key A") for k in range(1, 4)}
+    assert [t.leading for t in burst.values()] == [True, False, False]
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
+        await running(started)
+        a = asyncio.ensure_future(client_requests(scheduler, burst, 2, order))
+        await queued(scheduler, 6)
+        other = admission.admit(10, 5, 5, client="key B")
+        assert other.leading
+        b = asyncio.ensure_future(client_requests(scheduler, {"b1": other}, 2, order))
+        await queued(scheduler, 8)
+        gate.set()
+        await asyncio.gather(blocker, a, b)
+
+    asyncio.run(main())
+    scheduler.close()
+    assert order == ["blocker", "a1p0", "b1p0", "a1p1", "b1p1", "a2p0", "a2p1", "a3p0", "a3p1"], order
+
+
+def test_clients_take_turns_whatever_their_backlog():
+    """Round robin between clients at piece granularity: a client with many pieces queued gets one turn in
+    each round, like a client with few."""
+    admission = Admission(max_requests=32)
+    scheduler = Scheduler(WIDE, admission=admission)
+    order, gate, started, call = blocked_calls()
+    greedy = {"g1": admission.admit(10, 5, 5, client="greedy"), "g2": admission.admit(10, 5, 5, client="greedy")}
+    modest = {"m1": admission.admit(10, 5, 5, client="modest")}
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(scheduler.run(call("blocker"), first=True))
+        await running(started)
+        # both clients' pieces wait: the greedy client's 8, then the modest one's 3
+        g = asyncio.ensure_future(client_requests(scheduler, greedy, 4, order))
+        await queued(scheduler, 8)
+        m = asyncio.ensure_future(client_requests(scheduler, modest, 3, order))
+        await queued(scheduler, 11)
+        gate.set()
+        await asyncio.gather(blocker, g, m)
+
+    asyncio.run(main())
+    scheduler.close()
+    # the two leading first pieces, then one piece each in turn until the modest client is done
+    assert order[:7] == ["blocker", "g1p0", "m1p0", "g1p1", "m1p1", "g1p2", "m1p2"], order
+    assert order[7:] == ["g1p3", "g2p0", "g2p1", "g2p2", "g2p3"], order

@@ -32,21 +32,23 @@ class Language:
     name: str
     g2p: str  # "misaki-en" (misaki's English), "espeak" (espeak-ng through misaki), "misaki-ja", "misaki-zh"
     espeak_voice: str | None = None
-    tokens_per_character: float = 1.2  # phoneme tokens per character of text, to estimate work before reading it
+    # audio frames one character of text makes at speed 1 (measured on a sentence per language), the prior of
+    # the work estimate before reading it (pipeline/work.py), which learns each language's own as it serves
+    frames_per_character: float = 2.9
 
 
 LANGUAGES: dict[str, Language] = {
     lang.letter: lang
     for lang in (
         Language("a", "en-us", "American English", "misaki-en"),
-        Language("b", "en-gb", "British English", "misaki-en"),
-        Language("e", "es", "Spanish", "espeak", "es"),
-        Language("f", "fr-fr", "French", "espeak", "fr-fr"),
-        Language("h", "hi", "Hindi", "espeak", "hi"),
-        Language("i", "it", "Italian", "espeak", "it"),
-        Language("j", "ja", "Japanese", "misaki-ja", tokens_per_character=2.3),
-        Language("p", "pt-br", "Brazilian Portuguese", "espeak", "pt-br"),
-        Language("z", "cmn", "Mandarin Chinese", "misaki-zh", tokens_per_character=4.0),
+        Language("b", "en-gb", "British English", "misaki-en", frames_per_character=3.0),
+        Language("e", "es", "Spanish", "espeak", "es", frames_per_character=2.8),
+        Language("f", "fr-fr", "French", "espeak", "fr-fr", frames_per_character=2.8),
+        Language("h", "hi", "Hindi", "espeak", "hi", frames_per_character=4.4),
+        Language("i", "it", "Italian", "espeak", "it", frames_per_character=3.3),
+        Language("j", "ja", "Japanese", "misaki-ja", frames_per_character=8.9),
+        Language("p", "pt-br", "Brazilian Portuguese", "espeak", "pt-br", frames_per_character=2.9),
+        Language("z", "cmn", "Mandarin Chinese", "misaki-zh", frames_per_character=13.3),
     )
 }
 ENGLISH = frozenset({"a", "b"})

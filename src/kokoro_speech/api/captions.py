@@ -14,7 +14,7 @@ from pydantic import Field, StrictBool, StrictStr
 
 from kokoro_speech.api.schemas import ErrorBody, SpeechRequest, VoiceReference
 from kokoro_speech.api.policy import SYNTHESIS, policy
-from kokoro_speech.api.state import EngineDep, KeyDep
+from kokoro_speech.api.state import ClientDep, EngineDep, KeyDep
 from kokoro_speech.api.streaming import encoded_with_words
 from kokoro_speech.audio.encode import FORMATS, AudioFormat, output_rate
 from kokoro_speech.audio.subtitles import subtitles
@@ -65,14 +65,15 @@ async def _lines(synthesis: Synthesis, fmt: AudioFormat, body: CaptionedSpeechRe
         "JSON {audio (base64), audio_format, timestamps: [{word, start_time, end_time, start_index, end_index}]}; "
         "streamed as newline-delimited JSON chunks of that shape unless `stream` is false.")}})
 @policy(SYNTHESIS)
-async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep, key: KeyDep):
+async def captioned_speech(body: CaptionedSpeechRequest, engine: EngineDep, key: KeyDep, client: ClientDep):
     """Speech with word timestamps, compatible with Kokoro-FastAPI's route of the same name."""
     fmt = FORMATS[body.response_format]
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
                                   timestamps=body.return_timestamps or bool(body.subtitles),
                                   timestamps_param="return_timestamps" if body.return_timestamps else "subtitles",
-                                  caller=key, reading=body.reading(engine.reading), **body.cast_options())
+                                  caller=key, client=client, reading=body.reading(engine.reading),
+                                  **body.cast_options())
     log.info("captioned speech: %d chars, voice %s, %s, stream %s", len(body.input), body.voice_id(), fmt.name,
              body.stream)
     headers = {"X-Sample-Rate": str(output_rate(fmt, body.sample_rate)), "Cache-Control": "no-store"}

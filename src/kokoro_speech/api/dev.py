@@ -16,7 +16,7 @@ from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, policy
 from kokoro_speech.api.schemas import (
     LANG_CODE_DESCRIPTION, MODEL_ID, ErrorBody, NormalizationOptions, ResponseFormat, _valid_lang_code,
 )
-from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
+from kokoro_speech.api.state import ClientDep, EngineDep, KeyDep, StateDep
 from kokoro_speech.api.streaming import encoded
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.audio.volume import MAX_VOLUME, MIN_VOLUME
@@ -74,11 +74,12 @@ async def phonemize(body: PhonemeRequest, engine: EngineDep, key: KeyDep) -> Pho
              responses={200: {"content": {"audio/wav": {}}, "description": "The audio, as WAV."}})
 @policy(SYNTHESIS)
 async def generate_from_phonemes(body: GenerateFromPhonemesRequest, engine: EngineDep,
-                                 key: KeyDep) -> StreamingResponse:
+                                 key: KeyDep, client: ClientDep) -> StreamingResponse:
     """Speech from phonemes, as WAV at 24 kHz (Kokoro-FastAPI's route; speech with `input_is_phonemes` does the
     same in any format)."""
     wav = FORMATS["wav"]
-    synthesis = await engine.open(body.phonemes, body.voice, 1.0, input_is_phonemes=True, caller=key)
+    synthesis = await engine.open(body.phonemes, body.voice, 1.0, input_is_phonemes=True, caller=key,
+                                  client=client)
     return StreamingResponse(encoded(synthesis, wav), media_type=wav.content_type,
                              headers={"Content-Disposition": 'attachment; filename="speech.wav"',
                                       "Cache-Control": "no-cache"})
@@ -165,14 +166,16 @@ class DialogueRequest(BaseModel):
 @router.post("/dev/dialogue", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 @policy(SYNTHESIS)
-async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep, state: StateDep) -> Response:
+async def dialogue(body: DialogueRequest, engine: EngineDep, key: KeyDep, state: StateDep,
+                   client: ClientDep) -> Response:
     """Several speakers in one audio (Kokoro-FastAPI's route): each turn in its voice and language, streamed as
     speech is; the first turn's audio starts as soon as a single voice's would."""
     fmt = FORMATS[body.response_format]
     first = body.turns[0].voice
     timing = body.return_timing and body.return_download_link  # Kokoro-FastAPI ignores it without a link
     try:
-        synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, voice_tags=True,
+        synthesis = await engine.open(body.tagged_input(), first, body.speed, caller=key, client=client,
+                                      voice_tags=True,
                                       timestamps=timing, timestamps_param="return_timing",
                                       language=language_letter(body.lang_code) if body.lang_code else None,
                                       aliases=body.voice_aliases,

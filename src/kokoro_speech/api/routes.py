@@ -22,7 +22,7 @@ from kokoro_speech.api.schemas import (
     SpeechRequest,
 )
 from kokoro_speech.api.policy import KEYED, PUBLIC, SYNTHESIS, Owned, RoutePolicy, policy
-from kokoro_speech.api.state import EngineDep, KeyDep, StateDep
+from kokoro_speech.api.state import ClientDep, EngineDep, KeyDep, StateDep
 from kokoro_speech.api.streaming import encoded, sse_events, whole_file
 from kokoro_speech.audio.encode import FORMATS, output_rate
 from kokoro_speech.errors import CloningUnsupported, InvalidParameter, ModelNotFound
@@ -42,7 +42,8 @@ v1 = APIRouter(prefix="/v1", responses={
 @v1.post("/audio/speech", response_class=StreamingResponse, responses={
     200: {"content": {f.content_type: {} for f in FORMATS.values()}, "description": "The audio."}})
 @policy(SYNTHESIS)
-async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, state: StateDep) -> Response:
+async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, state: StateDep,
+                        client: ClientDep) -> Response:
     fmt = FORMATS[body.response_format]
     if body.timestamps and body.stream_format != "sse":
         raise InvalidParameter("timestamps come as events of the SSE stream: set stream_format to 'sse' (or use "
@@ -54,7 +55,7 @@ async def create_speech(body: SpeechRequest, engine: EngineDep, key: KeyDep, sta
     started = time.perf_counter()
     synthesis = await engine.open(body.input, body.voice_id(), body.speed, lexicon=body.custom_lexicon(),
                                   input_is_phonemes=body.input_is_phonemes, language=body.language(),
-                                  timestamps=body.timestamps or timing, caller=key,
+                                  timestamps=body.timestamps or timing, caller=key, client=client,
                                   timestamps_param="timestamps" if body.timestamps else "return_timing",
                                   reading=body.reading(engine.reading), **body.cast_options())
     log.info("speech: %d chars, voice %s, %s, speed %g, first piece ready in %.3f s, %s", len(body.input),

@@ -86,3 +86,15 @@ def ready_engine(state: StateDep) -> Engine:
 
 KeyDep = Annotated[str | None, Depends(route_guard)]
 EngineDep = Annotated[Engine, Depends(ready_engine)]
+
+
+def client_of(connection: HTTPConnection, key: KeyDep) -> str:
+    """Whose turn a request's model calls take (pipeline/scheduler.py): its API key, or without keys its address
+    (behind a proxy, the one its X-Forwarded-For names when uvicorn trusts it: FORWARDED_ALLOW_IPS, loopback by
+    default)."""
+    if key is not None:
+        return f"key {key}"
+    return f"address {connection.client.host if connection.client else 'unknown'}"
+
+
+ClientDep = Annotated[str, Depends(client_of)]

@@ -2,20 +2,30 @@
 itself included, can still finish in time; otherwise it is refused at once with an honest Retry-After.
 
 Work is counted in seconds of the whole machine ("machine-seconds"), learned from the model calls as they
-run. Model calls take turns piece by piece (pipeline/scheduler.py), so the machine is shared like a
-processor-sharing queue: with remaining works r₁ ≤ … ≤ rₙ, the k-th finishes after r₁ + … + rₖ₋₁ + (n−k+1)·rₖ.
-A request that finds the server idle is always admitted: there is nothing it could wait for.
+run. Model calls take turns piece by piece between clients and run one client's requests in order
+(pipeline/scheduler.py), so the machine is shared like a processor-sharing queue of clients: a request whose
+client's requests up to and including it hold w machine-seconds of work finishes after w + Σ min(Rc, w), the
+sum over every other client c with Rc machine-seconds of work. (With one request per client, and remaining
+works r₁ ≤ … ≤ rₙ, the k-th finishes after r₁ + … + rₖ₋₁ + (n−k+1)·rₖ.)
+
+A request queued behind its own client's (a reply's sentences, sent at once) is held to what its client
+waits for: its first audio may come once the audio before it has played (within the first-audio bound
+after that), and it may finish as late as its own audio would end after theirs. A request that finds the
+server idle is always admitted: there is nothing it could wait for.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable, Hashable
 
 from kokoro_speech.errors import Overloaded
+from kokoro_speech.kokoro import SAMPLE_RATE, SAMPLES_PER_FRAME
 
 # Priors, replaced by what the model calls measure (exponential moving averages)
 SECONDS_PER_FRAME = 0.010  # machine-seconds per 25 ms frame: the int8 model on 2 cores runs ~2.8x real time
@@ -29,30 +39,51 @@ OVERHEAD = 1.3
 PLANNING_MARGIN = 1.4
 LATE_TOLERANCE = 1.0  # seconds a new request may add to one already running late
 MAX_RETRY_AFTER = 60
+FRAME_SECONDS = SAMPLES_PER_FRAME / SAMPLE_RATE  # seconds of audio one frame plays
 
 
-def finish_times(remaining: list[float]) -> list[float]:
-    """When each job finishes under processor sharing, in machine-seconds from now, in the input's order."""
-    order = sorted(range(len(remaining)), key=remaining.__getitem__)
-    done_before, out = 0.0, [0.0] * len(remaining)
-    for rank, index in enumerate(order):
-        out[index] = done_before + (len(remaining) - rank) * remaining[index]
-        done_before += remaining[index]
+def _clients(clients: list[Hashable] | None, n: int) -> list[Hashable]:
+    return list(range(n)) if clients is None else clients  # by default each job is a client of its own
+
+
+def finish_times(remaining: list[float], clients: list[Hashable] | None = None) -> list[float]:
+    """When each job finishes, in machine-seconds from now, in the input's order, when the machine is shared
+    equally between `clients` (job i is clients[i]'s; default: each its own) and each client's jobs run one
+    after the other in the input's order."""
+    clients = _clients(clients, len(remaining))
+    totals: dict[Hashable, float] = collections.defaultdict(float)
+    for client, work in zip(clients, remaining, strict=True):
+        totals[client] += work
+    done: dict[Hashable, float] = collections.defaultdict(float)
+    out = []
+    for client, work in zip(clients, remaining, strict=True):
+        done[client] += work  # its client's work up to and including it; meanwhile each other client gets as much
+        out.append(done[client] + sum(min(total, done[client]) for other, total in totals.items() if other != client))
     return out
 
 
-def drained(remaining: list[float], seconds: float) -> list[float]:
-    """What is left of each job after `seconds` of processor sharing (finished jobs at 0)."""
-    left = list(remaining)
-    active = [i for i, r in enumerate(left) if r > 0]
+def drained(remaining: list[float], seconds: float, clients: list[Hashable] | None = None) -> list[float]:
+    """What is left of each job after `seconds` of that sharing (finished jobs at 0)."""
+    clients = _clients(clients, len(remaining))
+    totals: dict[Hashable, float] = collections.defaultdict(float)
+    for client, work in zip(clients, remaining, strict=True):
+        totals[client] += work
+    active = [c for c, total in totals.items() if total > 0]
     while seconds > 0 and active:
-        step = min(left[i] for i in active)  # until the smallest finishes, each gets 1/n of the machine
+        step = min(totals[c] for c in active)  # until the smallest finishes, each gets 1/n of the machine
         share = min(step, seconds / len(active))
-        for i in active:
-            left[i] -= share
+        for c in active:
+            totals[c] -= share
         seconds -= share * len(active)
-        active = [i for i in active if left[i] > 1e-9]
-    return [max(0.0, r) for r in left]
+        active = [c for c in active if totals[c] > 1e-9]
+    served = {c: sum(w for c2, w in zip(clients, remaining, strict=True) if c2 == c) - max(0.0, total)
+              for c, total in totals.items()}
+    left = []
+    for client, work in zip(clients, remaining, strict=True):  # each client's service goes to its jobs in order
+        taken = min(work, served[client])
+        served[client] -= taken
+        left.append(max(0.0, work - taken))
+    return left
 
 
 @dataclass
@@ -63,6 +94,9 @@ class Ticket:
     first_frames: float  # those of its first piece
     piece_frames: float  # those of its longest piece
     deadline: float  # clock time by which it should be done
+    client: Hashable = None  # whose it is (a key, an address; None: a client of its own)
+    order: int = 0  # when it was admitted, among all: one client's requests are served in this order
+    leading: bool = True  # its client had nothing else admitted: its first piece goes ahead (pipeline/scheduler.py)
     frames_done: float = 0.0
     started: bool = False  # its first piece has run
     _leave: Callable[[Ticket], None] | None = field(default=None, repr=False)
@@ -88,13 +122,16 @@ class Ticket:
 
 @dataclass(frozen=True)
 class _Job:
-    """A ticket as the admission rule sees it, in machine-seconds."""
+    """A ticket as the admission rule sees it, in machine-seconds (audio in seconds of audio)."""
 
     remaining: float
     first: float
     piece: float
     started: bool
     deadline: float
+    client: Hashable
+    leading: bool
+    audio: float  # the audio it has still to make
 
 
 class Admission:
@@ -108,7 +145,8 @@ class Admission:
         self.seconds_per_frame = SECONDS_PER_FRAME
         self.clock = clock
         self._lock = threading.Lock()
-        self._tickets: list[Ticket] = []
+        self._tickets: list[Ticket] = []  # in order of admission
+        self._order = itertools.count()
         self.refused = 0
 
     @property
@@ -126,22 +164,28 @@ class Admission:
             with self._lock:
                 self.seconds_per_frame += _SMOOTHING * (machine_seconds / frames - self.seconds_per_frame)
 
-    def admit(self, frames: float, first_frames: float, piece_frames: float | None = None) -> Ticket:
-        """A ticket for a request expected to make `frames` audio frames, `first_frames` of them in its first
-        piece and at most `piece_frames` in any; raises Overloaded (429, Retry-After) when it cannot be
-        served in time."""
+    def admit(self, frames: float, first_frames: float, piece_frames: float | None = None, *,
+              client: Hashable = None) -> Ticket:
+        """A ticket for a request of `client` (a key, an address; None: a client of its own) expected to make
+        `frames` audio frames, `first_frames` of them in its first piece and at most `piece_frames` in any;
+        raises Overloaded (429, Retry-After) when it cannot be served in time."""
         spf = self.seconds_per_frame * OVERHEAD
         with self._lock:
             now = self.clock()
             if len(self._tickets) >= self.max_requests:
                 self._refuse(f"the server is busy with {len(self._tickets)} requests", 1.0)
+            ahead = [t for t in self._tickets if client is not None and t.client == client]
             own = frames * spf
-            # each must finish within the bound, or, one too long for it, about as soon as it could alone
-            deadline = now + max(self.finish_seconds, PLANNING_MARGIN * own + self.first_audio_seconds)
-            ticket = Ticket(frames, first_frames, piece_frames or first_frames, deadline)
-            jobs = [_Job(t.remaining_frames * spf, t.first_frames * spf, t.piece_frames * spf, t.started, t.deadline)
-                    for t in self._tickets]
-            new = _Job(own, first_frames * spf, ticket.piece_frames * spf, False, deadline)
+            # each must finish within the bound, or, one too long for it, about as soon as it could alone; one
+            # queued behind its client's own, before its audio would end played after theirs
+            bound = max(self.finish_seconds, PLANNING_MARGIN * own + self.first_audio_seconds)
+            if ahead:
+                bound = max(bound, self.first_audio_seconds
+                            + (sum(t.remaining_frames for t in ahead) + frames) * FRAME_SECONDS)
+            ticket = Ticket(frames, first_frames, piece_frames or first_frames, now + bound, client=client,
+                            order=next(self._order), leading=not ahead)
+            jobs = [self._job(t, spf) for t in self._tickets]
+            new = self._job(ticket, spf)
             why = self._problem(jobs, new, now)
             if why is not None:
                 self._refuse(why, self._wait(jobs, new, now))
@@ -154,19 +198,33 @@ class Admission:
         since its model calls run only when no interactive call waits (pipeline/scheduler.py)."""
         return Ticket(frames, first_frames, piece_frames or first_frames, math.inf)
 
+    @staticmethod
+    def _job(ticket: Ticket, spf: float) -> _Job:
+        client = ("alone", ticket.order) if ticket.client is None else ticket.client
+        return _Job(ticket.remaining_frames * spf, ticket.first_frames * spf, ticket.piece_frames * spf,
+                    ticket.started, ticket.deadline, client, ticket.leading, ticket.remaining_frames * FRAME_SECONDS)
+
     def _problem(self, jobs: list[_Job], new: _Job, now: float) -> str | None:
         """Why `new` cannot be admitted beside `jobs` at `now`, or None."""
         if not jobs:
             return None
-        # its first piece waits for the first pieces queued before it and for the rest of the call running now
-        # (on average half a piece)
-        waiting = sum(job.first for job in jobs if not job.started)
-        running = max((min(job.remaining, job.piece) / 2 for job in jobs if job.started), default=0.0)
-        first_audio = waiting + running + new.first
-        if first_audio > self.first_audio_seconds:
+        clients = [job.client for job in jobs]
+        if new.leading:
+            # its first piece waits for the leading first pieces queued before it and for the rest of the call
+            # running now (on average half a piece)
+            waiting = sum(job.first for job in jobs if not job.started and job.leading)
+            running = max((min(job.remaining, job.piece) / 2 for job in jobs if job.started), default=0.0)
+            first_audio, bound = waiting + running + new.first, self.first_audio_seconds
+        else:
+            # its first piece comes once its client's work before it is done, the others sharing the machine;
+            # meanwhile its client plays the audio before it
+            first_audio = finish_times([job.remaining for job in jobs] + [new.first], [*clients, new.client])[-1]
+            bound = self.first_audio_seconds + sum(job.audio for job in jobs if job.client == new.client)
+        if first_audio > bound:
             return f"its first audio could start only in about {first_audio:.0f} s"
-        before = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in jobs])]
-        after = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in [*jobs, new]])]
+        before = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in jobs], clients)]
+        after = [PLANNING_MARGIN * t for t in finish_times([job.remaining for job in [*jobs, new]],
+                                                            [*clients, new.client])]
         if now + after[-1] > new.deadline:
             return f"it could not finish within {new.deadline - now:.0f} s beside {len(jobs)} other requests"
         for job, was, will in zip(jobs, before, after, strict=False):
@@ -177,19 +235,20 @@ class Admission:
         return None
 
     def _wait(self, jobs: list[_Job], new: _Job, now: float) -> int:
-        """Whole seconds until `new` would be admitted, as the work drains (at most a minute): first pieces
-        go first, then the machine is shared."""
+        """Whole seconds until `new` would be admitted, as the work drains (at most a minute): leading first
+        pieces go first, then the machine is shared."""
         for seconds in range(1, MAX_RETRY_AFTER):
             later, budget = [], float(seconds)
             for job in jobs:  # first pieces waiting, in order of arrival, take the time first
-                if not job.started and budget >= job.first:
+                if not job.started and job.leading and budget >= job.first:
                     budget -= job.first
-                    job = _Job(job.remaining - job.first, job.first, job.piece, True, job.deadline)
+                    job = replace(job, remaining=job.remaining - job.first, started=True)
                 later.append(job)
-            left = drained([job.remaining for job in later], budget)
-            later = [_Job(r, job.first, job.piece, job.started, job.deadline)
+            left = drained([job.remaining for job in later], budget, [job.client for job in later])
+            later = [replace(job, remaining=r, audio=job.audio * r / job.remaining)
                      for job, r in zip(later, left, strict=True) if r > 0]
-            shifted = _Job(new.remaining, new.first, new.piece, False, new.deadline + seconds)
+            shifted = replace(new, deadline=new.deadline + seconds,
+                              leading=new.leading or all(job.client != new.client for job in later))
             if self._problem(later, shifted, now + seconds) is None:
                 return seconds
         return MAX_RETRY_AFTER

@@ -6,7 +6,7 @@ Each job has a module of its own; the engine holds what they share and runs them
     readiness.py  the voice named, ready when its language's G2P is installed      Engine.resolve_voice
     cast.py       who speaks each span: tags, SSML voices, aliases → voices         Engine.cast
     reading.py    text → script → cast → words → sentences → phonemes → pieces    Engine.pieces, phonemize
-    work.py       the frames a request will make, for admission                    Engine.open
+    work.py       the frames a request will make (learned per language), admission  Engine.open
     synthesis.py  pieces → audio through the scheduler, as an AudioStream           Engine.open → Synthesis
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from typing import Iterator, Mapping
+from functools import partial
+from typing import Hashable, Iterator, Mapping
 
 from kokoro_speech.config import Settings
 from kokoro_speech.errors import NothingToSay, TimestampsUnavailable
@@ -29,7 +30,7 @@ from kokoro_speech.pipeline.reading import (
 from kokoro_speech.pipeline.scheduler import ModelSession, Scheduler, TimedSession
 from kokoro_speech.pipeline.synthesis import Synthesis, SynthesisStats
 from kokoro_speech.pipeline.timestamps import Spans, Timeline
-from kokoro_speech.pipeline.work import estimate_frames, estimate_script
+from kokoro_speech.pipeline.work import WorkEstimate, uniform_speech
 from kokoro_speech.text.lexicon import Lexicon
 from kokoro_speech.text.phonemize import Phonemizers
 from kokoro_speech.text.ssml import Pause, Segment, Speech, Voicing, is_ssml, script, tagged, visible
@@ -71,6 +72,7 @@ class Engine:
         self.max_pause_seconds = max_pause_seconds  # the longest one [pause:…] or <break> may be
         self.allow_voice_tags = allow_voice_tags  # a request that does not say reads [voice:…] tags (or not)
         self.reading = reading  # code blocks, tables and emoji: read or skipped (--code-blocks, ...)
+        self.work = WorkEstimate()  # frames per character, by language and speed, learned as requests finish
 
     @classmethod
     def load(cls, settings: Settings, *, voices: VoiceRegistry | None = None) -> Engine:
@@ -163,7 +165,7 @@ class Engine:
                    timestamps_param: str = "timestamps", caller: str | None = None,
                    aliases: Mapping[str, object] | None = None, voice_tags: bool | None = None,
                    voicing: Voicing | None = None, reading: TextReading | None = None,
-                   background: bool = False) -> Synthesis:
+                   background: bool = False, client: Hashable = None) -> Synthesis:
         """Validate the request, admit it by the work it brings, and read its first piece; raises an ApiError
         before any audio.
 
@@ -174,7 +176,9 @@ class Engine:
         (usable in `voice_spec`, tags and SSML); `voicing` who speaks before the first tag (text continuing an
         earlier request's, as the WebSocket's sentences do); `reading` this request's normalization (default: the
         server's). `background` (book jobs): its model
-        calls wait for every interactive one and it is never refused nor counted by admission.
+        calls wait for every interactive one and it is never refused nor counted by admission. `client` (a key,
+        an address; default: `caller`) is whose turn its model calls take: one client's requests are served in
+        order, and clients take turns (pipeline/scheduler.py).
         `timestamps` makes `Synthesis.take_words` give word times; without durations from the model that is a
         400 naming `timestamps_param`, the request parameter that asked for them."""
         if timestamps and not self.has_timestamps:
@@ -184,17 +188,21 @@ class Engine:
         cast = self.cast(voice_spec, aliases=aliases, language=language, caller=caller)
         voice = cast.default.voice
         # admitted or refused on the raw text's length first, so that a refusal takes no time at all
-        frames, first_frames = estimate_frames(text, voice.language, speed, phonemes=input_is_phonemes,
-                                               max_piece_frames=self.max_piece_frames)
-        admit = self.scheduler.admission.background if background else self.scheduler.admission.admit
-        ticket = admit(frames, first_frames, self.max_piece_frames)
+        frames, first_frames = self.work.frames(text, voice.language, speed, phonemes=input_is_phonemes,
+                                                max_piece_frames=self.max_piece_frames)
+        if background:
+            ticket = self.scheduler.admission.background(frames, first_frames, self.max_piece_frames)
+        else:
+            ticket = self.scheduler.admission.admit(frames, first_frames, self.max_piece_frames,
+                                                    client=caller if client is None else client)
         stats = SynthesisStats(input_characters=len(text))
         try:
             # reading SSML and normalizing 4 kB take milliseconds: off the event loop
             segments = await asyncio.to_thread(self._script, text, cast, lexicon, input_is_phonemes, voice_tags,
                                                voicing, reading)
-            ticket.revise(estimate_script(segments, voice.language, speed, phonemes=input_is_phonemes,
-                                          max_piece_frames=self.max_piece_frames)[0])
+            ticket.revise(self.work.script(segments, voice.language, speed, phonemes=input_is_phonemes,
+                                           max_piece_frames=self.max_piece_frames)[0])
+            uniform = None if input_is_phonemes else uniform_speech(segments, voice.language, speed)
             timeline = None
             if timestamps:
                 spoken = " ".join(s.text for s in segments if isinstance(s, Speech))
@@ -210,4 +218,5 @@ class Engine:
         return Synthesis(head[0], itertools.chain(head[1:], items), voice=voice, voices=cast.voices,
                          speakers_named=cast.many, scheduler=self.scheduler,
                          ticket=ticket, stats=stats, timeline=timeline, background=background,
-                         max_seconds=math.inf if background else self.max_seconds)
+                         max_seconds=math.inf if background else self.max_seconds,
+                         on_finished=None if uniform is None else partial(self.work.observe, *uniform))

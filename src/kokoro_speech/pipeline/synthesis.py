@@ -3,7 +3,9 @@ before it is spoken.
 
 `Synthesis` is the `AudioStream` every transport consumes: iterate it for audio, take the word times made so far,
 close it. Its loop: an explicit pause is zeros; a piece goes to the model through the scheduler, is trimmed, timed
-(with timestamps) and yielded; the pause its boundary calls for follows it.
+(with timestamps) and yielded; the pause its boundary calls for follows it. The next piece's model call is queued
+as soon as that piece is read, while this one runs: the scheduler then runs it next unless another client's turn
+comes first (one request, or one client's requests, never leave the model idle between their own pieces).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import AsyncIterator, Iterator, Protocol
+from typing import AsyncIterator, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -78,6 +80,19 @@ class Spoken:
     words: list[WordTime]
 
 
+def _abandon(task: asyncio.Future) -> None:
+    """Drop a read or model call left behind when the request ended early (a read ahead may have queued its
+    piece's model call: that one too); their outcomes no longer matter."""
+    def dropped(done: asyncio.Future) -> None:
+        if not done.cancelled() and done.exception() is None and isinstance(done.result(), tuple):
+            ahead = done.result()[1]  # a read ahead's (item, call)
+            if isinstance(ahead, asyncio.Future):
+                _abandon(ahead)
+
+    task.add_done_callback(dropped)
+    task.cancel()
+
+
 def _speak(session: ModelSession, *, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
     return session(tokens, style, speed)
 
@@ -100,8 +115,10 @@ class Synthesis:
     def __init__(self, first: Piece | Pause, rest: Iterator[Piece | Pause], *, voice: Voice, scheduler: Scheduler,
                  ticket: Ticket, stats: SynthesisStats, timeline: Timeline | None, max_seconds: float,
                  voices: dict[str, Voice] | None = None, speakers_named: bool = False,
-                 background: bool = False) -> None:
+                 background: bool = False, on_finished: Callable[[float], None] | None = None) -> None:
         self.stats = stats
+        self._on_finished = on_finished  # told the frames the model made, once the whole request was spoken
+        self._calls = 0  # model calls queued so far
         self._background = background  # a book job's: its model calls wait for people's
         self._voice = voice  # the request's; a piece naming a speaker of `voices` is said in that voice
         self._voices = voices or {}
@@ -130,6 +147,8 @@ class Synthesis:
         self._ticket.release()
 
     async def _audio(self, item: Piece | Pause | None, rest: Iterator[Piece | Pause]) -> AsyncIterator[np.ndarray]:
+        call: asyncio.Task | None = None  # the model call of `item`, when queued ahead
+        upcoming: asyncio.Future | None = None
         try:
             while item is not None:
                 if time.perf_counter() - self.stats.started > self._max_seconds:
@@ -139,42 +158,60 @@ class Synthesis:
                         yield self._counted(zeros)
                     item = await asyncio.to_thread(next, rest, None)
                     continue
-                # read (phonemize) the next piece on a thread while the model speaks this one
-                upcoming = asyncio.ensure_future(asyncio.to_thread(next, rest, None))
-                try:
-                    spoken = await self._speak(item)
-                except BaseException:
-                    upcoming.add_done_callback(lambda f: f.cancelled() or f.exception())
-                    raise
+                call = call or self._queue(item)
+                # read (phonemize) the next piece on a thread while the model speaks this one, and queue its call
+                upcoming = asyncio.ensure_future(self._read_ahead(rest))
+                spoken = self._spoken(item, *await call)
                 self._words += spoken.words  # this piece's words, before its audio
                 if self.stats.first_audio is None:
                     self.stats.first_audio = time.perf_counter()
                 yield self._counted(spoken.audio)
-                following = await upcoming
+                following, call = await upcoming
+                upcoming = None
                 if isinstance(following, Piece):  # before an explicit pause, that pause alone
                     yield self._counted(pause(item.boundary, item.speed))
                 item = following
             if self._timeline is not None:
                 self._words += self._timeline.finish()
+            if self._on_finished is not None:
+                self._on_finished(self._ticket.frames_done)
         finally:
             self._ticket.release()
+            for pending in (upcoming, call):
+                if pending is not None:
+                    _abandon(pending)
 
-    async def _speak(self, piece: Piece) -> Spoken:
-        """Phonemes → audio: one model call through the scheduler (a request's first piece ahead of others')."""
+    async def _read_ahead(self, rest: Iterator[Piece | Pause]) -> tuple[Piece | Pause | None, asyncio.Task | None]:
+        """The next item, and for a piece its model call, queued at once (behind this request's running one)."""
+        following = await asyncio.to_thread(next, rest, None)
+        return following, self._queue(following) if isinstance(following, Piece) else None
+
+    def _queue(self, piece: Piece) -> asyncio.Task:
+        """Phonemes → audio: one model call through the scheduler (a leading request's first piece ahead of
+        others'), as a task that gives the samples and, with timestamps, each token's frames."""
         tokens = to_token_ids(piece.phonemes)
         style = self._voices.get(piece.voice, self._voice).style_for(len(tokens))
         durations: list[np.ndarray] = []
         call = partial(_speak, tokens=tokens, style=style, speed=piece.speed)
         if self._timeline is not None:
             call = partial(_speak_timed, tokens=tokens, style=style, speed=piece.speed, durations=durations)
-        samples = await self._scheduler.run(call, first=self.stats.pieces == 0, background=self._background)
+        first, self._calls = self._calls == 0, self._calls + 1
+
+        async def run() -> tuple[np.ndarray, list[np.ndarray]]:
+            return await self._scheduler.run(call, first=first, background=self._background,
+                                             ticket=self._ticket), durations
+
+        return asyncio.ensure_future(run())
+
+    def _spoken(self, piece: Piece, samples: np.ndarray, durations: list[np.ndarray]) -> Spoken:
+        """A piece's samples trimmed, and timed from the audio before it (so in order)."""
         self._ticket.progress(samples.size / SAMPLES_PER_FRAME)
         audio = trim(samples)
         words = [] if self._timeline is None else self._timeline.piece(
             piece.phonemes, durations[0], trim_bounds(samples), self.stats.audio_samples,
             voice=piece.voice if self._speakers_named else None)
         self.stats.pieces += 1
-        self.stats.phoneme_tokens += len(tokens)
+        self.stats.phoneme_tokens += len(to_token_ids(piece.phonemes))
         return Spoken(audio, words)
 
     def _counted(self, audio: np.ndarray) -> np.ndarray:
