@@ -154,8 +154,8 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
                 started = time.perf_counter()
                 done = wait(servers[-1].url, submit(servers[0].url, book, FLEET_CHAPTERS))  # any replica answers
                 assert done["status"] == "succeeded", done
-                results[replicas] = {"wall": time.perf_counter() - started, "audio": done["progress"]["audio_seconds"],
-                                     "workers": [c["worker"] for c in done["chapters"]]}
+                results[str(replicas)] = {"wall": time.perf_counter() - started, "workers": [
+                    c["worker"] for c in done["chapters"]], "audio": done["progress"]["audio_seconds"]}
             finally:
                 for server in servers:
                     server.stop()
