@@ -39,6 +39,7 @@ VOICES = ("af_heart", "am_michael", "bf_emma", "bm_george")
 QUALITY_TEXTS = TEXTS[:4] if QUICK else TEXTS
 SPEED_TEXTS = TEXTS[4:20:2][: 2 if QUICK else 8]
 MEDIUM = TEXTS[12] + " " + TEXTS[13]
+PARAGRAPH = " ".join(TEXTS[14:16])  # the profile's text (23 s of audio)
 CONCURRENCY_TEXT = TEXTS[12]
 ROUNDS = 2 if QUICK else 3
 RESULTS = REPO / "docs" / "bench" / "engine.json"
@@ -92,6 +93,52 @@ def concurrent(m: Model, clients: int, pieces: list[list[int]], style, passes: i
 
     wall = in_threads(client, clients)  # first: the clients fill `audio`
     return sum(audio) / wall
+
+
+CONV_WEIGHT = {"ConvInteger": 1, "Conv": 1, "FusedConv": 1, "ConvTranspose": 1, "QLinearConv": 3}
+
+
+def op_profile(path: Path, pieces: list[list[int]], style) -> dict:
+    """ONNX Runtime's profile of one pass over `pieces` (after a warm-up pass), two threads as the server: per
+    operator kind its time, multiply-accumulates (convolutions, from the node's output and weight shapes) and
+    bytes moved (inputs and output), and the largest convolutions."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+    options.enable_profiling, options.profile_file_prefix = True, str(Path(tempfile.mkdtemp()) / "profile")
+    options.optimized_model_filepath = str(Path(options.profile_file_prefix).with_name("optimized.onnx"))
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    graph = onnx.load(options.optimized_model_filepath).graph  # the nodes as profiled, for the weights' shapes
+    shapes = {i.name: list(i.dims) for i in graph.initializer}
+    weight = {n.name: shapes.get(n.input[CONV_WEIGHT[n.op_type]]) for n in graph.node if n.op_type in CONV_WEIGHT}
+    feeds = [{"tokens": np.array([[0, *t, 0]], np.int64), "style": style(len(t)).reshape(1, -1).astype(np.float32),
+              "speed": np.array([1.0], np.float32)} for t in pieces]
+    audio = sum(session.run(["audio"], f)[0].size for f in feeds + feeds) / 2 / SAMPLE_RATE
+    events = json.loads(Path(session.end_profiling()).read_text())
+    calls: dict[str, list] = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            calls.setdefault(e["name"].removesuffix("_kernel_time"), []).append(e)
+    kinds: dict[str, dict] = {}
+    convs = []
+    for name, es in calls.items():
+        es = es[len(es) // 2:]  # the second pass
+        op = es[0]["args"]["op_name"]
+        seconds = sum(e["dur"] for e in es) / 1e6
+        moved = sum(int(e["args"].get("activation_size", 0)) + int(e["args"].get("output_size", 0)) for e in es)
+        macs = 0
+        if weight.get(name):
+            for e in es:
+                x, y = (list(d.values())[0] for d in (e["args"]["input_type_shape"][0],
+                                                      e["args"]["output_type_shape"][0]))
+                macs += int(np.prod(x if op == "ConvTranspose" else y)) * int(np.prod(weight[name][1:]))
+            convs.append({"node": name, "op": op, "seconds": seconds, "gmac": macs / 1e9,
+                          "shape": f"{x} × {weight[name]}"})
+        k = kinds.setdefault(op, {"nodes": 0, "seconds": 0.0, "gmac": 0.0, "gb": 0.0})
+        k["nodes"] += 1
+        k["seconds"] += seconds
+        k["gmac"] += macs / 1e9
+        k["gb"] += moved / 1e9
+    return {"audio_seconds": audio, "kinds": kinds, "convs": sorted(convs, key=lambda c: -c["seconds"])[:6]}
 
 
 def main() -> None:
@@ -178,6 +225,54 @@ def main() -> None:
     write_report(results)
 
 
+def profile_main() -> None:
+    """--profile: ONNX Runtime's per-operator profile of each graph on one paragraph, into the saved results."""
+    engine = floor_engine()
+    voice = engine.resolve_voice("af_heart")
+    pieces = [to_token_ids(p.phonemes) for p in engine.pieces(PARAGRAPH, voice) if hasattr(p, "phonemes")]
+    engine.close()
+    original, tmp = model_file(), Path(tempfile.mkdtemp(prefix="kokoro-fast-"))
+    paths = {"original": original, "fast, issue 17": tmp / "fast17.onnx", "fast": tmp / "fast.onnx"}
+    for name, fewer in (("fast, issue 17", False), ("fast", True)):
+        onnx.save(rewrite(onnx.load(str(original)), load_ranges(bundled_ranges()), fewer=fewer), str(paths[name]))
+    saved = saved_results()
+    saved["profile"] = {"machine": machine(), "chars": len(PARAGRAPH), "pieces": len(pieces),
+                        **{name: op_profile(path, pieces, voice.style_for) for name, path in paths.items()}}
+    RESULTS.write_text(json.dumps(saved, indent=1, default=float))
+    write_report(saved)
+
+
+def profile_tables(p: dict) -> str:
+    """Per operator kind: share of the kernel time and the achieved rate, per graph; then the largest convolutions."""
+    names = [n for n in p if isinstance(p[n], dict) and "kinds" in p[n]]
+    total = {n: sum(k["seconds"] for k in p[n]["kinds"].values()) for n in names}
+    ops = sorted({op for n in names for op in p[n]["kinds"]}, key=lambda op: -p[names[0]]["kinds"].get(
+        op, {"seconds": 0})["seconds"])
+    ops = [op for op in ops if any(p[n]["kinds"].get(op, {"seconds": 0})["seconds"] > 0.01 * total[n]
+                                   for n in names)]
+
+    def cell(n: str, op: str) -> str:
+        k = p[n]["kinds"].get(op)
+        if not k:
+            return "–"
+        rate = f"{k['gmac'] / k['seconds']:.0f} GMAC/s" if k["gmac"] else f"{k['gb'] / k['seconds']:.1f} GB/s"
+        return f"{100 * k['seconds'] / total[n]:.1f}% · {k['seconds'] / p[n]['audio_seconds'] * 1e3:.0f} ms · {rate}"
+
+    rest = {n: 100 - sum(100 * p[n]["kinds"].get(op, {"seconds": 0})["seconds"] / total[n] for op in ops)
+            for n in names}
+    kinds = table(["operator (nodes)", *(f"`{n}`: share · ms per s of audio · rate" for n in names)],
+                  [[f"`{op}` ({' / '.join(str(p[n]['kinds'].get(op, {}).get('nodes', 0)) for n in names)})",
+                    *(cell(n, op) for n in names)] for op in ops]
+                  + [["the others", *(f"{rest[n]:.1f}%" for n in names)],
+                     ["**all**", *(f"{total[n] / p[n]['audio_seconds'] * 1e3:.0f} ms per s of audio "
+                                   f"({p[n]['audio_seconds'] / total[n]:.2f}× real time)" for n in names)]])
+    convs = table(["graph", "node", "operator", "input × weight", "GMAC", "s", "GMAC/s"],
+                  [[f"`{n}`", c["node"].rsplit("/", 3)[-3] + "/" + c["node"].rsplit("/", 3)[-2], c["op"],
+                    c["shape"], f"{c['gmac']:.1f}", f"{c['seconds']:.3f}", f"{c['gmac'] / c['seconds']:.0f}"]
+                   for n in names for c in p[n]["convs"][:4]])
+    return kinds + "\n\n" + convs
+
+
 def write_report(r: dict) -> None:
     s = r["speed"]
     med = {name: statistics.median(t) for name, t in s["timings"].items()}
@@ -205,7 +300,9 @@ def write_report(r: dict) -> None:
     }
     header = ["variant", "× real time", "vs. floor", "WER", "LSD to original, dB", "peak / clipped",
               "quietest frames, dBFS", "texts"]
+    prof = r.get("profile", {})
     fill(REPO / "docs" / "engine.md", machine=r["machine"] + (" (QUICK smoke run)" if r["quick"] else ""),
+         profile_machine=prof.get("machine", ""), profile=profile_tables(prof) if prof else "",
          variants=table(header, rows), checks=checks(targets), reference=f"""\
 Natural variation (the LSD reference): the original against itself with the harmonic source's 9 phases
 randomised is **{p['lsd']:.2f} dB** (max {p['lsd_max']:.2f}); its WER {p['wer'] * 100:.1f}%.
@@ -233,11 +330,17 @@ Quality: {len(VOICES)} voices ({', '.join(VOICES)}) × {len(QUALITY_TEXTS)} text
     print(f"wrote {REPO / 'docs' / 'engine.md'}")
 
 
+def saved_results() -> dict:
+    saved = json.loads(RESULTS.read_text())
+    speed = saved["speed"]
+    speed["concurrency"] = {k: {int(n): v for n, v in c.items()} for k, c in speed["concurrency"].items()}
+    return saved
+
+
 if __name__ == "__main__":
-    if "--report" in sys.argv:  # rewrite docs/engine.md from the saved results
-        saved = json.loads(RESULTS.read_text())
-        saved["speed"]["concurrency"] = {k: {int(n): v for n, v in c.items()}
-                                         for k, c in saved["speed"]["concurrency"].items()}
-        write_report(saved)
+    if "--profile" in sys.argv:
+        profile_main()
+    elif "--report" in sys.argv:  # rewrite docs/engine.md from the saved results
+        write_report(saved_results())
     else:
         main()

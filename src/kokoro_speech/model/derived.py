@@ -23,7 +23,7 @@ from kokoro_speech.model.weights import BUNDLED_MODEL_NAME, is_bundled_model
 
 log = logging.getLogger(__name__)
 
-FAST_VERSION = "1"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
+FAST_VERSION = "2"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
 FAST_VERIFY_PHONEMES = "ðə lˈIbɹɛɹi wɪl bi klˈOzd ˌɔn mˈʌndeɪ fɔɹ ɹɪpˈɛɹz."  # "The library will be closed..."
 FAST_VERIFY_MAX_LSD_DB = 5.0  # a broken rewrite is 6+ dB off; a sentence's own phase variation reaches ~5.6
 DURATIONS_VERSION = "1"  # bump when model/durations.py's graph changes, so old copies are derived again

@@ -95,12 +95,15 @@ def _array(graph, name: str):
 
 
 def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_channel: bool = True,
-            static_inputs: dict[str, tuple[float, float]] | None = None, scope: re.Pattern = DECODER):
+            static_inputs: dict[str, tuple[float, float]] | None = None, scope: re.Pattern = DECODER,
+            fewer: bool = True):
     """A copy of `model` with its convolutions in `scope` as QLinearConv.
 
     `ranges`: conv output name -> (per-channel minima, maxima). `per_channel=False` quantizes each output with one
     scale (the naive conversion; measured worse). `static_inputs` (DQL input name -> (min, max)) replaces those
-    DynamicQuantizeLinear nodes with fixed-scale QuantizeLinear (measured worse too); the bench tries both."""
+    DynamicQuantizeLinear nodes with fixed-scale QuantizeLinear (measured worse too); the bench tries both.
+    `fewer=False` leaves out the passes `fewer_passes` saves, and scales each output back with a Mul of its own
+    (the graph of issue 17)."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -168,7 +171,12 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
         qconv = helper.make_node("QLinearConv", inputs, [base + "_y"], name=base)
         qconv.attribute.extend(conv.attribute)
         new.append(qconv)
-        if per_channel:
+        if per_channel and fewer:  # scaled back by the DequantizeLinear itself, per channel: one pass less
+            inits += [numpy_helper.from_array((np.float64(y_scale) * peak).astype(np.float32), base + "_ycs"),
+                      numpy_helper.from_array(np.full(peak.shape, y_zero, np.uint8), base + "_ycz")]
+            new.append(helper.make_node("DequantizeLinear", [base + "_y", base + "_ycs", base + "_ycz"],
+                                        [mul.output[0]], name=base + "_dq", axis=1))
+        elif per_channel:
             inits.append(numpy_helper.from_array(peak.astype(np.float32).reshape(1, -1, 1), base + "_unscale"))
             new += [helper.make_node("DequantizeLinear", [base + "_y", base + "_ys", base + "_yz"], [base + "_yf"],
                                      name=base + "_dq"),
@@ -187,8 +195,98 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
     del graph.node[:]
     graph.node.extend(nodes)
     graph.initializer.extend(inits)
+    if fewer:
+        fewer_passes(graph, scope)
     _prune(graph)
     return out
+
+
+def _constant(graph, name: str):
+    value = _array(graph, name)
+    return None if value is None else value.ravel().tolist()
+
+
+def fewer_passes(graph, scope: re.Pattern = DECODER) -> None:
+    """Exact rewrites of the elementwise chains in `scope` that save whole passes over its largest tensors (issue
+    30; the graph's time outside the convolutions is mostly such passes, docs/engine.md):
+
+    - each instance norm of the AdaIN layers, spelled ReduceMean, Sub, Mul, ReduceMean, Add(eps), Sqrt, Div over
+      the last axis, becomes one LayerNormalization over that axis (ONNX Runtime's kernel is threaded and makes
+      two passes where the spelled-out form makes five);
+    - each Pow(x, 2) (the Snake activations' sin^2) becomes Mul(x, x): the same value, at the speed of a Mul;
+    - the harmonic source's STFT (a 20-point DFT every 5 samples) becomes a strided Conv with the windowed DFT
+      as its 22 filters: ONNX Runtime's STFT kernel takes ~4% of the time for 0.05 GMAC per second of audio.
+    The nodes they leave unused are pruned by the caller."""
+    from onnx import helper, numpy_helper
+
+    producer, consumers = _index(graph)
+    ones = "fewer_passes_ones"
+    graph.initializer.append(numpy_helper.from_array(np.ones(1, np.float32), ones))
+    nodes = []
+    for node in graph.node:
+        if node.op_type == "Pow" and scope.search(node.name) and _constant(graph, node.input[1]) == [2.0]:
+            nodes.append(helper.make_node("Mul", [node.input[0], node.input[0]], node.output, name=node.name))
+            continue
+        if node.op_type == "STFT" and scope.search(node.name) and _stft_as_conv(node, graph, nodes):
+            continue
+        norm = _instance_norm(node, producer, consumers, graph) if scope.search(node.name) else None
+        if norm is None:
+            nodes.append(node)
+            continue
+        x, epsilon = norm
+        nodes.append(helper.make_node("LayerNormalization", [x, ones], node.output, name=node.name + "_layernorm",
+                                      axis=-1, epsilon=epsilon))
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+def _stft_as_conv(stft, graph, nodes: list) -> bool:
+    """Appends to `nodes` the Conv form of a one-sided STFT with constant step, window and length; False (nothing
+    appended) for any other STFT. Signal [1, T, 1] -> Conv [1, 2 * bins, frames] -> [1, frames, bins, 2]."""
+    from onnx import helper, numpy_helper
+
+    attributes = {a.name: a.i for a in stft.attribute}
+    if len(stft.input) != 4 or attributes.get("onesided", 1) != 1:
+        return False
+    step, window, length = (_constant(graph, name) for name in stft.input[1:])
+    if step is None or window is None or length is None or len(window) != int(length[0]):
+        return False
+    n = len(window)
+    k = np.arange(n // 2 + 1)[:, None] * np.arange(n)[None, :] * (2 * np.pi / n)
+    w = np.asarray(window, np.float64)
+    filters = np.concatenate([w * np.cos(k), -w * np.sin(k)])[:, None, :].astype(np.float32)
+    base = stft.name + "_conv"
+    graph.initializer.extend([numpy_helper.from_array(filters, base + "_w"),
+                              numpy_helper.from_array(np.array([1, 2, n // 2 + 1, -1], np.int64), base + "_shape")])
+    nodes += [helper.make_node("Transpose", [stft.input[0]], [base + "_x"], name=base + "_in", perm=[0, 2, 1]),
+              helper.make_node("Conv", [base + "_x", base + "_w"], [base + "_y"], name=base,
+                               kernel_shape=[n], strides=[int(step[0])]),
+              helper.make_node("Reshape", [base + "_y", base + "_shape"], [base + "_parts"], name=base + "_split"),
+              helper.make_node("Transpose", [base + "_parts"], list(stft.output), name=base + "_out",
+                               perm=[0, 3, 2, 1])]
+    return True
+
+
+def _instance_norm(div, producer, consumers, graph):
+    """(x, eps) when `div` ends (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) over the last of 3 axes."""
+    if div.op_type != "Div":
+        return None
+    sub, sqrt = producer.get(div.input[0]), producer.get(div.input[1])
+    add = producer.get(sqrt.input[0]) if sqrt is not None and sqrt.op_type == "Sqrt" else None
+    mean2 = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    square = producer.get(mean2.input[0]) if mean2 is not None and mean2.op_type == "ReduceMean" else None
+    mean = producer.get(sub.input[1]) if sub is not None and sub.op_type == "Sub" else None
+    if square is None or mean is None or square.op_type != "Mul" or list(square.input) != [sub.output[0]] * 2 \
+            or mean.op_type != "ReduceMean" or mean.input[0] != sub.input[0]:
+        return None
+    epsilon = _constant(graph, add.input[1])
+    if epsilon is None or len(epsilon) != 1:
+        return None
+    for reduce in (mean, mean2):
+        keep = {a.name: a.i for a in reduce.attribute}
+        if len(reduce.input) < 2 or _constant(graph, reduce.input[1]) != [2] or keep.get("keepdims", 1) != 1:
+            return None
+    return sub.input[0], float(epsilon[0])
 
 
 def _prune(graph) -> None:
