@@ -18,6 +18,10 @@ convolutions becomes
   come from running the original model on many voices, speeds and texts (`tools/calibrate_fast.py`), and ship as
   data (`data/fast-int8-ranges.npz`).
 
+Then `fewer_passes` (issue 30) rewrites the decoder's elementwise chains into forms with fewer passes over its
+largest tensors, each exact up to float rounding (instance norms, the Snakes' squares, the STFT), and the
+per-channel scaling back is folded into the DequantizeLinear.
+
 `rewritten(original)` is the rewritten model; `model/derived.py` derives it once into the cache next to the
 original and checks it against the original before use. `bench/fast_model.py` measures it.
 """
