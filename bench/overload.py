@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import random
 import re
 import statistics
@@ -182,7 +183,8 @@ def reply(url: str, key: str, message_key: str | None = None) -> dict:
         if status == 200:
             waits += [ready - ends] if ready > ends else []
             ends = max(ends, ready) + audio
-    return {"refused": sum(o[0] == 429 for o in out[:len(REPLY)]), "first": out[0][1], "waits": waits,
+    return {"refused": sum(o[0] == 429 for o in out[:len(REPLY)]), "first": out[0][1] if out[0][0] == 200 else None,
+            "waits": waits,
             "message": out[-1][1] if message_key and out[-1][0] == 200 else None,
             "message_refused": bool(message_key) and out[-1][0] == 429}
 
@@ -224,8 +226,9 @@ def turn_rows(measured: dict) -> list[list]:
         runs = measured[key]
         message = [r["message"] for r in runs if r["message"] is not None]
         refused = sum(r.get("message_refused", False) for r in runs)
+        firsts = [r["first"] for r in runs if r["first"] is not None]
         rows.append([label, "/".join(str(r["refused"]) for r in runs),
-                     f"{statistics.median(r['first'] for r in runs) / measured['lone']:.2f}×",
+                     f"{statistics.median(firsts) / measured['lone']:.2f}×" if firsts else "refused",
                      "/".join(f"{len(r['waits'])} ({sum(r['waits']):.1f} s)" if isinstance(r["waits"], list)
                               else str(r["waits"]) for r in runs),  # a count alone: an older run
                      (f"{statistics.median(message) / measured['message_alone']:.2f}×" if message else "-")
@@ -341,7 +344,7 @@ def report(singles: dict, load: dict, sdk: dict, clients: int, seconds: float, r
                 r["refused"] == 0 for r in turns["alone"] + turns["together"]),
             "its playback never waits": not any(r["waits"] for r in turns["alone"] + turns["together"]),
             "its first sentence whole within 1.5× a lone sentence's time (median)": statistics.median(
-                r["first"] for r in turns["alone"] + turns["together"]) <= 1.5 * turns["lone"]}
+                r["first"] or math.inf for r in turns["alone"] + turns["together"]) <= 1.5 * turns["lone"]}
     counts = (f"{len(outcomes)}: {len(served)} served, {len(refused)} refused (429), "
               f"{sum(o.status == 'aborted' for o in outcomes)} abandoned by their client, {len(five_xx)} 5xx, "
               f"{len(errors)} other errors")
