@@ -2,7 +2,7 @@
 long served requests take, and how many are refused and how fast, each configuration in a fresh server (VmRSS
 sampled, peak from VmHWM; the reference, the old piece sizing). Fills docs/overload.md from docs/overload.json.
 
-Turns that fit how clients ask (--turns-only): a reply's 14 sentences sent at once with one key, as Open WebUI
+Turns that fit how clients ask (--again turns): a reply's 14 sentences sent at once with one key, as Open WebUI
 does, against one sentence alone (the reference); one message per request, as SillyTavern does; both alone, side
 by side, and beside greedy clients.
 
