@@ -37,7 +37,8 @@ def _malloc_trim():
 
 # The arena gives a call's memory back to malloc (shrinkage, below), but glibc keeps freed pages below the top of
 # its heaps, pinned there by the small objects the G2Ps and the server allocate in between: returned to the
-# system after every call, they stop piling up (a few ms; ctypes releases the GIL; docs/languages.md).
+# system after every call, they stop piling up (ctypes releases the GIL; its cost per call is not yet measured:
+# docs/languages.md).
 release_freed_memory = _malloc_trim()
 
 
