@@ -1,7 +1,5 @@
-"""Book jobs (POST /v1/audio/jobs) on a live server: a job's speed against one plain request for the same text,
-people's first audio while a book is read against idle, peak memory, two replicas on one Redis against one, and
-the work redone after a kill -9; the book is bench/data/keepers_year.md, uploaded whole, of which each run reads
-chosen chapters. Fills docs/books-bench.md's tables and figures.
+"""Book jobs (POST /v1/audio/jobs) on a live server against plain requests, people's first audio, memory, two
+replicas on one Redis and a kill -9 (bench/data/keepers_year.md); fills docs/books-bench.md's tables and figures.
 Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2] (about ten minutes on two cores)
 """
 

@@ -1,13 +1,5 @@
-"""Where the memory goes, by language: what each reading language's G2P adds to a process's resident memory
-when first used, and what its pieces cost in the model (tokens per character, frames per token, the peak
-during a request). Fills docs/languages.md from docs/languages.json.
-
-1. G2P alone: a fresh Python process per language builds the server's G2P for it (text/phonemize.py) and reads
-   one sentence; VmRSS before and after (English's includes spaCy and both use espeak-ng's library).
-2. In a server: one fresh server (default settings: English loaded at start), each language in turn:
-   /v1/audio/phonemize of a paragraph (VmRSS after: what its G2P added there), then the paragraph as pcm at
-   speed 1 (to its end) and at speed 0.25 (its first 30 s of audio, by when the pieces are at their cap), with
-   the peak resident memory (VmHWM, reset before each request through /proc/PID/clear_refs) less VmRSS before.
+"""Where the memory goes, by language: what each reading language's G2P adds to resident memory (alone and in a
+server) and what its pieces cost in the model; docs/languages.md says how. Fills it from docs/languages.json.
 
 Run: .venv/bin/python bench/languages.py [--report-only]
 """

@@ -1,13 +1,8 @@
-"""Bounded memory and honest overload: the server's memory for one slow request and under a mixed overload, how
-long served requests take, and how many are refused and how fast, each configuration in a fresh server (VmRSS
-sampled, peak from VmHWM; the reference, the old piece sizing). Fills docs/overload.md from docs/overload.json.
+"""Bounded memory and honest overload: memory for one slow request and under a mixed overload, served latencies,
+refusals, and turns that fit how clients ask (Open WebUI, SillyTavern); docs/overload.md says how. Fills that page
+from docs/overload.json.
 
-Turns that fit how clients ask (--again turns): a reply's 14 sentences sent at once with one key, as Open WebUI
-does, against one sentence alone (the reference); one message per request, as SillyTavern does; both alone, side
-by side, and beside greedy clients.
-
-Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] (QUICK=1: a smoke run, not for committing;
---again [PART...]: measure only those parts again, or none, and rewrite the page from docs/overload.json)
+Run: .venv/bin/python bench/overload.py [--seconds 300] [--clients 12] [--again [PART...]] (QUICK=1: a smoke run)
 """
 
 from __future__ import annotations
@@ -119,13 +114,14 @@ def burst(size: int) -> dict:
     try:
         outcomes: list[str] = []
 
-        def long_request(i: int) -> None:
-            body = {"input": TEXTS[16 + i % 4], "voice": "af_heart", "response_format": "wav"}
+        order = itertools.count()
+
+        def long_request() -> None:
+            body = {"input": TEXTS[16 + next(order) % 4], "voice": "af_heart", "response_format": "wav"}
             outcomes.append(str(httpx.post(f"{server.url}/v1/audio/speech", json=body, timeout=300).status_code))
 
-        threads = [threading.Thread(target=long_request, args=(i,)) for i in range(size)]
-        for thread in threads:
-            thread.start()
+        drain = threading.Thread(target=in_threads, args=(long_request, size))
+        drain.start()
         time.sleep(1)
         sdk = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused")
         started = time.monotonic()
@@ -134,8 +130,7 @@ def burst(size: int) -> dict:
             result = f"{audio_seconds(response.content, 'wav'):.1f} s of audio after {time.monotonic() - started:.0f} s"
         except openai.APIError as exc:
             result = f"failed after {time.monotonic() - started:.0f} s: {type(exc).__name__}: {exc}"
-        for thread in threads:
-            thread.join()
+        drain.join()
     finally:
         server.stop()
     return {"size": size, "burst": sorted(outcomes), "sdk": result}
@@ -157,64 +152,58 @@ def mixed(args: tuple[str, ...], clients: int, seconds: float) -> dict:
             "exit": exit_code, "seconds_per_frame": learned}
 
 
-def ask(url: str, key: str, text: str, at: float, out: list, index: int) -> None:
-    """One mp3 request read whole; out[index] = (status, seconds from `at` to its end, audio seconds)."""
-    response = httpx.post(f"{url}/v1/audio/speech", headers={"authorization": f"Bearer {key}"}, timeout=300,
-                          json={"model": "tts-1", "input": text, "voice": "af_heart", "response_format": "mp3"})
-    ok = response.status_code == 200
-    out[index] = (response.status_code, time.monotonic() - at, audio_seconds(response.content, "mp3") if ok else 0)
+def ask(url: str, key: str, text: str, at: float | None = None) -> tuple[str, float, float]:
+    """One mp3 request read whole: (status, seconds from `at` (default: now) to its end, audio seconds)."""
+    at = time.monotonic() if at is None else at
+    with httpx.Client(headers={"authorization": f"Bearer {key}"}, timeout=300) as http:
+        got = request(f"{url}/v1/audio/speech", {"model": "tts-1", "input": text, "voice": "af_heart",
+                                                 "response_format": "mp3"}, http=http)
+    return got.status, time.monotonic() - at, got.audio
 
 
 def reply(url: str, key: str, message_key: str | None = None) -> dict:
     """REPLY's sentences sent 10 ms apart (a page's loop) with one key, played in order as each is whole; with
-    `message_key`, MESSAGE from that key half a second in."""
-    out: list = [None] * (len(REPLY) + 1)
-    at = time.monotonic()
-    threads = [threading.Thread(target=ask, args=(url, key, text, at, out, k)) for k, text in enumerate(REPLY)]
-    if message_key:
-        threads.append(threading.Thread(target=ask, args=(url, message_key, MESSAGE, at + 0.5, out, len(REPLY))))
-    for k, thread in enumerate(threads):
-        time.sleep(0.49 if k == len(REPLY) else 0.01 if k else 0)
-        thread.start()
-    for thread in threads:
-        thread.join()
+    `message_key`, MESSAGE from that key half a second in (measured from then)."""
+    sends = [(key, text, 0.01 * k, 0.0) for k, text in enumerate(REPLY)] + [(message_key, MESSAGE, 0.62, 0.5)]
+    out: list = [None] * len(sends)
+    at, order = time.monotonic(), itertools.count()
+
+    def send() -> None:
+        k = next(order)
+        sender, text, offset, since = sends[k]
+        time.sleep(max(0.0, at + offset - time.monotonic()))
+        out[k] = ask(url, sender, text, at + since)
+
+    in_threads(send, len(sends) - (not message_key))
     ends, waits = out[0][1] + out[0][2], []  # playback: each sentence after the one before, once it is whole
     for status, ready, audio in out[1:len(REPLY)]:
-        if status == 200:
+        if status == "200":
             waits += [ready - ends] if ready > ends else []
             ends = max(ends, ready) + audio
-    return {"refused": sum(o[0] == 429 for o in out[:len(REPLY)]), "first": out[0][1] if out[0][0] == 200 else None,
-            "waits": waits,
-            "message": out[-1][1] if message_key and out[-1][0] == 200 else None,
-            "message_refused": bool(message_key) and out[-1][0] == 429}
+    return {"refused": sum(o[0] == "429" for o in out[:len(REPLY)]),
+            "first": out[0][1] if out[0][0] == "200" else None, "waits": waits,
+            "message": out[-1][1] if message_key and out[-1][0] == "200" else None,
+            "message_refused": bool(message_key) and out[-1][0] == "429"}
 
 
 def turns(clients: int, repeats: int) -> dict:
     """A reply at once (Open WebUI), a message (SillyTavern): each alone, together, and beside greedy clients."""
-    server = Server(PORT, "--api-keys", ",".join(KEYS))
-    try:
-        lone = [[None] for _ in range(repeats)]
-        for out in lone:
-            ask(server.url, KEYS[0], REPLY[0], time.monotonic(), out, 0)
-        message = [None]
-        ask(server.url, KEYS[1], MESSAGE, time.monotonic(), message, 0)
+    with Server(PORT, "--api-keys", ",".join(KEYS)) as server:
+        lone = [ask(server.url, KEYS[0], REPLY[0]) for _ in range(repeats)]
+        message = ask(server.url, KEYS[1], MESSAGE)
         alone = [reply(server.url, KEYS[0]) for _ in range(repeats)]
         together = [reply(server.url, KEYS[0], KEYS[1]) for _ in range(repeats)]
         outcomes: list[Outcome] = []
-        deadline = time.monotonic() + 20 + 35 * repeats
-        greedy = [threading.Thread(target=client, args=(i + 2, server.url, deadline, outcomes, threading.Lock()))
-                  for i in range(clients)]
-        for thread in greedy:
-            thread.start()
+        lock, seeds, deadline = threading.Lock(), itertools.count(2), time.monotonic() + 20 + 35 * repeats
+        greedy = threading.Thread(target=in_threads, args=(
+            lambda: client(next(seeds), server.url, deadline, outcomes, lock), clients))
+        greedy.start()
         loaded = []
         for _ in range(repeats):
             time.sleep(10)
             loaded.append(reply(server.url, KEYS[0], KEYS[1]))
-        for thread in greedy:
-            thread.join()
-    finally:
-        server.stop()
-    return {"lone": statistics.median(o[0][1] for o in lone), "message_alone": message[0][1],
+        greedy.join()
+    return {"lone": statistics.median(o[1] for o in lone), "message_alone": message[1],
             "alone": alone, "together": together, "loaded": loaded, "greedy": clients, "repeats": repeats,
             "greedy_refused": sum(o.status == "429" for o in outcomes), "greedy_requests": len(outcomes)}
 

@@ -1,12 +1,7 @@
-"""Speech-to-text round trip on real-world sentences: does the server say what a careful reader would?
-
-Each sentence of tests/pronunciation_set.json, read by three normalizers (this checkout's, a previous release's:
-`--previous REV`, Kokoro-FastAPI's v0.8.0: `--fastapi GIT_DIR`), phonemized and spoken by this checkout (af_heart,
-from phonemes, so that only the normalizer differs) and heard by Whisper tiny.en writing numbers in words; the
-word error rate against the closest accepted reading, and the same on the normalized text itself (reading error).
-Fills docs/pronunciation.md (which says how words are compared) and writes docs/bench/pronunciation.json.
-
-Run: flock /tmp/cpu.lock .venv/bin/python bench/pronunciation.py [--previous REV] [--fastapi GIT_DIR]
+"""Speech-to-text round trip on real-world sentences: does the server say what a careful reader would? Three
+normalizers (this checkout's, `--previous REV`'s, Kokoro-FastAPI's: `--fastapi GIT_DIR`), heard by Whisper; docs/
+pronunciation.md says how. Fills it and writes docs/bench/pronunciation.json. Run: flock /tmp/cpu.lock
+.venv/bin/python bench/pronunciation.py [--previous REV] [--fastapi GIT_DIR]
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Roll 3 kokoro-speech replicas behind HAProxy while traffic runs: nothing may fail or be truncated.
 
-On 127.0.0.1 and bounded (--max-seconds): 3 replicas (`--threads 1`, one shared cache dir) behind the shipped
-deploy/haproxy/haproxy.cfg (only its ports rewritten), mixed traffic through the balancer, each replica in turn
-SIGTERMed, drained, started again and marked up; docs/roll.md says how each response is checked, and this fills
-its tables and figures. Run: .venv/bin/python bench/roll.py (needs `haproxy` on PATH: apt-get install haproxy)
+docs/roll.md says how (the shipped deploy/haproxy/haproxy.cfg, ports rewritten); this fills its tables and figures.
+Run: .venv/bin/python bench/roll.py (needs `haproxy` on PATH: apt-get install haproxy)
 """
 
 from __future__ import annotations

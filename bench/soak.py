@@ -1,14 +1,12 @@
-"""Load and soak: 16 concurrent clients for 2 minutes against one server on loopback (mixed formats, voices of
-every language and lengths, some streaming pcm, some hanging up mid-stream), bounded in time and count; passes
-with zero 5xx, every response whole, every 429 well formed, memory flat after 30 s
-and no leaked threads or file descriptors.
-Fills docs/soak.md's tables and figures. Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
+"""Load and soak: 16 clients for 2 minutes against one server (mixed formats, languages, lengths, hang-ups);
+docs/soak.md says what passes. Fills that page. Run: .venv/bin/python bench/soak.py [--clients 16] [--seconds 120]
 (a short --seconds is a smoke test whose figures are not for committing)
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import tempfile
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, metric, request
+from harness import REPO, Server, in_threads, metric, request
 from pages import checks, fill, table
 from texts import LANGUAGE_TEXTS, TEXTS
 
@@ -95,13 +93,13 @@ def main() -> None:
         tally = Tally()
         started = time.monotonic()
         deadline = started + args.seconds
-        clients = [threading.Thread(target=client, args=(i, url, deadline, tally, voices)) for i in range(args.clients)]
-        for c in clients:
-            c.start()
+        seeds = itertools.count()
+        clients = threading.Thread(target=in_threads, args=(
+            lambda: client(next(seeds), url, deadline, tally, voices), args.clients))
+        clients.start()
         time.sleep(min(30, args.seconds / 2))
         at_30s = server.state()
-        for c in clients:
-            c.join()
+        clients.join()
         wall = time.monotonic() - started
         time.sleep(3)  # let aborted syntheses finish their current piece
         at_end = server.state()

@@ -1,9 +1,5 @@
-"""Word timestamp accuracy: the server's word start times against Whisper's own word timings on the same audio.
-
-The tricky sentences (tests/tricky_sentences.json) and 8 prose paragraphs of bench/texts.py (also at speed 1.4),
-synthesized with timestamps exactly as the server streams them; Whisper's words are matched to the items by a
-diff over their letters and digits. Fills docs/timestamps.md's tables and figures. Run: .venv/bin/python
-bench/timestamps.py (QUICK=1: 6 texts, a smoke test whose figures are not for committing)
+"""Word timestamp accuracy: the server's word start times against Whisper's word timings on the same audio;
+docs/timestamps.md says how. Fills that page. Run: .venv/bin/python bench/timestamps.py (QUICK=1: a smoke test)
 """
 
 from __future__ import annotations
