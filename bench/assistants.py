@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import os
 import random
@@ -36,22 +37,16 @@ FIRST_CLAUSE = TextBuffer().append(REPLY)[0].text  # the first unit the server s
 
 
 def tokens(seed: int) -> list[str]:
-    rng, cut, i = random.Random(seed), [], 0
-    while i < len(REPLY):
-        n = rng.randint(2, 6)
-        cut.append(REPLY[i : i + n])
-        i += n
-    return cut
+    """REPLY cut in tokens of 2 to 6 characters."""
+    rng, ends = random.Random(seed), [0]
+    while ends[-1] < len(REPLY):
+        ends.append(ends[-1] + rng.randint(2, 6))
+    return [REPLY[start:end] for start, end in itertools.pairwise(ends)]
 
 
 def clause_end_token(cut: list[str]) -> int:
     """The index of the token that holds the first clause's last character."""
-    end, sent = len(FIRST_CLAUSE), 0
-    for index, token in enumerate(cut):
-        sent += len(token)
-        if sent >= end:
-            return index
-    raise AssertionError("the first clause is not in the reply")
+    return next(i for i, sent in enumerate(itertools.accumulate(map(len, cut))) if sent >= len(FIRST_CLAUSE))
 
 
 class Playback:

@@ -27,14 +27,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from support import (  # noqa: E402  (the path above first)
+from support import (  # noqa: E402, F401  (the path above first; re-exported for the scripts)
     SAMPLE_RATE, HAProxy, Server, ServerError, audio_seconds, decode, edit_errors, load_whisper, pitch,
-    proc_status, redis_server, reset_peak, word_error_rate, word_errors, words,
+    proc_status, redis_server, reset_peak, wait_until, word_error_rate, word_errors, words,
 )
-
-__all__ = ["SAMPLE_RATE", "HAProxy", "Server", "ServerError", "audio_seconds", "decode", "edit_errors",
-           "load_whisper", "pitch", "proc_status", "redis_server", "reset_peak", "word_error_rate", "word_errors",
-           "words"]  # from support
 TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
 QUICK = bool(os.environ.get("QUICK"))  # QUICK=1: a smoke run (fewer texts, runs, clients), not for committing
 

@@ -218,8 +218,7 @@ def turn_rows(measured: dict) -> list[list]:
         firsts = [r["first"] for r in runs if r["first"] is not None]
         rows.append([label, "/".join(str(r["refused"]) for r in runs),
                      f"{statistics.median(firsts) / measured['lone']:.2f}×" if firsts else "refused",
-                     "/".join(f"{len(r['waits'])} ({sum(r['waits']):.1f} s)" if isinstance(r["waits"], list)
-                              else str(r["waits"]) for r in runs),  # a count alone: an older run
+                     "/".join(f"{len(r['waits'])} ({sum(r['waits']):.1f} s)" for r in runs),
                      (f"{statistics.median(message) / measured['message_alone']:.2f}×" if message else "-")
                      + (f", {refused} of {len(runs)} refused" if refused else "")])
     return rows
@@ -251,10 +250,8 @@ def setting_rows(measured: dict) -> list[list]:
 
 
 def distribution(values: list[float]) -> str:
-    if not values:
-        return "none"
-    return (f"median {percentile(values, 50):.1f} s, p90 {percentile(values, 90):.1f} s, "
-            f"max {max(values):.1f} s")
+    return (f"median {percentile(values, 50):.1f} s, p90 {percentile(values, 90):.1f} s, max {max(values):.1f} s"
+            if values else "none")
 
 
 def singles(repeats: int, most_audio: float) -> dict:

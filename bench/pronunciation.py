@@ -14,7 +14,7 @@ import re
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -171,9 +171,7 @@ def _cell(text: str) -> str:
 def write_report(cases, results, summary, previous: str, machine: str) -> None:
     """Fills docs/pronunciation.md's regions: the summary per category, the sentences one by one."""
     names = list(results)
-    counts = defaultdict(int, all=len(cases))
-    for case in cases:
-        counts[case["category"]] += 1
+    counts = Counter(case["category"] for case in cases) | {"all": len(cases)}
     by_category = [[f"**{c}**" if c == "all" else c, counts[c], summary[names[0]][c]["words"],
                     *(f"{summary[n][c][k]:.3f}" for k in ("wer", "reading") for n in names)]
                    for c in sorted(counts.keys() - {"all"}) + ["all"]]

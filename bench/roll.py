@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/roll.py (needs `haproxy` on PATH: apt-get install ha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import os
@@ -18,12 +19,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from harness import REPO as ROOT
-from harness import HAProxy, Server, ServerError, percentile, request
+from harness import HAProxy, Server, ServerError, percentile, request, wait_until
 from pages import fill, table
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
@@ -57,15 +59,10 @@ def haproxy_status(stats_url: str) -> dict[str, dict[str, str]]:
     return {row["svname"]: row for row in csv.DictReader(io.StringIO(text)) if row["pxname"] == "kokoro_replicas"}
 
 
-def wait_lb_up(stats_url: str, server: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if haproxy_status(stats_url)[server]["status"].startswith("UP"):
-                return
-        except (httpx.HTTPError, KeyError):
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"HAProxy never marked {server} up")
+def marked_up(stats_url: str, server: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError, KeyError):
+        return haproxy_status(stats_url)[server]["status"].startswith("UP")
+    return False
 
 
 def client_loop(n: int, lb: str, stop: threading.Event, results: list[Result], lock: threading.Lock) -> None:
@@ -146,7 +143,7 @@ def main() -> int:
         note("3 replicas healthy")
         balancer = HAProxy(haproxy, work / "haproxy.cfg", work / "haproxy.log")
         for name in replicas:
-            wait_lb_up(stats_url, name, deadline)
+            wait_until(partial(marked_up, stats_url, name), f"HAProxy marks {name} up", deadline - time.monotonic())
         note("haproxy: all replicas up")
 
         clients = [threading.Thread(target=client_loop, args=(n, lb, stop, results, lock), daemon=True)
@@ -164,7 +161,7 @@ def main() -> int:
             replica.start()
             replica.wait_healthy(deadline - time.monotonic())
             note(f"{name}: restarted, /health 200 after {time.monotonic() - term:.1f}s")
-            wait_lb_up(stats_url, name, deadline)
+            wait_until(partial(marked_up, stats_url, name), f"HAProxy marks {name} up", deadline - time.monotonic())
             note(f"{name}: up in haproxy after {time.monotonic() - term:.1f}s")
             if name != list(replicas)[-1]:
                 time.sleep(args.settle)
@@ -175,10 +172,8 @@ def main() -> int:
         for thread in clients:
             thread.join(timeout=max(1.0, min(120.0, deadline + 60 - time.monotonic())))
         lb_stats = {}
-        try:
+        with contextlib.suppress(httpx.HTTPError):
             lb_stats = haproxy_status(stats_url)
-        except Exception:
-            pass
         if balancer is not None:
             balancer.stop(timeout=40)
         for replica in replicas.values():

@@ -19,7 +19,7 @@ import tempfile
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until(done: Callable[[], object], what: str, timeout: float = 120, interval: float = 0.02) -> None:
+    """Polls `done` until it is true; an AssertionError naming `what` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(interval)
 
 
 class ServerError(RuntimeError):

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from books import CHAPTERS, make_epub
 from conftest import API_KEY, LiveServer
-from support import Server, chapters
+from support import Server, chapters, wait_until
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.jobs.store import RedisJobStore, SQLiteJobStore
@@ -140,13 +140,6 @@ def redis_clients(url: str) -> int:
     with redis.Redis.from_url(url) as client:
         database = client.connection_pool.connection_kwargs.get("db", 0)
         return sum(int(c["db"]) == database for c in client.client_list()) - 1
-
-
-def wait_until(done, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def closed_store(state, url: str | None) -> bool:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import API_KEY
-from support import LiveServer, Server, decode
+from support import LiveServer, Server, decode, wait_until
 from kokoro_speech.api.app import create_app
 from kokoro_speech.api.middleware import SendTimeout
 
@@ -110,10 +110,7 @@ def test_an_error_in_one_request_leaves_the_others_alone(server, engine, monkeyp
     healthy = httpx.post(f"{server.url}/v1/audio/speech", json={**body, "response_format": "wav"}, timeout=120)
     assert healthy.status_code == 200 and decode(healthy.content, "wav").duration > 5
     assert httpx.get(f"{server.url}/health").status_code == 200
-    deadline = time.monotonic() + 10
-    while engine.scheduler.active_requests and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.scheduler.active_requests == 0
+    wait_until(lambda: not engine.scheduler.active_requests, "the requests ended", timeout=10)
 
 
 def test_sigterm_drains_in_flight_audio_then_exits_0():

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import httpx
 
-from support import decode
+from support import decode, wait_until
 
 LONG = " ".join(["Every sentence here adds a little more audio to a stream that the client will abandon."] * 12)
 
@@ -19,10 +18,8 @@ def own_threads() -> set[str]:
 
 
 def wait_idle(engine, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while engine.scheduler.active_requests or engine.scheduler.queued_calls:
-        assert time.monotonic() < deadline, "synthesis kept running for a client that left"
-        time.sleep(0.05)
+    wait_until(lambda: not engine.scheduler.active_requests and not engine.scheduler.queued_calls,
+               "synthesis kept running for a client that left", timeout)
 
 
 def test_aborted_streams_stop_within_a_piece_and_leak_nothing(server, engine):
