@@ -6,6 +6,7 @@ Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2] (about te
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import statistics
 import tempfile
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from harness import REPO, Server, machine, median_of, metric, redis_server, request, wait_until
+from kokoro_speech.api.jobs import PARALLEL_PIECES
+
+from harness import REPO, SAMPLE_RATE, Server, machine, median_of, metric, redis_server, request, wait_until
 from pages import fill, table
 from texts import TEXTS
 
@@ -96,7 +99,7 @@ def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
         time.sleep(3)  # its reading stops within a second and the model call running then
         server.sample_peak()
 
-        kill = kill_and_resume(server, book, jobs_dir, clean_model_seconds=statistics.median(model_seconds))
+        kill = kill_and_resume(server, book, jobs_dir, clean=statistics.median(model_seconds))
     finally:
         server.stop()
     return {"job_rates": job_rates, "plain_rates": plain_rates, "aac_rates": aac_rates, "job_audio": job_audio,
@@ -104,30 +107,42 @@ def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
             "still_reading": shown["status"] == "running", "peak_mb": server.peak_rss_mb, **kill}
 
 
-def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean_model_seconds: float) -> dict:
-    """The throughput chapter again, killed (SIGKILL) once some of its pieces are saved, then the server started
-    again on the same jobs folder and worker name: the model audio of both runs against a clean run's."""
+def saved_pieces(folder: Path) -> dict[str, float]:
+    """A job's saved pieces, name → audio seconds (a piece's JSON is written last: there, the piece is whole)."""
+    return {p.name: json.loads(p.read_text())["samples"] / SAMPLE_RATE for p in folder.rglob("0*.json")}
+
+
+def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean: float) -> dict:
+    """The throughput chapter again, SIGKILLed once pieces are saved, and restarted on the same folder and worker
+    name. Lost: the model audio made before the kill less the pieces saved by then, against the pieces in flight
+    (their audio as the resumed run saves them); `clean`: a clean run's model audio."""
     url = server.url
     job_id = submit(url, book, str(THROUGHPUT_CHAPTER))
     folder = jobs_dir / job_id
     before = metric(url, "kokoro_audio_seconds")
-    wait_until(lambda: list(folder.rglob("0*.json")), "no piece was saved", 300)
-    at_save = metric(url, "kokoro_audio_seconds")  # the next piece starts about now
+    wait_until(lambda: saved_pieces(folder), "no piece was saved", 300)
     time.sleep(KILL_INTO_PIECE)
-    seen = metric(url, "kokoro_audio_seconds")
     server.sample_peak()
+    made = metric(url, "kokoro_audio_seconds") - before  # just before the kill
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
-    saved = len(list(folder.rglob("0*.json")))
+    at_kill, resumed = saved_pieces(folder), {}
     restarted = time.perf_counter()
     server.start()
     server.wait_healthy()
-    done = wait(url, job_id, watch=server)
-    assert done["status"] == "succeeded", done
-    first_run, second_run = seen - before, metric(url, "kokoro_audio_seconds")
-    return {"kill_saved_pieces": saved, "kill_first_run": first_run, "kill_second_run": second_run,
-            "kill_clean": clean_model_seconds, "kill_redone": first_run + second_run - clean_model_seconds,
-            "kill_in_flight": seen - at_save, "kill_resume_seconds": time.perf_counter() - restarted}
+
+    def finished() -> bool:
+        resumed.update(saved_pieces(folder))  # before the audiobook is written and its pieces removed
+        server.sample_peak()
+        return httpx.get(f"{url}/v1/audio/jobs/{job_id}", timeout=30).json()["status"] in ("succeeded", "failed")
+
+    wait_until(finished, "the resumed job finished", 900, interval=0.05)
+    assert wait(url, job_id)["status"] == "succeeded"
+    in_flight = sorted(resumed.keys() - at_kill.keys())[:PARALLEL_PIECES]
+    return {"kill_saved_pieces": len(at_kill), "kill_lost": made - sum(at_kill.values()), "kill_clean": clean,
+            "kill_in_flight": sum(resumed[name] for name in in_flight), "kill_in_flight_pieces": len(in_flight),
+            "kill_redone": made + metric(url, "kokoro_audio_seconds") - clean,
+            "kill_resume_seconds": time.perf_counter() - restarted}
 
 
 def fleet(book: bytes, jobs_dir: Path) -> dict:
@@ -169,12 +184,11 @@ def write_page(run: dict, fleet_run: dict, book_chars: int, repeats: int, second
         [f"Two replicas on one Redis against one (chapters {FLEET_CHAPTERS}, {one['audio']:.0f} s of audio)",
          f"{two['wall']:.1f} s against {one['wall']:.1f} s: **{one['wall'] / two['wall']:.2f}×** faster; chapters "
          f"read by {', '.join(two['workers'])}", "both read chapters"],
-        [f"Work redone after `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {run['kill_saved_pieces']} of its "
-         "pieces saved)", f"**{run['kill_redone']:.1f} s** of model audio made again, against "
-         f"{run['kill_in_flight']:.1f} s made of the pieces in flight when it was killed ({run['kill_first_run']:.1f} "
-         f"s before the kill + {run['kill_second_run']:.1f} s after, against {run['kill_clean']:.1f} s for a clean "
-         f"run); resumed and finished {run['kill_resume_seconds']:.0f} s after the restart",
-         "at most the pieces in flight"]]
+        [f"Work lost to `kill -9` (chapter {THROUGHPUT_CHAPTER}, killed with {run['kill_saved_pieces']} of its "
+         "pieces saved)", f"**{run['kill_lost']:.1f} s** of model audio made before the kill and not saved, against "
+         f"{run['kill_in_flight']:.1f} s for the {run['kill_in_flight_pieces']} pieces in flight then; both runs less "
+         f"a clean run ({run['kill_clean']:.1f} s): {run['kill_redone']:.1f} s (the difference of two long runs); "
+         f"resumed and finished {run['kill_resume_seconds']:.0f} s after the restart", "at most the pieces in flight"]]
 
     def each(key: str, scale: float = 1, digits: int = 2) -> str:
         return ", ".join(f"{value * scale:.{digits}f}" for value in run[key])

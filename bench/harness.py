@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import re
@@ -60,11 +61,12 @@ class Reply:
     data: bytes = b""  # a whole 200's body
 
 
-def request(url: str, body: dict, *, http=httpx, abort: bool = False, timeout: float = 900,
-            check: bool = False) -> Reply:
+def request(url: str, body: dict, *, http=httpx, abort: bool = False, most_audio: float | None = None,
+            timeout: float = 900, check: bool = False) -> Reply:
     """One POST of `body` to `url` (on `http`, an httpx.Client, or a connection of its own with `timeout`), timed,
-    read to its end and its audio decoded, or with `abort` hung up after the first chunk. A refusal, a transport
-    error or an undecodable body is a Reply too; with `check`, anything but a 200 raises."""
+    read to its end and its audio decoded, or hung up ("aborted") after the first chunk with `abort`, or once
+    `most_audio` seconds of pcm have come. A refusal, a transport error or an undecodable body is a Reply too;
+    with `check`, anything but a 200 or a hang-up raises."""
     started, first, data = time.monotonic(), None, bytearray()
     own = {"timeout": timeout} if http is httpx else {}  # a client keeps its own timeouts
     try:
@@ -73,17 +75,20 @@ def request(url: str, body: dict, *, http=httpx, abort: bool = False, timeout: f
                 reply = Reply(str(response.status_code), time.monotonic() - started,
                               retry_after=response.headers.get("retry-after"), text=response.read().decode())
             else:
+                hung_up, enough = False, math.inf if most_audio is None else most_audio * 2 * SAMPLE_RATE
                 for chunk in response.iter_raw():
                     first = time.monotonic() - started if first is None else first
-                    if abort:
-                        break
                     data += chunk
-                reply = Reply("aborted", first, first) if abort else Reply(
-                    "200", time.monotonic() - started, first, audio_seconds(bytes(data), body["response_format"]),
-                    data=bytes(data))
+                    if hung_up := abort or len(data) >= enough:
+                        break
+                fmt = body["response_format"]
+                reply = Reply("aborted" if hung_up else "200", first if abort else time.monotonic() - started, first,
+                              audio_seconds(bytes(data), fmt) if fmt == "pcm" or not hung_up else 0.0,
+                              data=bytes(data))
     except Exception as exc:  # a reset, a timeout, an incomplete chunked body, a decode error
-        reply = Reply(type(exc).__name__, time.monotonic() - started, text=f"{type(exc).__name__}: {exc}")
-    if check and reply.status != "200":
+        reply = Reply(type(exc).__name__, time.monotonic() - started, first, text=f"{type(exc).__name__}: {exc}",
+                      audio=len(data) / 2 / SAMPLE_RATE if body.get("response_format") == "pcm" else 0.0)
+    if check and reply.status not in ("200", "aborted"):
         raise RuntimeError(f"{url} answered {reply.status}: {reply.text[:300]}")
     return reply
 

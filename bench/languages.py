@@ -13,7 +13,7 @@ import sys
 
 import httpx
 
-from harness import REPO, Server, machine, reset_peak
+from harness import REPO, Server, machine, request, reset_peak
 from pages import fill, table
 from texts import LANGUAGE_TEXTS, TEXTS
 
@@ -40,15 +40,10 @@ def g2p_alone(letter: str) -> float:
 def speak(server: Server, letter: str, speed: float, most_audio: float) -> tuple[float, float]:
     """(audio seconds read, peak MB above VmRSS before) for the paragraph at `speed`."""
     reset_peak(server.process.pid)
-    before, size = server.state()["rss_mb"], 0
+    before = server.state()["rss_mb"]
     body = {"input": PARAGRAPHS[letter], "voice": VOICES[letter], "response_format": "pcm", "speed": speed}
-    with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=600) as response:
-        response.raise_for_status()
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size / 48_000 >= most_audio:
-                break
-    return size / 48_000, server.state()["peak_rss_mb"] - before
+    reply = request(f"{server.url}/v1/audio/speech", body, most_audio=most_audio, timeout=600, check=True)
+    return reply.audio, server.state()["peak_rss_mb"] - before
 
 
 def in_server() -> dict:

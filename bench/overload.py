@@ -59,22 +59,12 @@ def single(args: tuple[str, ...], text: str, speed: float, most_audio: float) ->
     try:
         idle = server.state()["rss_mb"]
         body = {"input": text, "voice": "af_heart", "response_format": "pcm", "speed": speed}
-        size, started, ended = 0, time.monotonic(), "to its end"
-        with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, timeout=900) as response:
-            response.raise_for_status()
-            try:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size / 2 / 24_000 >= most_audio:
-                        ended = "abandoned"
-                        break
-            except httpx.HTTPError as exc:  # e.g. cut off by --max-synthesis-seconds
-                ended = f"cut off ({type(exc).__name__})"
-        seconds = time.monotonic() - started
+        reply = request(f"{server.url}/v1/audio/speech", body, most_audio=most_audio)
         peak = server.sample_peak()
     finally:
         server.stop()
-    return {"idle": idle, "peak": peak, "seconds": seconds, "audio": size / 2 / 24_000, "ended": ended}
+    ended = {"200": "to its end", "aborted": "abandoned"}.get(reply.status, f"cut off ({reply.status})")
+    return {"idle": idle, "peak": peak, "seconds": reply.seconds, "audio": reply.audio, "ended": ended}
 
 
 @dataclass

@@ -119,15 +119,12 @@ def main() -> None:
         "clean exit on SIGTERM": exit_code == 0,
     }
 
-    def mb(state: dict) -> str:
-        return f"{state['rss_mb']:.0f}"
-
     figures = [
         ["requests", f"{tally.requests} in {wall:.0f} s"],
         ["outcomes", ", ".join(f"{k}: {v}" for k, v in sorted(tally.status.items()))],
         ["audio delivered in completed responses", f"{tally.audio:.0f} s"], ["failures", len(tally.failures)],
         ["server memory idle / after 30 s / at the end",
-         f"{mb(idle)} / {mb(at_30s)} / {mb(at_end)} MB ({growth:+.1%})"],
+         " / ".join(f"{state['rss_mb']:.0f}" for state in (idle, at_30s, at_end)) + f" MB ({growth:+.1%})"],
         ["threads idle / after 30 s / at the end", f"{idle['threads']} / {at_30s['threads']} / {at_end['threads']}"],
         ["open file descriptors idle / at the end", f"{idle['fds']} / {at_end['fds']}"],
         ["active requests after the run", active], ["exit code after SIGTERM", exit_code]]

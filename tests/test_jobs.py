@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from books import make_epub
+from books import CHAPTERS, make_epub
 from support import chapters
 from kokoro_speech.errors import UnsafeDocument, UnsupportedDocument
 from kokoro_speech.jobs.runner import JobOptions, JobRunner, describe
@@ -108,6 +108,27 @@ def test_a_released_chapter_is_queued_again_at_once(store):
 
 
 @pytest.mark.unit
+def test_the_last_chapter_s_claim_holds_the_assembly_until_the_job_ends(store):
+    """The replica that reads the last chapter writes the audiobook under that chapter's claim: stopped (or
+    killed, its lease lapsing) while writing, it leaves the claim to the next taker, which finds every chapter
+    read and still shown so; once the job has ended nothing of it is queued or claimed."""
+    book = job(chapters=1)
+    store.create(book)
+    claim = store.claim("writer")
+    assert store.finish_chapter(claim, "writer", "succeeded", audio_seconds=5.0) == 0
+    assert store.claim("other") is None, "the writer holds it"
+    assert store.renew(claim, "writer", characters_done=100, audio_seconds=5.0), "renewed while writing"
+    assert store.release("writer") == 1
+    assert store.claim("other") == claim
+    shown = store.get(book.id)
+    assert shown.status == "running" and (shown.chapters[0].status, shown.chapters[0].worker) == ("succeeded",
+                                                                                                   "writer")
+    store.set_status(book.id, "succeeded")
+    assert store.release("other") == 0 and store.claim("third") is None
+    assert not store.renew(claim, "other", characters_done=100, audio_seconds=5.0)
+
+
+@pytest.mark.unit
 def test_cancel_and_expiry(store):
     book, other = job(), job()
     store.create(book)
@@ -191,3 +212,45 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
     assert shown["progress"]["chapters_done"] == shown["progress"]["chapters_total"] == 3
     assert shown["progress"]["characters_done"] == shown["progress"]["characters_total"] == done.characters
     assert [c["worker"] for c in shown["chapters"]] == [c.worker for c in done.chapters]
+
+
+def test_a_replica_stopped_while_writing_the_audiobook_leaves_it_to_the_next(engine, tmp_path):
+    """Every chapter read, the first replica stops while writing the audiobook (its stop's grace ran out): the
+    job stays running, its claim goes back, and the next replica writes the book from the saved pieces without
+    reading a chapter again; the job's upload is removed once it has ended."""
+    store = SQLiteJobStore(tmp_path / "jobs" / "jobs.sqlite3")
+    speaker = lambda book: EngineSpeaker(engine, book.voice, book.language, words=False)  # noqa: E731
+    first, second = (JobRunner(store, tmp_path / "jobs", speaker, worker=name) for name in ("first", "second"))
+    source = make_epub(tmp_path / "keeper.epub", CHAPTERS[:1])
+    submitted = first.submit(source.read_bytes(), "keeper.epub", "key-a", JobOptions())
+    writing, stopped = threading.Event(), threading.Event()
+    first._write = lambda prepared: (writing.set(), stopped.wait(60))  # writes nothing, and not before the stop
+
+    async def stopped_while_writing() -> None:
+        reading = asyncio.ensure_future(first.run(asyncio.Event()))
+        while not writing.is_set():
+            await asyncio.sleep(0.05)
+        reading.cancel()  # the lifespan's end after its grace: run() gives the claims back on its way out
+        await asyncio.gather(reading, return_exceptions=True)
+        stopped.set()
+
+    asyncio.run(stopped_while_writing())
+    held = store.get(submitted.id)
+    assert held.status == "running" and held.chapters[0].status == "succeeded"
+    calls = engine.scheduler.calls_done
+
+    async def next_replica() -> None:
+        stop = asyncio.Event()
+        reading = asyncio.ensure_future(second.run(stop))
+        while store.get(submitted.id).status == "running":
+            await asyncio.sleep(0.05)
+        stop.set()
+        await reading
+
+    asyncio.run(asyncio.wait_for(next_replica(), timeout=60))
+    done = store.get(submitted.id)
+    store.close()
+    assert done.status == "succeeded", done.error
+    assert engine.scheduler.calls_done == calls, "no chapter was read again"
+    assert chapters(second.output(done)) == ["The Lighthouse"]
+    assert not (tmp_path / "jobs" / submitted.id / submitted.request["source"]).exists(), "its upload is removed"

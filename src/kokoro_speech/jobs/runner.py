@@ -22,7 +22,7 @@ from kokoro_speech.jobs.audiobook import (
 from kokoro_speech.jobs.book import BookOptions, PreparedBook, prepare
 from kokoro_speech.jobs.narration import Narration
 from kokoro_speech.jobs.speakers import Speaker
-from kokoro_speech.jobs.store import FINISHED, ChapterState, Claim, Job, JobStore
+from kokoro_speech.jobs.store import FINISHED, LEASE_SECONDS, ChapterState, Claim, Job, JobStatus, JobStore
 from kokoro_speech.jobs.work import PieceStore, atomic_write
 from kokoro_speech.text.documents import Limits, detect
 
@@ -73,7 +73,9 @@ class JobRunner:
         if self.max_jobs_per_key and sum(j.status not in FINISHED for j in jobs) >= self.max_jobs_per_key:
             raise RateLimited(f"this key has {self.max_jobs_per_key} jobs queued or running, its limit; submit "
                               "another when one has finished", retry_after=QUOTA_RETRY_SECONDS)
-        kept = sum(j.request.get("source_bytes", 0) + j.output_bytes for j in jobs)
+        # an upload is kept until its job ends (then removed: `_end`), an audiobook until it is deleted or expires
+        kept = sum(j.output_bytes + (j.request.get("source_bytes", 0) if j.status not in FINISHED else 0)
+                   for j in jobs)
         if self.max_bytes_per_key and kept + incoming > self.max_bytes_per_key:
             raise RateLimited(f"this key's jobs keep {kept:,} bytes and this upload is {incoming:,}; the limit is "
                               f"{self.max_bytes_per_key:,} (delete finished jobs, or wait for them to expire)",
@@ -131,6 +133,9 @@ class JobRunner:
             return True
         try:
             prepared = await asyncio.to_thread(self._prepared, job)
+            if all(c.status == "succeeded" for c in job.chapters):  # a stopped replica's assembly, taken over
+                await self._assemble(claim, prepared)
+                return True
             seconds = await self._read_chapter(prepared, claim, stop)
         except Stopped:
             log.info("%s: chapter %d of %s stopped (cancelled, its claim lapsed, or stopping)", self.worker,
@@ -143,11 +148,11 @@ class JobRunner:
             message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
             log.warning("%s: chapter %d of %s failed: %s", self.worker, claim.chapter, claim.job_id, message)
             self.store.finish_chapter(claim, self.worker, "failed", audio_seconds=0.0)
-            self.store.set_status(claim.job_id, "failed", error=message)
+            self._end(job, "failed", error=message)
             return True
         left = self.store.finish_chapter(claim, self.worker, "succeeded", audio_seconds=seconds)
         if left == 0:
-            await self._assemble(claim.job_id, prepared)
+            await self._assemble(claim, prepared)
         return True
 
     async def _read_chapter(self, prepared: PreparedBook, claim: Claim, stop: asyncio.Event | None) -> float:
@@ -209,18 +214,38 @@ class JobRunner:
         cancelled = self.store.cancel(job_id)
         if cancelled:
             self._remove_pieces(job_id)
+            self._remove_source(self.store.get(job_id))
         return cancelled
 
-    async def _assemble(self, job_id: str, prepared: PreparedBook) -> None:
-        job = self.store.get(job_id)
+    def _remove_source(self, job: Job | None) -> None:
+        if job is not None:
+            (self.folder / job.id / job.request["source"]).unlink(missing_ok=True)
+
+    def _end(self, job: Job, status: JobStatus, **fields) -> None:
+        """The job finished (succeeded or failed): its status set, which ends its claims, and its upload
+        removed (nothing reads it again)."""
+        self.store.set_status(job.id, status, **fields)
+        self._remove_source(job)
+
+    async def _assemble(self, claim: Claim, prepared: PreparedBook) -> None:
+        """The audiobook written from the pieces, under the claim of the chapter read last, renewed meanwhile: a
+        replica stopped or killed while writing gives it back (or lets it lapse), and the next taker writes it."""
+        job = self.store.get(claim.job_id)
         if job is None or job.status in FINISHED:
             return
-        try:
-            await asyncio.to_thread(self._write, prepared)
-        except Exception as exc:
-            self.store.set_status(job_id, "failed", error=f"writing the audiobook failed: {exc}")
-            return
-        self.store.set_status(job_id, "succeeded", output_bytes=prepared.output.stat().st_size)
+        chapter = job.chapters[claim.chapter]
+        writing = asyncio.ensure_future(asyncio.to_thread(self._write, prepared))
+        while not (await asyncio.wait([writing], timeout=LEASE_SECONDS / 4))[0]:
+            self.store.renew(claim, self.worker, characters_done=chapter.characters,
+                             audio_seconds=chapter.audio_seconds)
+        now = self.store.get(claim.job_id)
+        if now is None or now.status == "cancelled":  # cancelled while it was written
+            self._remove_source(job)
+            prepared.output.unlink(missing_ok=True)
+        elif writing.exception() is not None:
+            self._end(job, "failed", error=f"writing the audiobook failed: {writing.exception()}")
+        else:
+            self._end(job, "succeeded", output_bytes=prepared.output.stat().st_size)
 
     def _write(self, prepared: PreparedBook) -> None:
         store = PieceStore(prepared.folder)

@@ -72,6 +72,8 @@ class JobStore(Protocol):
                    output_bytes: int | None = None) -> None: ...
     def claim(self, worker: str, *, lease: float = LEASE_SECONDS) -> Claim | None: ...
     def renew(self, claim: Claim, worker: str, *, characters_done: int, audio_seconds: float) -> bool: ...
+    # the chapters still to read; at 0 the claim stays held for the assembly (renewed like a reading) until the
+    # job's status is set to a finished one, which takes everything of the job off the queue
     def finish_chapter(self, claim: Claim, worker: str, status: ChapterStatus, *, audio_seconds: float) -> int: ...
     def cancel(self, job_id: str) -> bool: ...
     def delete(self, job_id: str) -> None: ...
@@ -95,6 +97,21 @@ def _requeue(job: Job, index: int) -> bool:
         return False
     chapter.status, job.updated = "queued", time.time()
     return True
+
+
+def _take(job: Job, index: int, worker: str) -> None:
+    """A claimed chapter shown as read by `worker`; a chapter already read stays so (what its claim holds then
+    is the job's assembly, taken over from a replica that stopped while writing the audiobook)."""
+    job.status, job.updated = "running", time.time()
+    chapter = job.chapters[index]
+    if chapter.status != "succeeded":
+        chapter.status, chapter.worker = "running", worker
+
+
+def _assembles(left: int, status: ChapterStatus) -> bool:
+    """Whether the end of a chapter leaves its claim held: the last chapter read, its reader writes the
+    audiobook under the same claim, so a replica stopped meanwhile leaves it to be taken over, never lost."""
+    return left == 0 and status == "succeeded"
 
 
 def _mark(job: Job, index: int, status: ChapterStatus, worker: str, audio_seconds: float) -> int:
@@ -172,6 +189,8 @@ class SQLiteJobStore:
             job.error = error if error is not None else job.error
             job.output_bytes = output_bytes if output_bytes is not None else job.output_bytes
             self._save(job)
+            if status in FINISHED:
+                self._db.execute("DELETE FROM queue WHERE job_id = ?", (job_id,))
         self._transaction(work)
 
     def claim(self, worker: str, *, lease: float = LEASE_SECONDS) -> Claim | None:
@@ -188,9 +207,7 @@ class SQLiteJobStore:
                 return work()
             self._db.execute("UPDATE queue SET worker = ?, lease_until = ? WHERE job_id = ? AND chapter = ?",
                              (worker, now + lease, row[0], row[1]))
-            job.status = "running"
-            job.chapters[row[1]].status, job.chapters[row[1]].worker = "running", worker
-            job.updated = now
+            _take(job, row[1], worker)
             self._save(job)
             return Claim(row[0], row[1])
         return self._transaction(work)
@@ -213,12 +230,12 @@ class SQLiteJobStore:
 
     def finish_chapter(self, claim: Claim, worker: str, status: ChapterStatus, *, audio_seconds: float) -> int:
         def work() -> int:
-            self._db.execute("DELETE FROM queue WHERE job_id = ? AND chapter = ?", (claim.job_id, claim.chapter))
             job = self._load(claim.job_id)
-            if job is None:
-                return -1
-            left = _mark(job, claim.chapter, status, worker, audio_seconds)
-            self._save(job)
+            left = -1 if job is None else _mark(job, claim.chapter, status, worker, audio_seconds)
+            if not _assembles(left, status):
+                self._db.execute("DELETE FROM queue WHERE job_id = ? AND chapter = ?", (claim.job_id, claim.chapter))
+            if job is not None:
+                self._save(job)
             return left
         return self._transaction(work)
 
@@ -326,7 +343,14 @@ class RedisJobStore:
                 job.status, job.updated = status, time.time()
                 job.error = error if error is not None else job.error
                 job.output_bytes = output_bytes if output_bytes is not None else job.output_bytes
+                if status in FINISHED:
+                    self._unqueue(job, pipe)
         self._change(job_id, change)
+
+    def _unqueue(self, job: Job, pipe) -> None:
+        """Every chapter of `job` off the queue and unclaimed (queued on `pipe`)."""
+        pipe.zrem(self._key("queue"), *[f"{job.id}:{i}" for i in range(len(job.chapters))])
+        pipe.delete(*[self._key("claim", job.id, i) for i in range(len(job.chapters))])
 
     def claim(self, worker: str, *, lease: float = LEASE_SECONDS) -> Claim | None:
         for entry in self._redis.zrange(self._key("queue"), 0, -1):
@@ -339,8 +363,7 @@ class RedisJobStore:
                 if job is None or job.status in FINISHED:
                     pipe.zrem(self._key("queue"), f"{job_id}:{chapter}")
                     return False
-                job.status, job.updated = "running", time.time()
-                job.chapters[chapter].status, job.chapters[chapter].worker = "running", worker
+                _take(job, chapter, worker)
                 return True
 
             if self._change(job_id, change):
@@ -366,9 +389,11 @@ class RedisJobStore:
 
     def finish_chapter(self, claim: Claim, worker: str, status: ChapterStatus, *, audio_seconds: float) -> int:
         def change(job: Job | None, pipe) -> int:
-            pipe.zrem(self._key("queue"), f"{claim.job_id}:{claim.chapter}")
-            pipe.delete(self._key("claim", claim.job_id, claim.chapter))
-            return -1 if job is None else _mark(job, claim.chapter, status, worker, audio_seconds)
+            left = -1 if job is None else _mark(job, claim.chapter, status, worker, audio_seconds)
+            if not _assembles(left, status):
+                pipe.zrem(self._key("queue"), f"{claim.job_id}:{claim.chapter}")
+                pipe.delete(self._key("claim", claim.job_id, claim.chapter))
+            return left
         return int(self._change(claim.job_id, change))
 
     def cancel(self, job_id: str) -> bool:
@@ -376,10 +401,10 @@ class RedisJobStore:
             if job is None or job.status in FINISHED:
                 return False
             job.status, job.updated = "cancelled", time.time()
-            for index, chapter in enumerate(job.chapters):
+            for chapter in job.chapters:
                 if chapter.status not in FINISHED:
                     chapter.status = "cancelled"
-                pipe.zrem(self._key("queue"), f"{job_id}:{index}")
+            self._unqueue(job, pipe)
             return True
         return bool(self._change(job_id, change))
 
