@@ -24,6 +24,7 @@ from kokoro_speech.model.weights import BUNDLED_MODEL_NAME, is_bundled_model
 log = logging.getLogger(__name__)
 
 FAST_VERSION = "1"  # bump when model/fast.py's rewrite changes: the cached file's name changes with it
+FAST_FORMS = ("s8", "s7")  # the weight forms tried (model/fast.py's `weights_as`), the faster first
 FAST_VERIFY_PHONEMES = "ðə lˈIbɹɛɹi wɪl bi klˈOzd ˌɔn mˈʌndeɪ fɔɹ ɹɪpˈɛɹz."  # "The library will be closed..."
 FAST_VERIFY_MAX_LSD_DB = 5.0  # a broken rewrite is 6+ dB off; a sentence's own phase variation reaches ~5.6
 DURATIONS_VERSION = "1"  # bump when model/durations.py's graph changes, so old copies are derived again
@@ -45,29 +46,39 @@ def _trusted(path: Path, **made_from: str) -> bool:
 
 def fast_model(original: Path, cache_dir: Path) -> Path:
     """The faster int8 graph of the bundled model (model/fast.py), derived once into the cache next to it and
-    checked against the original; `original` itself when it is not the bundled model or the derivation fails."""
+    checked against the original; `original` itself when it is not the bundled model or no form passes.
+
+    The forms are tried in FAST_FORMS' order: the model's weights as int8 first (the fastest where the CPU has
+    VNNI or AMX), then within ±64 per channel, which x86 CPUs without VNNI (AVX2 only) compute without the
+    16-bit saturation that takes the first form's audio 8 dB from the original there (docs/engine.md)."""
     if not is_bundled_model(original):
         log.info("%s is not the bundled model: the faster graph is calibrated for that one only; using it as is",
                  original)
         return original
     ranges = fast.bundled_ranges()
-    key = hashlib.sha256(ranges.read_bytes() + FAST_VERSION.encode()).hexdigest()[:12]
-    target = cache_dir / f"{BUNDLED_MODEL_NAME.removesuffix('.onnx')}.fast-{key}.onnx"
-    if _trusted(target):
+    targets = {}
+    for form in FAST_FORMS:
+        key = hashlib.sha256(ranges.read_bytes() + FAST_VERSION.encode() + form.encode()).hexdigest()[:12]
+        targets[form] = cache_dir / f"{BUNDLED_MODEL_NAME.removesuffix('.onnx')}.fast-{key}.onnx"
+        if _trusted(targets[form]):  # derived and checked here before (a form that failed left no file)
+            return targets[form]
+    for form, target in targets.items():
+        try:
+            _save(fast.rewritten(original, ranges, weights_as=form), target)
+            distance = fast_distance(original, target)
+            if not distance <= FAST_VERIFY_MAX_LSD_DB:
+                raise ValueError(f"its audio is {distance:.2f} dB from the original's (at most "
+                                 f"{FAST_VERIFY_MAX_LSD_DB} expected)")
+        except Exception as exc:  # never worse than the original: try the next form, or fall back to it
+            log.warning("could not derive the faster model with %s weights (%s)", form, exc)
+            target.unlink(missing_ok=True)
+            continue
+        stamp(target, sha256=sha256_of(target), weights=form)
+        log.info("derived the faster int8 model (%s weights) into %s (%.2f dB from the original)", form, target,
+                 distance)
         return target
-    try:
-        _save(fast.rewritten(original, ranges), target)
-        distance = fast_distance(original, target)
-        if not distance <= FAST_VERIFY_MAX_LSD_DB:
-            raise ValueError(f"its audio is {distance:.2f} dB from the original's (at most "
-                             f"{FAST_VERIFY_MAX_LSD_DB} expected)")
-    except Exception as exc:  # never worse than the original: fall back to it
-        log.warning("could not derive the faster model (%s); using the original", exc)
-        target.unlink(missing_ok=True)
-        return original
-    stamp(target, sha256=sha256_of(target))
-    log.info("derived the faster int8 model into %s (%.2f dB from the original)", target, distance)
-    return target
+    log.warning("no form of the faster model passed its check; using the original")
+    return original
 
 
 def fast_distance(original: Path, derived: Path) -> float:

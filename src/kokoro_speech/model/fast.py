@@ -94,13 +94,24 @@ def _array(graph, name: str):
     return None
 
 
+def seven_bit(centered: np.ndarray) -> np.ndarray:
+    """Per output channel, the factor that brings the channel's integer weights within ±64 (1 where they are
+    already): u8 x s8 products summed in pairs then stay within int16, which x86 kernels without VNNI saturate
+    (AVX2's vpmaddubsw); a channel that fits keeps its integers exactly."""
+    peak = np.abs(centered.reshape(centered.shape[0], -1)).max(axis=1).astype(np.float64)
+    return np.where(peak > 64, 64 / np.maximum(peak, 1), 1.0)
+
+
 def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_channel: bool = True,
-            static_inputs: dict[str, tuple[float, float]] | None = None, scope: re.Pattern = DECODER):
+            static_inputs: dict[str, tuple[float, float]] | None = None, scope: re.Pattern = DECODER,
+            weights_as: str = "s8"):
     """A copy of `model` with its convolutions in `scope` as QLinearConv.
 
     `ranges`: conv output name -> (per-channel minima, maxima). `per_channel=False` quantizes each output with one
     scale (the naive conversion; measured worse). `static_inputs` (DQL input name -> (min, max)) replaces those
-    DynamicQuantizeLinear nodes with fixed-scale QuantizeLinear (measured worse too); the bench tries both."""
+    DynamicQuantizeLinear nodes with fixed-scale QuantizeLinear (measured worse too); the bench tries both.
+    `weights_as`: "s8", the model's integers shifted into int8; "s7", int8 within ±64 per channel (`seven_bit`);
+    "u8", the model's uint8 integers as they are (ONNX Runtime's u8u8 kernels)."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -143,17 +154,28 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
             continue
         base = conv.name + "_qlinear"
         low, high = (np.asarray(a, np.float64) for a in ranges[mul.output[0]])
+        channels = weights.shape[0]
+        factor = np.ones(channels)  # integer weights scaled per channel (the bias with them)
+        if weights_as == "s7":
+            centered = weights.astype(np.int16) - int(w_zero)
+            factor = seven_bit(centered)
+            integers = np.round(centered * factor.reshape(-1, *[1] * (weights.ndim - 1))).astype(np.int8)
+            zeros = np.zeros(channels, np.int8)
+        elif weights_as == "u8":
+            integers, zeros = weights, np.full(channels, int(w_zero), np.uint8)
+        else:
+            integers = (weights.astype(np.int16) - 128).astype(np.int8)
+            zeros = np.full(channels, int(w_zero) - 128, np.int8)
         if per_channel:
             peak = np.maximum(np.abs(low), np.abs(high))
             peak = np.maximum(peak, 1e-3 * peak.max() if peak.max() > 0 else 1.0)
             alpha = 1.0 / peak
             y_scale, y_zero = qparams(float((low * alpha).min()), float((high * alpha).max()))
-            channel_scales = (np.float64(w_scale) * alpha).astype(np.float32)
-            zeros = np.full(alpha.shape, int(w_zero) - 128, np.int8)
         else:
+            alpha = np.ones(channels)
             y_scale, y_zero = qparams(float(low.min()), float(high.max()))
-            channel_scales, zeros = np.array(w_scale, np.float32), np.array(int(w_zero) - 128, np.int8)
-        inits += [numpy_helper.from_array((weights.astype(np.int16) - 128).astype(np.int8), base + "_w"),
+        channel_scales = (np.float64(w_scale) * alpha / factor).astype(np.float32)
+        inits += [numpy_helper.from_array(integers, base + "_w"),
                   numpy_helper.from_array(zeros, base + "_wz"),
                   numpy_helper.from_array(channel_scales, base + "_ws"),
                   numpy_helper.from_array(np.array(y_scale, np.float32), base + "_ys"),
@@ -164,7 +186,15 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
             bias = [i for i in chain[1].input if i != conv.output[0]][0]
             inits.append(numpy_helper.from_array(np.array([-1], np.int64), base + "_bshape"))
             new.append(helper.make_node("Reshape", [bias, base + "_bshape"], [base + "_b"], name=base + "_bias"))
-            inputs.append(base + "_b")
+            if weights_as == "s7":  # in the accumulator's new units: scaled per channel as the weights were
+                inits.append(numpy_helper.from_array(factor.astype(np.float32), base + "_bfactor"))
+                new += [helper.make_node("Cast", [base + "_b"], [base + "_bf"], to=onnx.TensorProto.FLOAT),
+                        helper.make_node("Mul", [base + "_bf", base + "_bfactor"], [base + "_bm"]),
+                        helper.make_node("Round", [base + "_bm"], [base + "_br"]),
+                        helper.make_node("Cast", [base + "_br"], [base + "_b7"], to=onnx.TensorProto.INT32)]
+                inputs.append(base + "_b7")
+            else:
+                inputs.append(base + "_b")
         qconv = helper.make_node("QLinearConv", inputs, [base + "_y"], name=base)
         qconv.attribute.extend(conv.attribute)
         new.append(qconv)
@@ -219,11 +249,11 @@ def save_ranges(path: Path, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) ->
     np.savez_compressed(path, **arrays)
 
 
-def rewritten(original: Path, ranges: Path | None = None):
+def rewritten(original: Path, ranges: Path | None = None, *, weights_as: str = "s8"):
     """The faster graph of the model file `original` (an onnx ModelProto), with the shipped ranges by default."""
     import onnx
 
-    return rewrite(onnx.load(str(original)), load_ranges(ranges or bundled_ranges()))
+    return rewrite(onnx.load(str(original)), load_ranges(ranges or bundled_ranges()), weights_as=weights_as)
 
 
 def calibrate(model_path: Path, feeds, scope: re.Pattern = DECODER) -> dict[str, tuple[np.ndarray, np.ndarray]]:
