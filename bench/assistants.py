@@ -14,6 +14,7 @@ import os
 import random
 import statistics
 import time
+from dataclasses import dataclass
 
 import websockets
 from wyoming.client import AsyncTcpClient
@@ -49,15 +50,15 @@ def clause_end_token(cut: list[str]) -> int:
     return next(i for i, sent in enumerate(itertools.accumulate(map(len, cut))) if sent >= len(FIRST_CLAUSE))
 
 
+@dataclass
 class Playback:
     """A client that starts playing at the first audio byte and plays in real time: does it ever run dry?"""
 
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.played_until = 0.0  # when the audio received so far will have finished playing
-        self.dry_seconds = 0.0
-        self.dry_times = 0
-        self.audio_seconds = 0.0
+    first: float | None = None
+    played_until: float = 0.0  # when the audio received so far will have finished playing
+    dry_seconds: float = 0.0
+    dry_times: int = 0
+    audio_seconds: float = 0.0
 
     def receive(self, pcm_bytes: int) -> None:
         now = time.perf_counter()

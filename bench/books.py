@@ -6,6 +6,7 @@ Run: flock /tmp/cpu.lock .venv/bin/python bench/books.py [--repeats 2] (about te
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import statistics
@@ -152,9 +153,9 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
     with redis_server() as redis:
         for replicas in (1, 2):
             args = ("--jobs-dir", str(jobs_dir), "--jobs-redis-url", f"{redis}/{replicas}", "--threads", "1")
-            servers = [Server(port, *args, "--jobs-worker", f"replica-{i + 1}")
-                       for i, port in enumerate(FLEET_PORTS[:replicas])]
-            try:
+            with contextlib.ExitStack() as running:  # each replica stopped, however the run ends
+                servers = [running.enter_context(Server(port, *args, "--jobs-worker", f"replica-{i + 1}"))
+                           for i, port in enumerate(FLEET_PORTS[:replicas])]
                 for server in servers:
                     first_audio(server.url, "Warm up.")
                 started = time.perf_counter()
@@ -162,9 +163,6 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
                 assert done["status"] == "succeeded", done
                 results[str(replicas)] = {"wall": time.perf_counter() - started, "workers": [
                     c["worker"] for c in done["chapters"]], "audio": done["progress"]["audio_seconds"]}
-            finally:
-                for server in servers:
-                    server.stop()
     return results
 
 

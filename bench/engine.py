@@ -1,8 +1,7 @@
 """The engine benchmark: real-time factor, time to first audio, concurrency, peak memory and cold start of the
-server over HTTP (ours), each side by side with the bare model on the very token ids it synthesizes (floor) and
-kokoro-onnx 0.6.1 on the same model file (peer), in one run. Fills docs/benchmarks.md's tables and figures,
-writes docs/img/*.png and docs/bench/benchmarks.json. Run: .venv/bin/python bench/engine.py (pip install -e
-".[bench]"; --report: rewrite the page from the saved results; QUICK=1: a smoke test, not for committing)
+server over HTTP (ours) beside the bare model on the token ids it synthesizes (floor) and kokoro-onnx 0.6.1 on the
+same file (peer), in one run. Fills docs/benchmarks.md, docs/img/*.png, docs/bench/benchmarks.json.
+Run: .venv/bin/python bench/engine.py [--report: the page again from the saved results] (QUICK=1: a smoke run)
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ The scripts next to this file import it as `harness` (a script's own folder is o
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import platform
@@ -32,7 +31,6 @@ from support import (  # noqa: E402, F401  (the path above first; re-exported fo
     SAMPLE_RATE, HAProxy, Server, ServerError, audio_seconds, decode, edit_errors, load_whisper, pitch,
     proc_status, redis_server, reset_peak, wait_until, word_error_rate, word_errors, words,
 )
-TRICKY_SENTENCES = REPO / "tests" / "tricky_sentences.json"  # read by bench/pronunciation.py and the tests
 QUICK = bool(os.environ.get("QUICK"))  # QUICK=1: a smoke run (fewer texts, runs, clients), not for committing
 
 
@@ -125,11 +123,6 @@ def in_threads(client: Callable[[], None], n: int) -> float:
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100); nan for no values."""
     return float(np.percentile(values, q)) if len(values) else float("nan")
-
-
-def tricky_sentences() -> list[str]:
-    """The pronunciation round trip's sentences (prices, dates, units, acronyms, URLs, Markdown...)."""
-    return json.loads(TRICKY_SENTENCES.read_text(encoding="utf-8"))
 
 
 def model_file() -> Path:

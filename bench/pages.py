@@ -12,17 +12,20 @@ from pathlib import Path
 REGION = re.compile(r"<!-- bench:([\w-]+) -->(.*?)<!-- /bench:\1 -->", re.S)
 
 
-def fill(page: Path, **regions: str) -> str:
+def fill(page: Path, *, only: bool = False, **regions: str) -> str:
     """Rewrites each region of `page` with its text (names with `_` for `-`); every region the page has must be
-    given, and every one given must be there. Says so, and returns the new page."""
+    given (unless `only`: a page with regions from other scripts too), and every one given must be there. Says
+    so, and returns the new page."""
     regions = {name.replace("_", "-"): text for name, text in regions.items()}
     text = page.read_text(encoding="utf-8")
     found = {m.group(1) for m in REGION.finditer(text)}
-    if found != set(regions):
+    if (found - set(regions) and not only) or set(regions) - found:
         raise KeyError(f"{page.name}: regions not given {sorted(found - set(regions))}, "
                        f"not in the page {sorted(set(regions) - found)}")
 
     def rewrite(m: re.Match) -> str:
+        if m.group(1) not in regions:  # another script's (`only`)
+            return m.group(0)
         new = regions[m.group(1)]
         if m.group(2).startswith("\n"):  # a block: the markers keep their own lines
             new = "\n" + new.strip("\n") + "\n" if new.strip() else "\n"

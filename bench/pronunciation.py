@@ -38,10 +38,6 @@ NAMES = {"this": "this branch", "previous": "previous release", "fastapi": f"Kok
          "reading": "a careful reader"}
 
 
-def sentences() -> list[dict]:
-    return json.loads(SET.read_text(encoding="utf-8"))
-
-
 # letters said alone, as Whisper may write them ("one O one", "queue and A"), and homophones no normalizer can
 # tell apart ("sweet four oh five"); both sides are mapped alike
 HEARD_AS = {"o": "oh", "queue": "q", "cue": "q", "be": "b", "bee": "b", "sweet": "suite"}
@@ -106,48 +102,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--previous", default=PREVIOUS, help=f"git revision of the previous release ({PREVIOUS})")
     parser.add_argument("--fastapi", type=Path, help="a git clone of remsky/Kokoro-FastAPI (its v0.8.0 is read)")
-    parser.add_argument("--reading-only", action="store_true", help="compare the normalized texts only (no audio)")
     parser.add_argument("--report", action="store_true", help=f"only re-render the page from {RESULTS.name}")
     args = parser.parse_args()
     if args.report:
         saved = json.loads(RESULTS.read_text(encoding="utf-8"))
         return write_report(saved["cases"], saved["results"], saved["summary"], saved["previous"], saved["machine"])
-    cases = sentences()
+    cases = json.loads(SET.read_text(encoding="utf-8"))
     spoken = normalized_by_each([c["text"] for c in cases], args.previous, args.fastapi)
     # the floor: each sentence's first accepted reading itself, spoken by the same engine and heard by the same ear
     spoken["reading"] = [c["readings"][0] for c in cases]
-    engine = None if args.reading_only else Engine.load(Settings(offline=True, _env_file=None))
-    transcribe = None if args.reading_only else listener()
+    engine, transcribe = Engine.load(Settings(offline=True, _env_file=None)), listener()
     heard_for: dict[str, str] = {}  # the same normalized text is spoken and heard once
     results = {name: [] for name in spoken}
     started = time.perf_counter()
     for i, case in enumerate(cases):
         for name, texts in spoken.items():
             text = texts[i]
-            reading = score(case["readings"], text, read=False)
-            heard = ""
-            if engine is not None:
-                if text not in heard_for:
-                    phonemes = " ".join(engine.phonemizers.phonemize(s, "a") for s in split_sentences(text))
-                    expected = min(len(words(r)) for r in case["readings"])
-                    heard_for[text] = transcribe(asyncio.run(speak(engine, phonemes)), expected) \
-                        if phonemes.strip() else ""
-                heard = heard_for[text]
-            errors = score(case["readings"], heard) if engine is not None else reading
+            if text not in heard_for:
+                phonemes = " ".join(engine.phonemizers.phonemize(s, "a") for s in split_sentences(text))
+                expected = min(len(words(r)) for r in case["readings"])
+                heard_for[text] = transcribe(asyncio.run(speak(engine, phonemes)), expected) if phonemes.strip() else ""
+            heard, reading = heard_for[text], score(case["readings"], text, read=False)
+            errors = score(case["readings"], heard)
             results[name].append({"normalized": text, "heard": heard, "reading": reading, "errors": errors})
             print(f"{name:8} {errors[0]}/{errors[1]}  {case['text']!r} → {heard or text!r}", flush=True)
-    if engine is not None:
-        engine.close()
+    engine.close()
     summary = summarize(cases, results)
     for name, row in summary.items():
         print(f"{NAMES[name]}: WER {row['all']['wer']:.3f}, reading {row['all']['reading']:.3f}")
     print(f"{time.perf_counter() - started:.0f} s")
-    if not args.reading_only:
-        machine = f"{platform.machine()}, Python {platform.python_version()}"
-        RESULTS.write_text(json.dumps({"previous": args.previous, "machine": machine, "cases": cases,
-                                       "summary": summary, "results": results}, ensure_ascii=False, indent=1) + "\n",
-                           encoding="utf-8")
-        write_report(cases, results, summary, args.previous, machine)
+    machine = f"{platform.machine()}, Python {platform.python_version()}"
+    RESULTS.write_text(json.dumps({"previous": args.previous, "machine": machine, "cases": cases, "summary": summary,
+                                   "results": results}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_report(cases, results, summary, args.previous, machine)
 
 
 def summarize(cases: list[dict], results: dict[str, list[dict]]) -> dict[str, dict[str, dict[str, float]]]:

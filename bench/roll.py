@@ -97,7 +97,6 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=10.0, help="seconds between two replica restarts")
     parser.add_argument("--tail", type=float, default=15.0, help="seconds of traffic after the roll")
     parser.add_argument("--max-seconds", type=float, default=300.0, help="hard bound on the whole run")
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "roll.md")
     args = parser.parse_args()
 
     haproxy = shutil.which("haproxy")
@@ -178,12 +177,9 @@ def main() -> int:
             balancer.stop(timeout=40)
         for replica in replicas.values():
             replica.terminate()  # all at once: they drain side by side
-        for replica in replicas.values():
-            if replica.process is not None:
-                try:
-                    replica.wait(timeout=40)
-                except ServerError:  # killed
-                    pass
+        for replica in (r for r in replicas.values() if r.process is not None):
+            with contextlib.suppress(ServerError):  # killed
+                replica.wait(timeout=40)
     if "end" not in roll:
         print(f"the roll did not finish; logs in {work}", file=sys.stderr)
         return 1
@@ -221,10 +217,8 @@ def main() -> int:
         ["latency over the whole run, p50 / p95", p50_p95(ok_lat)],
         ["replica exit codes after SIGTERM", ", ".join(str(c) for codes in exits.values() for c in codes)],
         ["replica peak RSS", ", ".join(f"{r.peak_rss_mb:.0f} MB" for r in replicas.values())]]
-    if not args.output.exists():  # a page elsewhere starts as a copy of the committed one
-        shutil.copy(ROOT / "docs" / "roll.md", args.output)
-    fill(args.output, haproxy=balancer.version, cores=str(os.cpu_count()), clients=f"{args.clients} clients",
-         mix=f"{len(VOICES)} voices, {len(TEXTS)} texts",
+    fill(ROOT / "docs" / "roll.md", haproxy=balancer.version, cores=str(os.cpu_count()),
+         clients=f"{args.clients} clients", mix=f"{len(VOICES)} voices, {len(TEXTS)} texts",
          figures=table(["figure", "value"], figures), timeline="\n".join(["```", *events, "```"]),
          failures="\n".join([f"- {r.fmt} {r.key[1]}: {r.error}" for r in failures[:20]] or ["- none"]))
     shutil.rmtree(work, ignore_errors=True) if not failures else print(f"logs kept in {work}")

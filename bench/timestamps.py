@@ -5,6 +5,7 @@ docs/timestamps.md says how. Fills that page. Run: .venv/bin/python bench/timest
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 import time
@@ -15,14 +16,15 @@ import numpy as np
 from kokoro_speech.config import Settings
 from kokoro_speech.pipeline.engine import Engine
 
-from harness import QUICK, REPO, load_whisper, machine, percentile, tricky_sentences
+from harness import QUICK, REPO, load_whisper, machine, percentile
 from pages import fill, table
 from texts import TEXTS
 
 VOICE = "af_heart"
 TARGET_MEDIAN = 0.10
 PROSE = [t for t in TEXTS if t.count(". ") >= 1][:8]
-CASES = ([("mixed", t, 1.0) for t in tricky_sentences()] + [("prose", t, 1.0) for t in PROSE]
+TRICKY = json.loads((REPO / "tests" / "tricky_sentences.json").read_text(encoding="utf-8"))  # prices, dates, URLs...
+CASES = ([("mixed", t, 1.0) for t in TRICKY] + [("prose", t, 1.0) for t in PROSE]
          + [("prose ×1.4", t, 1.4) for t in PROSE])
 if QUICK:  # a smoke run: two texts of each kind
     CASES = [case for kind in ("mixed", "prose", "prose ×1.4") for case in [c for c in CASES if c[0] == kind][:2]]
@@ -80,7 +82,7 @@ def write_report(rows, errors, end_errors, by_kind, seconds: float) -> None:
         f"Ends: median |end − Whisper's end| {percentile(end_errors, 50):.3f} s, 90th percentile "
         f"{percentile(end_errors, 90):.3f} s."),
         kinds=table(["texts", "matched words", "median", "90th percentile"], kinds, "lrrr"),
-        sentences=f"the {len(tricky_sentences())} tricky sentences",
+        sentences=f"the {len(TRICKY)} tricky sentences",
         texts=table(["texts", "speed", "items", "matched", "median", "text"], texts, "lrrrrl"),
         machine=f"{machine()}; the run took {seconds:.0f} s")
     print(f"median {median:.3f} s, p90 {p90:.3f} s over {len(errors)} words", file=sys.stderr)

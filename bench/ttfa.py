@@ -1,12 +1,9 @@
 """Time to first audio over the 20 texts of texts.py: our server (pcm and mp3, first audio byte) against the bare
 model on the very first piece it speaks (floor) and kokoro-onnx's create_stream (peer), plus the real-time
-margin on a 4,000-character text. Fills docs/ttfa.md's tables and figures. Run: .venv/bin/python bench/ttfa.py
-(needs `pip install -e ".[bench]"`; QUICK=1: 3 texts, one run each, a smoke test whose figures are not for
-committing)
+margin on a 4,000-character text. Fills docs/ttfa.md. Run: .venv/bin/python bench/ttfa.py (QUICK=1: a smoke run)
 """
 
 from __future__ import annotations
-
 
 from kokoro_speech.kokoro import SAMPLE_RATE, to_token_ids
 

@@ -1,7 +1,7 @@
 """The faster int8 graph (model/fast.py, issue 17) on the real model: derived once into the cache, checked
 against the original (the int8 form, or the form within ±64 where the CPU has no VNNI), trusted while unchanged,
 re-derived when changed, and off with --no-fast-model.
-Its speed was measured by bench/fast_model.py, now in history (docs/engine.md says how to rerun it), not here."""
+Its speed and quality are measured by bench/weight_forms.py (issue 17's bench/fast_model.py is in history), not here."""
 
 from __future__ import annotations
 

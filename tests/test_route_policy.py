@@ -227,3 +227,21 @@ def test_a_route_that_synthesizes_is_declared_so():
             assert "resolve_voice" in engine.calls and "open" not in engine.calls, (method, path, engine.calls)
             continue
         assert ("open" in engine.calls) == policy_of(route).synthesizes, (method, path, engine.calls)
+
+
+def test_a_synthesizing_route_reaches_the_engine_without_a_thread_hop():
+    """Every dependency of a synthesizing route runs in the event loop: FastAPI runs a plain `def` dependency on a
+    worker thread, and those hops let requests that arrive together reach the engine in any order, so one
+    client's sentences sent at once would be admitted, and served, out of order (pipeline/scheduler.py)."""
+    import inspect
+
+    def calls(dependant):
+        for dependency in dependant.dependencies:
+            yield dependency.call
+            yield from calls(dependency)
+
+    for route in synthesizing(build()):
+        if hasattr(route, "dependant"):
+            hops = [getattr(c, "__name__", c) for c in calls(route.dependant)
+                    if not (inspect.iscoroutinefunction(c) or inspect.isasyncgenfunction(c))]
+            assert not hops, f"{route.path} runs {hops} on a worker thread"

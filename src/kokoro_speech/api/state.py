@@ -45,7 +45,10 @@ class ServerState:
         return self.owners.get(kind)
 
 
-def server_state(connection: HTTPConnection) -> ServerState:
+# The dependencies are async although none waits: FastAPI runs a plain `def` dependency on a worker thread, and
+# those hops let requests that arrive together reach the engine in any order (a reply's sentences sent at once
+# would be admitted, and so served, out of order: pipeline/scheduler.py serves one client's in admission order).
+async def server_state(connection: HTTPConnection) -> ServerState:
     return connection.app.state.server
 
 
@@ -84,11 +87,15 @@ def ready_engine(state: StateDep) -> Engine:
     return state.engine
 
 
+async def _ready_engine(state: StateDep) -> Engine:
+    return ready_engine(state)
+
+
 KeyDep = Annotated[str | None, Depends(route_guard)]
-EngineDep = Annotated[Engine, Depends(ready_engine)]
+EngineDep = Annotated[Engine, Depends(_ready_engine)]
 
 
-def client_of(connection: HTTPConnection, key: KeyDep) -> str:
+async def client_of(connection: HTTPConnection, key: KeyDep) -> str:
     """Whose turn a request's model calls take (pipeline/scheduler.py): its API key, or without keys its address
     (behind a proxy, the one its X-Forwarded-For names when uvicorn trusts it: FORWARDED_ALLOW_IPS, loopback by
     default)."""
