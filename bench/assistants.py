@@ -133,10 +133,8 @@ def main() -> None:
     piece_tokens = to_token_ids(piece.phonemes)
     style = voice.style_for(len(piece_tokens))
 
-    server = Server(PORT, "--wyoming-port", str(WYOMING_PORT))
-    load_before = os.getloadavg()[0]
-    rows = []
-    try:
+    load_before, rows = os.getloadavg()[0], []
+    with Server(PORT, "--wyoming-port", str(WYOMING_PORT)) as server:
         server.stream("Warm up.")
         asyncio.run(over_websocket(tokens(0)))  # the first of each kind pays for connections and imports
         asyncio.run(over_wyoming(tokens(0)))
@@ -151,9 +149,7 @@ def main() -> None:
                 row[f"{name}_audio"] = playback.audio_seconds
             rows.append(row)
             print(row, flush=True)
-    finally:
-        server.stop()
-        engine.close()
+    engine.close()
     write_report(rows, len(piece_tokens), len(tokens(1)), (load_before, os.getloadavg()[0]))
 
 

@@ -67,15 +67,13 @@ def first_audio(url: str, text: str) -> float:
     return speech(url, text, timeout=120).first_byte
 
 
-def plain_rate(url: str, text: str, response_format: str) -> float:
-    """Audio seconds per wall second of one plain speech request for `text`, read to its end."""
+def plain_rate(url: str, text: str, response_format: str) -> float:  # audio s per wall s of a request, read whole
     reply = speech(url, text, response_format)
     return reply.audio / reply.seconds
 
 
 def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
-    server = Server(PORT, "--jobs-dir", str(jobs_dir), "--jobs-worker", "solo")
-    try:
+    with Server(PORT, "--jobs-dir", str(jobs_dir), "--jobs-worker", "solo") as server:
         url = server.url
         first_audio(url, "Warm up.")
         job_rates, plain_rates, aac_rates, model_seconds = [], [], [], []
@@ -101,8 +99,6 @@ def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
         server.sample_peak()
 
         kill = kill_and_resume(server, book, jobs_dir, clean=statistics.median(model_seconds))
-    finally:
-        server.stop()
     return {"job_rates": job_rates, "plain_rates": plain_rates, "aac_rates": aac_rates, "job_audio": job_audio,
             "idle_each": idle, "busy_each": busy, "busy_progress": shown["progress"],
             "still_reading": shown["status"] == "running", "peak_mb": server.peak_rss_mb, **kill}

@@ -27,8 +27,7 @@ CONCURRENCY_TEXT = TEXTS[12]
 RESULTS = REPO / "docs" / "bench" / "benchmarks.json"
 
 
-def tries(n: int) -> range:
-    """n runs of a measurement (the best is kept), one in a QUICK run."""
+def tries(n: int) -> range:  # n runs of a measurement (the best is kept), one in a QUICK run
     return range(1 if QUICK else n)
 
 

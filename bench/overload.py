@@ -55,14 +55,11 @@ SETTINGS = {
 def single(args: tuple[str, ...], text: str, speed: float, most_audio: float) -> dict:
     """Peak memory of a fresh server for one pcm request at `speed`, read to its end or for `most_audio` seconds
     of audio (by then the piece budgets have grown to their cap, so the peak is reached), then abandoned."""
-    server = Server(PORT, *args)
-    try:
+    with Server(PORT, *args) as server:
         idle = server.state()["rss_mb"]
         body = {"input": text, "voice": "af_heart", "response_format": "pcm", "speed": speed}
         reply = request(f"{server.url}/v1/audio/speech", body, most_audio=most_audio)
         peak = server.sample_peak()
-    finally:
-        server.stop()
     ended = {"200": "to its end", "aborted": "abandoned"}.get(reply.status, f"cut off ({reply.status})")
     return {"idle": idle, "peak": peak, "seconds": reply.seconds, "audio": reply.audio, "ended": ended}
 
@@ -100,11 +97,8 @@ def client(seed: int, url: str, deadline: float, outcomes: list[Outcome], lock: 
 def burst(size: int) -> dict:
     """`size` long requests at once, and one official OpenAI SDK client with its default settings (2 retries
     that honour Retry-After) a second later: does it get its audio while the burst drains?"""
-    server = Server(PORT)
-    try:
-        outcomes: list[str] = []
-
-        order = itertools.count()
+    with Server(PORT) as server:
+        outcomes, order = [], itertools.count()
 
         def long_request() -> None:
             body = {"input": TEXTS[16 + next(order) % 4], "voice": "af_heart", "response_format": "wav"}
@@ -121,8 +115,6 @@ def burst(size: int) -> dict:
         except openai.APIError as exc:
             result = f"failed after {time.monotonic() - started:.0f} s: {type(exc).__name__}: {exc}"
         drain.join()
-    finally:
-        server.stop()
     return {"size": size, "burst": sorted(outcomes), "sdk": result}
 
 
@@ -265,14 +257,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20 if QUICK else 300, help="the mixed overload's length")
     parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=1 if QUICK else 2,
-                        help="runs of each single-request case (median)")
-    parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120,
-                        help="the mixed load's length per setting")
+    parser.add_argument("--repeats", type=int, default=1 if QUICK else 2, help="runs of each single request")
+    parser.add_argument("--setting-seconds", type=float, default=10 if QUICK else 120, help="each setting's load")
     parser.add_argument("--again", nargs="*", choices=("mixed", "burst", "settings", "long", "turns"),
-                        help="measure only these parts again and keep the rest from docs/overload.json (none named: "
-                             "rewrite the page); long: the 4,096-character request at speed 0.25, to its end; "
-                             "turns: the clients' turns")
+                        help="only these parts again, the rest from docs/overload.json (none: the page again); "
+                             "long: the 4,096 characters at speed 0.25, to the end")
     parser.add_argument("--languages", default="".join(VOICES), help="the load's language letters (default: all)")
     args = parser.parse_args()
     MIX[:] = args.languages

@@ -99,9 +99,7 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=300.0, help="hard bound on the whole run")
     args = parser.parse_args()
 
-    haproxy = shutil.which("haproxy")
-    if haproxy is None:
-        sys.exit("haproxy is not on PATH (Debian: apt-get install haproxy)")
+    haproxy = shutil.which("haproxy") or sys.exit("haproxy is not on PATH (Debian: apt-get install haproxy)")
     deadline = time.monotonic() + args.max_seconds
     work = Path(tempfile.mkdtemp(prefix="kokoro-roll-"))
     lb_port, stats_port = args.base_port, args.base_port + 10

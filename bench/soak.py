@@ -91,9 +91,8 @@ def main() -> None:
             httpx.post(f"{url}/v1/audio/phonemize", json={"input": "1, 2, 3.", "voice": voice}, timeout=120)
         idle = server.state()
         tally = Tally()
-        started = time.monotonic()
+        started, seeds = time.monotonic(), itertools.count()
         deadline = started + args.seconds
-        seeds = itertools.count()
         clients = threading.Thread(target=in_threads, args=(
             lambda: client(next(seeds), url, deadline, tally, voices), args.clients))
         clients.start()
