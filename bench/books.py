@@ -157,7 +157,7 @@ def fleet(book: bytes, jobs_dir: Path) -> dict:
                 started = time.perf_counter()
                 done = wait(servers[-1].url, submit(servers[0].url, book, FLEET_CHAPTERS))  # any replica answers
                 assert done["status"] == "succeeded", done
-                results[str(replicas)] = {"wall": time.perf_counter() - started, "workers": [
+                results[replicas] = {"wall": time.perf_counter() - started, "workers": [
                     c["worker"] for c in done["chapters"]], "audio": done["progress"]["audio_seconds"]}
     return results
 
@@ -211,7 +211,6 @@ def main() -> None:
         fleet_run = fleet(book, Path(folder) / "fleet")
         print(fleet_run, flush=True)
     write_page(run, fleet_run, len(book), args.repeats, time.perf_counter() - started)
-    print(PAGE.read_text())
 
 
 if __name__ == "__main__":

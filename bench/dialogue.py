@@ -13,8 +13,7 @@ import numpy as np
 from harness import REPO, Server, decode, machine, pitch, request
 from pages import fill, table
 
-PORT = 8893
-REPEATS = 11
+PORT, REPEATS = 8893, 11
 VOICES = ("af_heart", "am_adam")
 TURNS = [
     "Did you hear that noise coming from the attic last night?",

@@ -65,7 +65,6 @@ def main() -> None:
     for n in CLIENTS:
         results["concurrency"][n]["floor"] = concurrent(n, lambda: floor_run(concurrency_tokens)[1])
 
-    # the peer
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.create("Warm up the peer.")
         for name, text in LENGTHS.items():
@@ -74,7 +73,6 @@ def main() -> None:
         for n in CLIENTS:
             results["concurrency"][n]["peer"] = concurrent(n, lambda: peer.create(CONCURRENCY_TEXT)[1])
 
-    # ours, over HTTP
     server = Server(PORT)
 
     def speak(text: str) -> tuple[float, float, float]:

@@ -13,6 +13,8 @@ import sys
 
 import httpx
 
+from kokoro_speech.kokoro import LANGUAGES
+
 from harness import REPO, Server, machine, request, reset_peak
 from pages import fill, table
 from texts import LANGUAGE_TEXTS, TEXTS
@@ -65,8 +67,6 @@ def in_server() -> dict:
 
 
 def report(alone: dict, server: dict, machine: str) -> None:
-    from kokoro_speech.kokoro import LANGUAGES
-
     rows = [[f"{LANGUAGES[k].name} (`{k}`)", f"{alone[k]:.0f}", f"{r['g2p']:.0f}",
              f"{r['tokens'] / r['characters']:.2f}", f"{r['frames_per_token']:.2f}", f"{r['peak']:.0f}",
              f"{r['slow_peak']:.0f}", f"{r['after']:.0f}"] for k, r in server["languages"].items()]

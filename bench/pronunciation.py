@@ -60,9 +60,8 @@ def score(readings: list[str], heard: str, read: bool = True) -> tuple[int, int]
     return min((edit_errors(words(r), hypothesis), len(words(r))) for r in readings)
 
 
-# Whisper writes numbers and money as digits ("$5"), which would hide how they were said; with every token that
-# holds a digit or a currency, percent or degree sign suppressed it writes them in words, and this prompt (no
-# reading of the set in it) keeps it from stalling where it wanted a digit
+# Whisper writes numbers as digits ("$5"), hiding how they were said: with every token holding a digit, currency,
+# percent or degree sign suppressed it writes words, and this prompt keeps it from stalling where it wanted a digit
 PROMPT = "Every number is written out in words, like seventy-three, twelve dollars and eight percent."
 NOT_WRITTEN = set("$£€¥₹%°#")
 

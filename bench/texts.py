@@ -10,7 +10,6 @@ HERE = Path(__file__).resolve().parent
 _LONG = (HERE.parent / "tests" / "long_text.txt").read_text()
 TEXTS: list[str] = [*(HERE / "data" / "texts.txt").read_text(encoding="utf-8").splitlines(), _LONG.split("\n\n")[3]]
 LONG_TEXT: str = _LONG.strip()
-# One short sentence and one paragraph in each reading language (the voice letter's), for the mixed-language
-# loads: bench/data/language_texts.json.
+# one short sentence and one paragraph in each reading language (by voice letter), for the mixed-language loads
 LANGUAGE_TEXTS: dict[str, list[str]] = json.loads(
     (HERE / "data" / "language_texts.json").read_text(encoding="utf-8"))

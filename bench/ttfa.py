@@ -29,12 +29,10 @@ def main() -> None:
     engine.close()
     del engine, model
 
-    # The peer: kokoro-onnx's streaming API on the same file and voice.
     with Peer(model_file(), VOICE, voice.styles) as peer:
         peer.first_chunk("Warm up the session.")
         peers = [median_of(PEER_REPEATS, peer.first_chunk, t) for t in CASES]
 
-    # Ours, over HTTP, in a separate server process.
     with Server(PORT) as server:
         server.stream("Warm up.")
         pcm = [median_of(REPEATS, lambda t=t: server.stream(t, "pcm")[0]) for t in CASES]
