@@ -81,8 +81,8 @@ def request(url: str, body: dict, *, http=httpx, abort: bool = False, most_audio
                         break
                 fmt = body["response_format"]
                 reply = Reply("aborted" if hung_up else "200", first if abort else time.monotonic() - started, first,
-                              audio_seconds(bytes(data), fmt) if fmt == "pcm" or not hung_up else 0.0,
-                              data=bytes(data))
+                              len(data) // 2 / SAMPLE_RATE if fmt == "pcm" else 0.0 if hung_up else
+                              audio_seconds(bytes(data), fmt), data=bytes(data))
     except Exception as exc:  # a reset, a timeout, an incomplete chunked body, a decode error
         reply = Reply(type(exc).__name__, time.monotonic() - started, first, text=f"{type(exc).__name__}: {exc}",
                       audio=len(data) / 2 / SAMPLE_RATE if body.get("response_format") == "pcm" else 0.0)
