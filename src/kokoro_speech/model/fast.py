@@ -110,8 +110,7 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
     `ranges`: conv output name -> (per-channel minima, maxima). `per_channel=False` quantizes each output with one
     scale (the naive conversion; measured worse). `static_inputs` (DQL input name -> (min, max)) replaces those
     DynamicQuantizeLinear nodes with fixed-scale QuantizeLinear (measured worse too); the bench tries both.
-    `weights_as`: "s8", the model's integers shifted into int8; "s7", int8 within ±64 per channel (`seven_bit`);
-    "u8", the model's uint8 integers as they are (ONNX Runtime's u8u8 kernels)."""
+    `weights_as`: "s8", the model's integers shifted into int8; "s7", int8 within ±64 per channel (`seven_bit`)."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -161,8 +160,6 @@ def rewrite(model, ranges: dict[str, tuple[np.ndarray, np.ndarray]], *, per_chan
             factor = seven_bit(centered)
             integers = np.round(centered * factor.reshape(-1, *[1] * (weights.ndim - 1))).astype(np.int8)
             zeros = np.zeros(channels, np.int8)
-        elif weights_as == "u8":
-            integers, zeros = weights, np.full(channels, int(w_zero), np.uint8)
         else:
             integers = (weights.astype(np.int16) - 128).astype(np.int8)
             zeros = np.full(channels, int(w_zero) - 128, np.int8)
