@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,14 +126,24 @@ def finished_pieces(folder) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*") if not p.name.startswith(".")}
 
 
-def stop_after(process, folder, pieces: int, sig: int) -> None:
+def stop_after(process, folder, pieces: int, sig: int) -> str:
     deadline = time.monotonic() + 240
     while len(list(folder.glob("*.json"))) < pieces:
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "no piece was finished in time"
         time.sleep(0.05)
+    masks = signal_masks(process.pid)  # why a Ctrl-C went unheard, should one ever be
     process.send_signal(sig)
     process.wait(timeout=60)
+    return masks
+
+
+def signal_masks(pid: int) -> str:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "(no /proc)"
+    return " ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
 def test_a_killed_book_continues_where_it_stopped(tmp_path):
@@ -143,8 +154,9 @@ def test_a_killed_book_continues_where_it_stopped(tmp_path):
     folder = prepare(source, output, BookOptions(voice="bf_emma")).folder
 
     first = book_command(*arguments)
-    stop_after(first, folder, 1, signal.SIGINT)  # Ctrl-C
-    assert first.returncode == 130 and "run the same command again" in first.stderr.read()
+    masks = stop_after(first, folder, 1, signal.SIGINT)  # Ctrl-C
+    said = first.stderr.read()
+    assert first.returncode == 130 and "run the same command again" in said, (first.returncode, masks, said[-2000:])
     assert not output.exists()
     after_interrupt = finished_pieces(folder)
     assert after_interrupt
