@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import statistics
 import tempfile
@@ -18,7 +17,9 @@ import httpx
 
 from kokoro_speech.api.jobs import PARALLEL_PIECES
 
-from harness import REPO, SAMPLE_RATE, Server, machine, median_of, metric, redis_server, request, wait_until
+from harness import (
+    REPO, SAMPLE_RATE, Server, machine, median_of, metric, redis_server, request, saved_pieces, wait_until,
+)
 from pages import fill, table
 from texts import TEXTS
 
@@ -30,6 +31,7 @@ FLEET_CHAPTERS = "4-7"  # four short chapters, for one replica against two
 KILL_INTO_PIECE = 3.0  # seconds after the first piece is saved when the server is killed (a piece takes ~4 s)
 PEOPLE = TEXTS[1:7]  # short requests, as an assistant sends them
 MEMORY_BOUND_MB = 1000
+POLL_SECONDS = 0.5  # a job's status, as a page polls it
 PAGE = REPO / "docs" / "books-bench.md"
 
 
@@ -48,13 +50,15 @@ def submit(url: str, book: bytes, chapters: str) -> str:
 
 def wait(url: str, job_id: str, statuses=("succeeded", "failed", "cancelled"), timeout: float = 900,
          watch: Server | None = None) -> dict:
+    """The job once in `statuses`, asked every POLL_SECONDS on one connection (the polls share the job's cores)."""
     deadline = time.monotonic() + timeout
-    while (shown := httpx.get(f"{url}/v1/audio/jobs/{job_id}", timeout=30).json())["status"] not in statuses:
-        if watch is not None:
-            watch.sample_peak()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"job {job_id} still {shown['status']} after {timeout:.0f} s")
-        time.sleep(0.1)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        while (shown := client.get(f"/v1/audio/jobs/{job_id}").json())["status"] not in statuses:
+            if watch is not None:
+                watch.sample_peak()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"job {job_id} still {shown['status']} after {timeout:.0f} s")
+            time.sleep(POLL_SECONDS)
     return shown
 
 
@@ -67,19 +71,14 @@ def first_audio(url: str, text: str) -> float:
     return speech(url, text, timeout=120).first_byte
 
 
-def plain_rate(url: str, text: str, response_format: str) -> float:  # audio s per wall s of a request, read whole
-    reply = speech(url, text, response_format)
-    return reply.audio / reply.seconds
-
-
 def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
     with Server(PORT, "--jobs-dir", str(jobs_dir), "--jobs-worker", "solo") as server:
         url = server.url
         first_audio(url, "Warm up.")
         job_rates, plain_rates, aac_rates, model_seconds = [], [], [], []
         for _ in range(repeats):
-            plain_rates.append(plain_rate(url, plain(THROUGHPUT_CHAPTER), "pcm"))
-            aac_rates.append(plain_rate(url, plain(THROUGHPUT_CHAPTER), "aac"))
+            for rates, response_format in ((plain_rates, "pcm"), (aac_rates, "aac")):  # audio s per wall s, whole
+                rates.append((reply := speech(url, plain(THROUGHPUT_CHAPTER), response_format)).audio / reply.seconds)
             before = metric(url, "kokoro_audio_seconds")
             started = time.perf_counter()
             done = wait(url, submit(url, book, str(THROUGHPUT_CHAPTER)), watch=server)
@@ -102,11 +101,6 @@ def throughput_and_people(book: bytes, jobs_dir: Path, repeats: int) -> dict:
     return {"job_rates": job_rates, "plain_rates": plain_rates, "aac_rates": aac_rates, "job_audio": job_audio,
             "idle_each": idle, "busy_each": busy, "busy_progress": shown["progress"],
             "still_reading": shown["status"] == "running", "peak_mb": server.peak_rss_mb, **kill}
-
-
-def saved_pieces(folder: Path) -> dict[str, float]:
-    """A job's saved pieces, name → audio seconds (a piece's JSON is written last: there, the piece is whole)."""
-    return {p.name: json.loads(p.read_text())["samples"] / SAMPLE_RATE for p in folder.rglob("0*.json")}
 
 
 def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean: float) -> dict:
@@ -136,8 +130,9 @@ def kill_and_resume(server: Server, book: bytes, jobs_dir: Path, clean: float) -
     wait_until(finished, "the resumed job finished", 900, interval=0.05)
     assert wait(url, job_id)["status"] == "succeeded"
     in_flight = sorted(resumed.keys() - at_kill.keys())[:PARALLEL_PIECES]
-    return {"kill_saved_pieces": len(at_kill), "kill_lost": made - sum(at_kill.values()), "kill_clean": clean,
-            "kill_in_flight": sum(resumed[name] for name in in_flight), "kill_in_flight_pieces": len(in_flight),
+    return {"kill_saved_pieces": len(at_kill), "kill_lost": made - sum(at_kill.values()) / SAMPLE_RATE,
+            "kill_clean": clean, "kill_in_flight_pieces": len(in_flight),
+            "kill_in_flight": sum(resumed[name] for name in in_flight) / SAMPLE_RATE,
             "kill_redone": made + metric(url, "kokoro_audio_seconds") - clean,
             "kill_resume_seconds": time.perf_counter() - restarted}
 

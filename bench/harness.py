@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from support import (  # noqa: E402, F401  (the path above first; re-exported for the scripts)
     SAMPLE_RATE, HAProxy, Server, ServerError, audio_seconds, decode, edit_errors, load_whisper, pitch,
-    proc_status, redis_server, reset_peak, wait_until, word_error_rate, word_errors, words,
+    proc_status, redis_server, reset_peak, saved_pieces, wait_until, word_error_rate, word_errors, words,
 )
 QUICK = bool(os.environ.get("QUICK"))  # QUICK=1: a smoke run (fewer texts, runs, clients), not for committing
 

@@ -9,6 +9,7 @@ bench/harness.py, which puts tests/ on theirs.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -43,6 +44,13 @@ def wait_until(done: Callable[[], object], what: str, timeout: float = 120, inte
     while not done():
         assert time.monotonic() < deadline, what
         time.sleep(interval)
+
+
+def saved_pieces(folder: Path) -> dict[str, int]:
+    """A book's saved pieces under `folder` (a job's or a work folder), name → samples: a piece's JSON is written
+    last (jobs/work.py), so there the piece is whole."""
+    return {p.name: json.loads(p.read_text())["samples"] for p in folder.rglob("*.json")
+            if p.parent.name.endswith(".parts")}
 
 
 class ServerError(RuntimeError):
@@ -293,14 +301,16 @@ READS_PROC = Path("/proc/self/status").exists()  # Linux: proc_status works
 
 
 def proc_status(pid: int) -> dict:
-    """rss_mb (VmRSS), peak_rss_mb (VmHWM), threads and fds (open file descriptors) of a process, from /proc."""
+    """rss_mb (VmRSS), peak_rss_mb (VmHWM), threads, fds (open file descriptors) and signals (its blocked, ignored
+    and caught masks) of a process, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
 
     def field(name: str) -> int:
         return int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))
 
     return {"rss_mb": field("VmRSS") / 1024, "peak_rss_mb": field("VmHWM") / 1024, "threads": field("Threads"),
-            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+            "fds": len(os.listdir(f"/proc/{pid}/fd")),
+            "signals": " ".join(re.findall(r"^Sig(?:Blk|Ign|Cgt):\s+\w+", status, re.M))}
 
 
 def reset_peak(pid: int) -> None:

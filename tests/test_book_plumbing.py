@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from books import make_epub
-from support import audiobook, cover_jpeg
+from support import audiobook, cover_jpeg, decode
 from kokoro_speech.audio.book import BOOK_FORMATS, BookTags, BookWriter, ChapterMark
 from kokoro_speech.cli import main
 from kokoro_speech.errors import InvalidParameter
@@ -270,3 +270,33 @@ def test_the_command_sends_pieces_to_a_server_and_waits_out_its_429s(tmp_path, c
     assert {(s["auth"], s["voice"], s["speed"], s["response_format"]) for s in seen} == {
         ("Bearer sk-book", "bm_george", 1.2, "pcm")}
     assert [title for title, _ in audiobook(output).chapters] == ["The Lighthouse", "The Storm", "Morning"]
+
+
+def test_a_book_encoded_along_its_reading_is_the_book_encoded_at_the_end(tmp_path):
+    from kokoro_speech.jobs.audiobook import Audiobook, RunningEncode, write_audio
+    from kokoro_speech.jobs.narrate import Piece, PlannedChapter
+
+    pieces = [Piece(n // 2, n, f"piece {n}", 0.4 + n / 10, 10, start=None if n != 3 else 9.0) for n in range(5)]
+    planned = [PlannedChapter(c + 1, f"Part {c + 1}", [p for p in pieces if p.chapter == c]) for c in range(3)]
+    reading = Audiobook(book(), planned, PieceStore(tmp_path / "work"), speed=1.0)
+    along = RunningEncode(reading, "m4b", tmp_path / "work" / ".along.m4a")
+    for number in (1, 0, 4, 2, 3):  # saved out of order, as pieces read two at a time (or by replicas) are
+        reading.store.save(pieces[number], tone(1.0 + number / 3), [], 1.0)
+        along.advance()
+        assert along.complete == (number == 3)  # each piece goes in once those before it are there
+    layout = reading.layout()
+    tags = BookTags("The Keeper", "Ada Writer", "en", cover=cover_jpeg())
+    assert along.finish(layout, tmp_path / "along.m4b", tags)
+    write_audio(reading, layout, tmp_path / "whole.m4b", "m4b", tags)
+    assert not (tmp_path / "work" / ".along.m4a").exists() and not list(tmp_path.glob(".*partial"))
+    made, whole = audiobook(tmp_path / "along.m4b"), audiobook(tmp_path / "whole.m4b")
+    assert made == whole and [t for t, _ in made.chapters] == ["Part 1", "Part 2", "Part 3"] and made.cover
+    samples = [decode((tmp_path / name).read_bytes(), "m4b").samples for name in ("along.m4b", "whole.m4b")]
+    assert np.array_equal(*samples)  # the same samples
+
+    unfinished = RunningEncode(reading, "m4b", tmp_path / "work" / ".other.m4a")
+    reading.store.folder.joinpath(f"{pieces[2].key}.json").unlink()  # a piece missing: nothing is written
+    unfinished.advance()
+    assert not unfinished.finish(layout, tmp_path / "never.m4b", tags) and not (tmp_path / "never.m4b").exists()
+    unfinished.abort()
+    assert not (tmp_path / "work" / ".other.m4a").exists()

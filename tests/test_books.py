@@ -8,13 +8,12 @@ import asyncio
 import json
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from books import CHAPTERS, make_epub
-from support import audiobook, book_command, chapters, decode, word_error_rate
+from support import READS_PROC, audiobook, book_command, chapters, decode, proc_status, word_error_rate
 from kokoro_speech.jobs.book import BookOptions, prepare, produce
 from kokoro_speech.jobs.speakers import EngineSpeaker, ServerSpeaker
 
@@ -132,18 +131,10 @@ def stop_after(process, folder, pieces: int, sig: int) -> str:
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "no piece was finished in time"
         time.sleep(0.05)
-    masks = signal_masks(process.pid)  # why a Ctrl-C went unheard, should one ever be
+    masks = proc_status(process.pid)["signals"] if READS_PROC else ""  # why a Ctrl-C went unheard, if one does
     process.send_signal(sig)
     process.wait(timeout=60)
     return masks
-
-
-def signal_masks(pid: int) -> str:
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return "(no /proc)"
-    return " ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
 def test_a_killed_book_continues_where_it_stopped(tmp_path):

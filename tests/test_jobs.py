@@ -172,7 +172,7 @@ def test_a_bad_upload_is_refused_before_it_is_queued(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
-def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
+def test_two_replicas_read_one_book(engine, tmp_path, kind, request, monkeypatch):
     shared = tmp_path / "jobs"
     if kind == "sqlite":
         stores = [SQLiteJobStore(shared / "jobs.sqlite3") for _ in range(2)]
@@ -183,6 +183,11 @@ def test_two_replicas_read_one_book(engine, tmp_path, kind, request):
                          worker=f"replica-{i}") for i, store in enumerate(stores)]
     source = make_epub(tmp_path / "keeper.epub")
     submitted = runners[0].submit(source.read_bytes(), "keeper.epub", "key-a", JobOptions(subtitles="vtt"))
+
+    def encoded_again(*args, **kwargs):
+        raise AssertionError("the M4B was encoded at the end, not along the reading")
+
+    monkeypatch.setattr("kokoro_speech.jobs.runner.write_audio", encoded_again)  # whichever replica assembles
     assert submitted.status == "queued" and [c.title for c in submitted.chapters][0] == "The Lighthouse"
 
     async def both() -> None:
@@ -224,7 +229,7 @@ def test_a_replica_stopped_while_writing_the_audiobook_leaves_it_to_the_next(eng
     source = make_epub(tmp_path / "keeper.epub", CHAPTERS[:1])
     submitted = first.submit(source.read_bytes(), "keeper.epub", "key-a", JobOptions())
     writing, stopped = threading.Event(), threading.Event()
-    first._write = lambda prepared: (writing.set(), stopped.wait(60))  # writes nothing, and not before the stop
+    first._write = lambda *_: (writing.set(), stopped.wait(60))  # writes nothing, and not before the stop
 
     async def stopped_while_writing() -> None:
         reading = asyncio.ensure_future(first.run(asyncio.Event()))

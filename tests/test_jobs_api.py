@@ -9,7 +9,6 @@ import json
 import sqlite3
 import time
 import warnings
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from books import CHAPTERS, make_epub
 from conftest import API_KEY, LiveServer
-from support import Server, chapters, wait_until
+from support import Server, chapters, saved_pieces, wait_until
 from kokoro_speech.api.app import create_app
 from kokoro_speech.config import Settings
 from kokoro_speech.jobs.store import RedisJobStore, SQLiteJobStore
@@ -130,11 +129,6 @@ def store_settings(kind: str, request, database: int) -> dict:
     return {"jobs_redis_url": request.getfixturevalue("redis_url").rsplit("/", 1)[0] + f"/{database}"}
 
 
-def pieces(job_folder: Path) -> dict[str, int]:
-    """The job's saved pieces, name → samples (a piece's JSON is written last: there, the piece is whole)."""
-    return {p.name: json.loads(p.read_text())["samples"] for p in job_folder.glob(".*.parts/*.json")}
-
-
 def redis_clients(url: str) -> int:
     """Connections to the Redis database at `url`, other than this one."""
     with redis.Redis.from_url(url) as client:
@@ -169,10 +163,10 @@ def test_a_server_stopped_mid_book_saves_its_pieces_in_flight_and_the_next_start
         with LiveServer(app) as live, httpx.Client(base_url=live.url, headers=AUTH, timeout=60) as client:
             job = client.post("/v1/audio/jobs", files={"file": ("night.epub", book.read_bytes())}).json()
             folder = tmp_path / "jobs" / job["id"]
-            wait_until(lambda: pieces(folder), "a piece is saved")
-            at_stop = pieces(folder)
+            wait_until(lambda: saved_pieces(folder), "a piece is saved")
+            at_stop = saved_pieces(folder)
         first_run = engine.scheduler.samples_done - made
-        saved = pieces(folder)
+        saved = saved_pieces(folder)
         assert closed_store(app.state.server, url)
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
@@ -209,7 +203,7 @@ def test_cancelling_a_running_job_frees_the_engine_at_once_and_removes_its_audio
         folder = tmp_path / "jobs" / job["id"]
         wait_until(lambda: scheduler.running_calls, "the job's first model call starts")
         began = time.monotonic()
-        wait_until(lambda: pieces(folder), "a piece is saved")
+        wait_until(lambda: saved_pieces(folder), "a piece is saved")
         piece_seconds = time.monotonic() - began  # two pieces at once: about the time of one
         cancelled = time.monotonic()
         shown = client.delete(f"/v1/audio/jobs/{job['id']}").json()

@@ -2,7 +2,9 @@
 author and cover; MP3 (ID3v2 chapter frames and picture), Opus in Ogg (chapters as Vorbis comments), FLAC
 and WAV (no chapters). No container bytes are written here; FFmpeg writes them all.
 
-Chapters and metadata are given up front because MP3 and Ogg write them in the header, before any audio.
+Chapters and metadata are given up front because MP3 and Ogg write them in the header, before any audio; so a
+book encoded while it is read (jobs/audiobook.py) goes first to a file of its codec without them, and `remux`
+copies its packets into the audiobook once they are known, encoding nothing again.
 """
 
 from __future__ import annotations
@@ -99,14 +101,20 @@ def _chapter_comments(chapters: list[ChapterMark]) -> dict[str, str]:
 
 
 class BookWriter:
-    """Write a book's audio (float32 at 24 kHz, in any chunks) to `path` with its chapters and tags."""
+    """Write a book's audio (float32 at 24 kHz, in any chunks) to `path` with its chapters and tags; or, given
+    the `template` stream of an encoded book, copy that stream's packets (`copy`)."""
 
-    def __init__(self, path: Path, fmt: BookFormat, chapters: list[ChapterMark], tags: BookTags) -> None:
+    def __init__(self, path: Path, fmt: BookFormat, chapters: list[ChapterMark], tags: BookTags, *,
+                 template: av.audio.stream.AudioStream | None = None) -> None:
         self.format = fmt
+        self._encodes = template is None
         self._container = av.open(str(path), mode="w", format=fmt.container, options=dict(fmt.options))
-        self._stream = self._container.add_stream(fmt.codec, rate=SAMPLE_RATE, layout="mono")
-        if fmt.bit_rate:
-            self._stream.bit_rate = fmt.bit_rate
+        if template is not None:
+            self._stream = self._container.add_stream_from_template(template)
+        else:
+            self._stream = self._container.add_stream(fmt.codec, rate=SAMPLE_RATE, layout="mono")
+            if fmt.bit_rate:
+                self._stream.bit_rate = fmt.bit_rate
         metadata = tags.metadata()
         self._container.metadata.update(metadata)
         if fmt.stream_metadata:
@@ -141,18 +149,28 @@ class BookWriter:
         frame.pts = self._pts
         self._pts += pcm.size
         for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+            self._mux(packet)
+
+    def copy(self, packet: av.Packet) -> None:
+        """One packet of the template's stream, as it is."""
+        if packet.dts is not None:  # the demuxer's empty packet at the end carries nothing
+            packet.stream = self._stream
+            self._mux(packet)
+
+    def _mux(self, packet: av.Packet) -> None:
+        self._container.mux(packet)
         if self._cover is not None:  # the picture goes in once the muxer has its header
-            packet = av.Packet(self._cover)
-            packet.stream = self._cover_stream
-            packet.pts = packet.dts = 0
-            packet.is_keyframe = True
-            self._container.mux(packet)
+            picture = av.Packet(self._cover)
+            picture.stream = self._cover_stream
+            picture.pts = picture.dts = 0
+            picture.is_keyframe = True
+            self._container.mux(picture)
             self._cover = None
 
     def close(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
+        if self._encodes:
+            for packet in self._stream.encode(None):
+                self._mux(packet)
         self._container.close()
 
     def abort(self) -> None:
@@ -160,3 +178,18 @@ class BookWriter:
             self._container.close()
         except (av.error.FFmpegError, ValueError):
             pass
+
+
+def remux(source: Path, path: Path, fmt: BookFormat, chapters: list[ChapterMark], tags: BookTags) -> None:
+    """The audio of `source` (a file `BookWriter` wrote in `fmt`'s codec, without chapters) at `path` with its
+    chapters, tags and cover: the same packets, so the same samples, encoded once."""
+    with av.open(str(source)) as encoded:
+        stream = encoded.streams.audio[0]
+        writer = BookWriter(path, fmt, chapters, tags, template=stream)
+        try:
+            for packet in encoded.demux(stream):
+                writer.copy(packet)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise

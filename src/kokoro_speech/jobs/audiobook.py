@@ -15,13 +15,14 @@ import logging
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from kokoro_speech.audio.book import BOOK_FORMATS, BookTags, BookWriter, ChapterMark
+from kokoro_speech.audio.book import BOOK_FORMATS, BookTags, BookWriter, ChapterMark, remux
 from kokoro_speech.audio.subtitles import SubtitleFormat, subtitles
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.jobs.narrate import Piece, PlannedChapter
@@ -141,21 +142,25 @@ class Audiobook:
             await asyncio.gather(*workers, return_exceptions=True)
         return self.progress
 
+    def place(self, piece: Piece, cursor: int) -> tuple[int, int, int, int]:
+        """A saved piece placed at `cursor` (where the audio before it ends): the silence before it, its start,
+        its end and where the next piece may begin (after its pause), in samples."""
+        silence = 0
+        if piece.start is not None:  # a cue at its start time, or as soon after as the cue before it ends
+            silence = max(0, round(piece.start * SAMPLE_RATE) - cursor)
+        start = cursor + silence
+        end = start + self.store.info(piece)["samples"]
+        return silence, start, end, end + round(piece.pause_after * SAMPLE_RATE)
+
     def layout(self) -> Layout:
-        """Chapters and pieces placed end to end (cues at their start times, or as soon after as the cue
-        before them ends)."""
+        """Chapters and pieces placed end to end."""
         layout = Layout()
         cursor = 0
         for chapter in self.chapters:
             chapter_start = cursor
             for piece in chapter.pieces:
-                silence = 0
-                if piece.start is not None:
-                    silence = max(0, round(piece.start * SAMPLE_RATE) - cursor)
-                start = cursor + silence
-                end = start + self.store.info(piece)["samples"]
+                silence, start, end, cursor = self.place(piece, cursor)
                 layout.pieces.append((piece, silence, start, end))
-                cursor = end + round(piece.pause_after * SAMPLE_RATE)
             layout.chapters.append(ChapterMark(chapter.label, chapter_start, cursor))
             layout.characters.append(chapter.characters)
         return layout
@@ -163,13 +168,16 @@ class Audiobook:
     def audio(self, layout: Layout, chapter: int | None = None) -> Iterator[np.ndarray]:
         """The book's samples in order (one chapter's alone when `chapter` is given), a piece at a time."""
         for piece, silence, _, _ in layout.pieces:
-            if chapter is not None and piece.chapter != chapter:
-                continue
-            if silence:
-                yield np.zeros(silence, np.float32)
-            yield self.store.audio(piece)
-            if piece.pause_after:
-                yield np.zeros(round(piece.pause_after * SAMPLE_RATE), np.float32)
+            if chapter is None or piece.chapter == chapter:
+                yield from self.piece_audio(piece, silence)
+
+    def piece_audio(self, piece: Piece, silence: int) -> Iterator[np.ndarray]:
+        """A saved piece's samples, with `silence` samples before it and its pause after."""
+        if silence:
+            yield np.zeros(silence, np.float32)
+        yield self.store.audio(piece)
+        if piece.pause_after:
+            yield np.zeros(round(piece.pause_after * SAMPLE_RATE), np.float32)
 
     def words(self, layout: Layout) -> list[Word]:
         """Every word of the book, timed from its start."""
@@ -202,13 +210,78 @@ def write_audio(book: Audiobook, layout: Layout, path: Path, fmt_name: str, tags
         for samples in book.audio(layout, chapter):
             writer.write(samples)
         writer.close()
-        with open(temporary, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
+        _replace_synced(temporary, path)
     except BaseException:
         writer.abort()
         temporary.unlink(missing_ok=True)
         raise
+
+
+# the formats encoded while their book is read (the AAC ones: an MP4's packets copy exactly, priming included)
+ENCODED_ALONG = {"m4b": "m4a", "m4a": "m4a"}
+
+
+class RunningEncode:
+    """A book's audio encoded while it is read, so that the audiobook is ready as soon as its last piece is:
+    each piece once every piece before it is saved (whoever read it), into a file of the output's codec without
+    chapters; then `finish` copies its packets into the audiobook with the chapters, tags and cover, which only
+    the whole book gives. Thread-safe; a run stopped or killed meanwhile leaves a file that the work folder's
+    removal takes, and the book is then written as `write_audio` writes it."""
+
+    def __init__(self, book: Audiobook, fmt_name: str, path: Path) -> None:
+        self.book, self.fmt_name, self.path = book, fmt_name, path
+        self._pieces = book.pieces
+        self._next, self._cursor = 0, 0  # the first piece not yet encoded, and where it will go
+        self._lock = threading.Lock()
+        self._writer: BookWriter | None = BookWriter(path, BOOK_FORMATS[ENCODED_ALONG[fmt_name]], [], BookTags())
+
+    @property
+    def complete(self) -> bool:
+        return self._next == len(self._pieces)
+
+    def advance(self) -> None:
+        """Every saved piece that follows the encoded ones, in order, encoded."""
+        with self._lock:
+            while self._writer is not None and not self.complete:
+                piece = self._pieces[self._next]
+                if not self.book.store.done(piece):
+                    return
+                silence, _, _, self._cursor = self.book.place(piece, self._cursor)
+                for samples in self.book.piece_audio(piece, silence):
+                    self._writer.write(samples)
+                self._next += 1
+
+    def finish(self, layout: Layout, path: Path, tags: BookTags) -> bool:
+        """The audiobook at `path` (appearing whole), when every piece was encoded; False, and nothing written,
+        otherwise."""
+        with self._lock:
+            if self._writer is None or not self.complete:
+                return False
+            self._writer.close()
+            self._writer = None
+            temporary = _partial(path)
+            try:
+                remux(self.path, temporary, BOOK_FORMATS[self.fmt_name], layout.chapters, tags)
+                _replace_synced(temporary, path)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
+            finally:
+                self.path.unlink(missing_ok=True)
+            return True
+
+    def abort(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.abort()
+                self._writer = None
+            self.path.unlink(missing_ok=True)
+
+
+def _replace_synced(temporary: Path, path: Path) -> None:
+    with open(temporary, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
 
 
 def _file_name(number: int, title: str, suffix: str) -> str:

@@ -17,7 +17,7 @@ from typing import Callable
 from kokoro_speech.audio.book import BookTags
 from kokoro_speech.errors import ApiError, DocumentTooLarge, RateLimited
 from kokoro_speech.jobs.audiobook import (
-    Audiobook, Progress, manifest, write_audio, write_manifest, write_subtitles,
+    ENCODED_ALONG, Audiobook, Progress, RunningEncode, manifest, write_audio, write_manifest, write_subtitles,
 )
 from kokoro_speech.jobs.book import BookOptions, PreparedBook, prepare
 from kokoro_speech.jobs.narration import Narration
@@ -46,6 +46,18 @@ class JobOptions:
     subtitles: str | None = None  # "vtt" or "srt"
 
 
+@dataclass
+class _Along:
+    """The audiobook of the job this replica reads encoded along its reading: `saved` is set whenever a piece
+    is, and `task` then encodes what follows the encoded pieces (RunningEncode)."""
+
+    job_id: str
+    encode: RunningEncode
+    saved: asyncio.Event
+    loop: asyncio.AbstractEventLoop
+    task: asyncio.Task | None = None
+
+
 class Stopped(Exception):
     """The job was cancelled, this replica's claim on the chapter lapsed (another replica may take it), or this
     replica is stopping (the chapter goes back to the queue with its finished pieces)."""
@@ -66,6 +78,7 @@ class JobRunner:
         self.parallel = parallel
         self.max_jobs_per_key = max_jobs_per_key  # queued or running at once (0: no limit)
         self.max_bytes_per_key = max_bytes_per_key  # uploads and audiobooks kept (0: no limit)
+        self._along: _Along | None = None  # the last job read here, its audiobook encoded along
 
     def _check_quota(self, owner: str, incoming: int) -> None:
         """A key's limits: unfinished jobs at once, and the bytes its jobs keep (429 beyond either)."""
@@ -159,7 +172,11 @@ class JobRunner:
         chapter = prepared.chapters[claim.chapter]
         reading = Audiobook(prepared.document, [chapter], PieceStore(prepared.folder), speed=prepared.options.speed)
 
+        along = self._encode_along(prepared, claim.job_id)
+
         def report(progress: Progress) -> None:
+            if along is not None:
+                along.saved.set()
             if not self.store.renew(claim, self.worker, characters_done=progress.characters_done,
                                     audio_seconds=progress.audio_seconds):
                 raise Stopped()
@@ -180,6 +197,41 @@ class JobRunner:
         if not reading.complete:
             raise Stopped()  # stopping: the pieces in flight are saved, the rest wait for the next reader
         return progress.audio_seconds
+
+    def _encode_along(self, prepared: PreparedBook, job_id: str) -> _Along | None:
+        """The job's audiobook encoded while its chapters are read here (one job's at a time: another job's,
+        read here before, is dropped); None for a format that is written at the end."""
+        if self._along is not None and self._along.job_id == job_id:
+            return self._along
+        self._drop_along()
+        if prepared.format not in ENCODED_ALONG:
+            return None
+        book = Audiobook(prepared.document, prepared.chapters, PieceStore(prepared.folder),
+                         speed=prepared.options.speed)
+        path = prepared.folder / f".along.{self.worker}.{ENCODED_ALONG[prepared.format]}"
+        along = self._along = _Along(job_id, RunningEncode(book, prepared.format, path), asyncio.Event(),
+                                     asyncio.get_running_loop())
+        along.saved.set()  # pieces read before (a resumed job, another replica) go first
+        along.task = asyncio.ensure_future(self._follow(along))
+        return along
+
+    @staticmethod
+    async def _follow(along: _Along) -> None:
+        while not along.encode.complete:
+            await along.saved.wait()
+            along.saved.clear()
+            await asyncio.to_thread(along.encode.advance)
+
+    def _drop_along(self, job_id: str | None = None) -> None:
+        """The encode along stopped and its file removed (of `job_id` only, when given); from any thread (a
+        cancellation comes on one), waiting for an encoding step in flight."""
+        along = self._along
+        if along is None or job_id not in (None, along.job_id):
+            return
+        self._along = None
+        if along.task is not None and not along.loop.is_closed():
+            along.loop.call_soon_threadsafe(along.task.cancel)
+        along.encode.abort()
 
     async def _watch(self, job_id: str) -> None:
         """Returns once the job is cancelled (or gone): at once when it was cancelled through this replica
@@ -204,6 +256,7 @@ class JobRunner:
         job = self.store.get(job_id)
         if job is not None and job.status != "cancelled":
             return False
+        self._drop_along(job_id)
         self._remove_pieces(job_id)
         return True
 
@@ -213,6 +266,7 @@ class JobRunner:
         flight) and the pieces read so far are removed. The job stays, as cancelled, until deleted or expired."""
         cancelled = self.store.cancel(job_id)
         if cancelled:
+            self._drop_along(job_id)
             self._remove_pieces(job_id)
             self._remove_source(self.store.get(job_id))
         return cancelled
@@ -225,6 +279,7 @@ class JobRunner:
         """The job finished (succeeded or failed): its status set, which ends its claims, and its upload
         removed (nothing reads it again)."""
         self.store.set_status(job.id, status, **fields)
+        self._drop_along(job.id)
         self._remove_source(job)
 
     async def _assemble(self, claim: Claim, prepared: PreparedBook) -> None:
@@ -234,7 +289,11 @@ class JobRunner:
         if job is None or job.status in FINISHED:
             return
         chapter = job.chapters[claim.chapter]
-        writing = asyncio.ensure_future(asyncio.to_thread(self._write, prepared))
+        along = self._along if self._along is not None and self._along.job_id == job.id else None
+        if along is not None and along.task is not None:
+            along.task.cancel()  # what it has not encoded yet is encoded now, below
+        writing = asyncio.ensure_future(asyncio.to_thread(self._write, prepared,
+                                                          along.encode if along is not None else None))
         while not (await asyncio.wait([writing], timeout=LEASE_SECONDS / 4))[0]:
             self.store.renew(claim, self.worker, characters_done=chapter.characters,
                              audio_seconds=chapter.audio_seconds)
@@ -247,14 +306,19 @@ class JobRunner:
         else:
             self._end(job, "succeeded", output_bytes=prepared.output.stat().st_size)
 
-    def _write(self, prepared: PreparedBook) -> None:
+    def _write(self, prepared: PreparedBook, encode: RunningEncode | None) -> None:
+        """The audiobook, from what `encode` encoded along the reading (and the rest of it now), or encoded
+        whole; then the subtitles and the manifest."""
         store = PieceStore(prepared.folder)
         reading = Audiobook(prepared.document, prepared.chapters, store, speed=prepared.options.speed)
         layout = reading.layout()
         document = prepared.document
         tags = BookTags(title=document.title, author=document.author, language=document.language,
                         cover=document.cover)
-        write_audio(reading, layout, prepared.output, prepared.format, tags)
+        if encode is not None:
+            encode.advance()
+        if encode is None or not encode.finish(layout, prepared.output, tags):
+            write_audio(reading, layout, prepared.output, prepared.format, tags)
         if prepared.options.subtitles is not None:
             write_subtitles(reading, layout, prepared.options.subtitles, prepared.options.subtitles.suffix[1:])
         write_manifest(prepared.output.with_name("manifest.json"),
@@ -287,6 +351,7 @@ class JobRunner:
                     for waiting in waits:
                         waiting.cancel()
         finally:
+            self._drop_along()
             try:  # nothing of ours is in flight now (a store call of a moment: no thread, no await to cancel)
                 if released := self.store.release(self.worker):
                     log.info("%s: stopping; %d chapters back in the queue", self.worker, released)
