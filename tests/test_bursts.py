@@ -71,3 +71,22 @@ def test_what_a_finished_request_made_teaches_the_estimate(engine, monkeypatch):
     learned = engine.work.per_character("h", 0.5)
     assert learned != prior_frames_per_character("h", 0.5)
     assert abs(learned * len(text.strip()) - frames) < 0.05 * frames  # what the model made, per character
+
+
+def test_admission_starts_from_this_machine_s_speed_measured_at_start(engine):
+    """The prior is one machine's; a server starts from what one short piece cost on its own (pipeline/loading.py),
+    a little above what a request's longer pieces then cost per frame, never below it by much."""
+    from kokoro_speech.kokoro import SAMPLES_PER_FRAME, to_token_ids
+    from kokoro_speech.pipeline.loading import seconds_per_frame
+    from kokoro_speech.text.split import Piece
+
+    measured = seconds_per_frame(engine.model)
+    voice = engine.resolve_voice("af_heart")
+    costs = []
+    for piece in [p for p in engine.pieces(" ".join(REPLY[:6]), voice, speed=1.0) if isinstance(p, Piece)]:
+        tokens = to_token_ids(piece.phonemes)
+        started = time.perf_counter()
+        audio = engine.model(tokens, voice.style_for(len(tokens)), 1.0)
+        costs.append((time.perf_counter() - started) / (audio.size / SAMPLES_PER_FRAME))
+    typical = sorted(costs)[len(costs) // 2]
+    assert 0.8 * typical <= measured <= 3 * typical, (measured, costs)

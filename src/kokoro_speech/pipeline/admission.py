@@ -28,7 +28,7 @@ from kokoro_speech.errors import Overloaded
 from kokoro_speech.kokoro import SAMPLE_RATE, SAMPLES_PER_FRAME
 
 # Priors, replaced by what the model calls measure (exponential moving averages)
-SECONDS_PER_FRAME = 0.010  # machine-seconds per 25 ms frame: the int8 model on 2 cores runs ~2.8x real time
+SECONDS_PER_FRAME = 0.010  # machine-seconds per 25 ms frame where none was measured: ~2.8x real time on 2 cores
 _SMOOTHING = 0.2
 # The model calls are most of a request's work, not all of it: reading text, trimming, encoding and HTTP take
 # the rest, on the same cores (measured under overload: ~1.3x the model calls' own cost; docs/overload.md)
@@ -138,11 +138,11 @@ class Admission:
     """The backlog of admitted requests and the rule that lets new ones in (thread-safe)."""
 
     def __init__(self, *, max_requests: int, first_audio_seconds: float = 10.0, finish_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 seconds_per_frame: float = SECONDS_PER_FRAME, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_requests = max_requests
         self.first_audio_seconds = first_audio_seconds
         self.finish_seconds = finish_seconds
-        self.seconds_per_frame = SECONDS_PER_FRAME
+        self.seconds_per_frame = seconds_per_frame  # measured at start (pipeline/loading.py), then learned
         self.clock = clock
         self._lock = threading.Lock()
         self._tickets: list[Ticket] = []  # in order of admission

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kokoro_speech.config import Settings
-from kokoro_speech.kokoro import STYLE_SIZE, to_token_ids
+from kokoro_speech.kokoro import SAMPLES_PER_FRAME, STYLE_SIZE, to_token_ids
 from kokoro_speech.model.derived import fast_model, with_durations
 from kokoro_speech.model.session import KokoroModel, usable_cores
 from kokoro_speech.model.voices import VoiceRegistry, load_voices
@@ -44,6 +44,16 @@ def model_file(settings: Settings) -> Path:
 def warm(session: ModelSession) -> None:
     """A session's first run is its slowest: pay for it before any request."""
     session(to_token_ids(WARM_UP_PHONEMES), np.zeros(STYLE_SIZE, np.float32), 1.0)
+
+
+def seconds_per_frame(session: ModelSession) -> float:
+    """What a frame costs this machine, from one short piece on a warm session (~0.3 s here, with nothing else
+    running): admission's first measure of its speed, where the prior is one machine's and a slower one would be
+    promised too much until its first calls had taught it. A short piece costs a little more per frame than a
+    long one, so the measure errs on the side of refusing."""
+    started = time.perf_counter()
+    audio = session(to_token_ids(WARM_UP_PHONEMES), np.zeros(STYLE_SIZE, np.float32), 1.0)
+    return (time.perf_counter() - started) / (audio.size / SAMPLES_PER_FRAME)
 
 
 def _warm_sessions(path: Path, settings: Settings) -> tuple[KokoroModel, KokoroModel | None, int]:
@@ -85,9 +95,10 @@ def load(settings: Settings, *, voices: VoiceRegistry | None = None) -> Loaded:
         phonemizers = Phonemizers()
         phonemizers.warm_up(WARM_UP_TEXT)
         model, narrow, cores = sessions.result()
+    speed = seconds_per_frame(model)  # once the G2P's warm-up no longer shares the cores
     admission = Admission(max_requests=settings.max_admitted_requests,
                           first_audio_seconds=settings.max_first_audio_seconds,
-                          finish_seconds=settings.max_request_seconds)
+                          finish_seconds=settings.max_request_seconds, seconds_per_frame=speed)
     scheduler = Scheduler(model, admission=admission, narrow=narrow, cores=cores)
     log.info("engine loaded and warm in %.2f s", time.perf_counter() - started)
     return Loaded(model, voices, phonemizers, scheduler, lexicon)
