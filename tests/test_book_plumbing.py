@@ -300,3 +300,19 @@ def test_a_book_encoded_along_its_reading_is_the_book_encoded_at_the_end(tmp_pat
     assert not unfinished.finish(layout, tmp_path / "never.m4b", tags) and not (tmp_path / "never.m4b").exists()
     unfinished.abort()
     assert not (tmp_path / "work" / ".other.m4a").exists()
+
+
+def test_the_command_s_m4b_is_encoded_along_its_reading(tmp_path, monkeypatch):
+    from kokoro_speech.jobs.book import BookOptions, prepare, produce
+
+    def encoded_again(*args, **kwargs):
+        raise AssertionError("the M4B was encoded after the reading, not along it")
+
+    monkeypatch.setattr("kokoro_speech.jobs.book.write_audio", encoded_again)
+    book = prepare(make_epub(tmp_path / "keeper.epub"), tmp_path / "keeper.m4b",
+                   BookOptions(narration=Narration(piece_characters=200)))
+    content = asyncio.run(produce(book, ToneSpeaker(), parallel=2))
+    made = audiobook(tmp_path / "keeper.m4b")
+    assert [t for t, _ in made.chapters] == [c["title"] for c in content["chapters"]] and made.cover
+    assert abs(made.duration - content["duration"]) < 0.05
+    assert not book.folder.exists() and not list(tmp_path.glob(".*partial"))

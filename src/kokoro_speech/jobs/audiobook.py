@@ -278,6 +278,15 @@ class RunningEncode:
             self.path.unlink(missing_ok=True)
 
 
+async def follow(encode: RunningEncode, saved: asyncio.Event) -> None:
+    """Encodes along the reading until every piece is in: whenever `saved` is set, what follows the encoded
+    pieces, on a thread (a piece takes a tenth of a second or so, which the event loop should not wait for)."""
+    while not encode.complete:
+        await saved.wait()
+        saved.clear()
+        await asyncio.to_thread(encode.advance)
+
+
 def _replace_synced(temporary: Path, path: Path) -> None:
     with open(temporary, "rb") as f:
         os.fsync(f.fileno())

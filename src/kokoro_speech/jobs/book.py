@@ -3,7 +3,9 @@ check before any synthesis (`prepare`), then the reading and the outputs (`produ
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -11,7 +13,8 @@ from typing import Callable
 from kokoro_speech.audio.book import BOOK_FORMATS, BookTags
 from kokoro_speech.errors import DocumentTooLarge, InvalidParameter
 from kokoro_speech.jobs.audiobook import (
-    Audiobook, Progress, manifest, write_audio, write_chapter_files, write_manifest, write_subtitles,
+    ENCODED_ALONG, Audiobook, Progress, RunningEncode, follow, manifest, write_audio, write_chapter_files,
+    write_manifest, write_subtitles,
 )
 from kokoro_speech.jobs.narrate import Narration, PlannedChapter, choose_voice, parse_chapters, plan
 from kokoro_speech.jobs.speakers import Speaker
@@ -93,16 +96,37 @@ async def produce(book: PreparedBook, speaker: Speaker, *, parallel: int = 1,
     next call with the same book continues from the finished pieces."""
     store = PieceStore(book.folder)
     reading = Audiobook(book.document, book.chapters, store, speed=book.options.speed)
-    await reading.read(speaker, parallel=parallel, on_progress=on_progress)
-    layout = reading.layout()
-    document = book.document
-    tags = BookTags(title=document.title or book.output.stem, author=document.author, language=document.language,
-                    cover=document.cover)
-    if book.options.split_chapters:
-        files = write_chapter_files(reading, layout, book.output.with_suffix(""), book.format, tags)
-    else:
-        write_audio(reading, layout, book.output, book.format, tags)
-        files = [book.output]
+    encode, saved = None, asyncio.Event()
+    if book.format in ENCODED_ALONG and not book.options.split_chapters:  # one M4B: encoded along the reading
+        encode = RunningEncode(reading, book.format, book.folder / f".along.{os.getpid()}.{ENCODED_ALONG[book.format]}")
+    encoding = asyncio.ensure_future(follow(encode, saved)) if encode is not None else None
+
+    def progress(made: Progress) -> None:
+        saved.set()
+        if on_progress is not None:
+            on_progress(made)
+
+    try:
+        await reading.read(speaker, parallel=parallel, on_progress=progress)
+        if encoding is not None:
+            encoding.cancel()
+        layout = reading.layout()
+        document = book.document
+        tags = BookTags(title=document.title or book.output.stem, author=document.author,
+                        language=document.language, cover=document.cover)
+        if book.options.split_chapters:
+            files = write_chapter_files(reading, layout, book.output.with_suffix(""), book.format, tags)
+        else:
+            if encode is not None:
+                encode.advance()  # what followed the last saved piece
+            if encode is None or not encode.finish(layout, book.output, tags):
+                write_audio(reading, layout, book.output, book.format, tags)
+            files = [book.output]
+    finally:
+        if encode is not None:
+            if encoding is not None:
+                encoding.cancel()
+            encode.abort()  # after `finish`, nothing is left to drop
     content = manifest(reading, layout, voice=book.voice, speed=book.options.speed, format=book.format,
                        files=[str(f.name if not book.options.split_chapters else f"{f.parent.name}/{f.name}")
                               for f in files])

@@ -17,7 +17,8 @@ from typing import Callable
 from kokoro_speech.audio.book import BookTags
 from kokoro_speech.errors import ApiError, DocumentTooLarge, RateLimited
 from kokoro_speech.jobs.audiobook import (
-    ENCODED_ALONG, Audiobook, Progress, RunningEncode, manifest, write_audio, write_manifest, write_subtitles,
+    ENCODED_ALONG, Audiobook, Progress, RunningEncode, follow, manifest, write_audio, write_manifest,
+    write_subtitles,
 )
 from kokoro_speech.jobs.book import BookOptions, PreparedBook, prepare
 from kokoro_speech.jobs.narration import Narration
@@ -212,15 +213,8 @@ class JobRunner:
         along = self._along = _Along(job_id, RunningEncode(book, prepared.format, path), asyncio.Event(),
                                      asyncio.get_running_loop())
         along.saved.set()  # pieces read before (a resumed job, another replica) go first
-        along.task = asyncio.ensure_future(self._follow(along))
+        along.task = asyncio.ensure_future(follow(along.encode, along.saved))
         return along
-
-    @staticmethod
-    async def _follow(along: _Along) -> None:
-        while not along.encode.complete:
-            await along.saved.wait()
-            along.saved.clear()
-            await asyncio.to_thread(along.encode.advance)
 
     def _drop_along(self, job_id: str | None = None) -> None:
         """The encode along stopped and its file removed (of `job_id` only, when given); from any thread (a
