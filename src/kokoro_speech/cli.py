@@ -57,8 +57,11 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from kokoro_speech.api.app import create_app
+    from kokoro_speech.model.session import limit_malloc_arenas
     from kokoro_speech.model.voices import load_voices
     from kokoro_speech.model.weights import resolve_model
+
+    limit_malloc_arenas()  # before the engine's, uvicorn's and the G2P's threads start
 
     if not settings.keys() and not settings.binds_loopback() and not settings.insecure_no_auth:
         _fail(f"no API key is configured and {settings.host} is not a loopback address: set KOKORO_API_KEYS "

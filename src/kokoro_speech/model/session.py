@@ -41,6 +41,23 @@ def _malloc_trim():
 # docs/languages.md).
 release_freed_memory = _malloc_trim()
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas() -> None:
+    """At most MALLOC_ARENAS glibc heaps for every thread (glibc's default is 8 per core): each thread that
+    allocates may otherwise get a heap of its own, and a heap's free pages pinned by a few live objects are what
+    grows a busy server's resident memory. Before any thread starts (`serve`); MALLOC_ARENA_MAX, when set, wins."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
 
 def usable_cores() -> int:
     """Cores this process may run on (a container's CPU set, not the host's count)."""
