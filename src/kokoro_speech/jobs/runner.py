@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shutil
 import time
 import uuid
@@ -209,7 +210,8 @@ class JobRunner:
             return None
         book = Audiobook(prepared.document, prepared.chapters, PieceStore(prepared.folder),
                          speed=prepared.options.speed)
-        path = prepared.folder / f".along.{self.worker}.{ENCODED_ALONG[prepared.format]}"
+        mine = re.sub(r"[^\w.-]", "_", self.worker)  # a file of this replica's in the shared work folder
+        path = prepared.folder / f".along.{mine}.{ENCODED_ALONG[prepared.format]}"
         along = self._along = _Along(job_id, RunningEncode(book, prepared.format, path), asyncio.Event(),
                                      asyncio.get_running_loop())
         along.saved.set()  # pieces read before (a resumed job, another replica) go first
