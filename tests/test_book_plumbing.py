@@ -286,9 +286,10 @@ def test_a_book_encoded_along_its_reading_is_the_book_encoded_at_the_end(tmp_pat
         assert along.complete == (number == 3)  # each piece goes in once those before it are there
     layout = reading.layout()
     tags = BookTags("The Keeper", "Ada Writer", "en", cover=cover_jpeg())
-    assert along.finish(layout, tmp_path / "along.m4b", tags)
+    write_audio(reading, layout, tmp_path / "along.m4b", "m4b", tags, along=along)
+    assert not (tmp_path / "work" / ".along.m4a").exists(), "the book was written from the encode along"
     write_audio(reading, layout, tmp_path / "whole.m4b", "m4b", tags)
-    assert not (tmp_path / "work" / ".along.m4a").exists() and not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob(".*partial"))
     made, whole = audiobook(tmp_path / "along.m4b"), audiobook(tmp_path / "whole.m4b")
     assert made == whole and [t for t, _ in made.chapters] == ["Part 1", "Part 2", "Part 3"] and made.cover
     samples = [decode((tmp_path / name).read_bytes(), "m4b").samples for name in ("along.m4b", "whole.m4b")]
@@ -297,7 +298,8 @@ def test_a_book_encoded_along_its_reading_is_the_book_encoded_at_the_end(tmp_pat
     unfinished = RunningEncode(reading, "m4b", tmp_path / "work" / ".other.m4a")
     reading.store.folder.joinpath(f"{pieces[2].key}.json").unlink()  # a piece missing: nothing is written
     unfinished.advance()
-    assert not unfinished.finish(layout, tmp_path / "never.m4b", tags) and not (tmp_path / "never.m4b").exists()
+    assert not unfinished.finish(tmp_path / "never.m4b", BOOK_FORMATS["m4b"], layout.chapters, tags)
+    assert not (tmp_path / "never.m4b").exists()
     unfinished.abort()
     assert not (tmp_path / "work" / ".other.m4a").exists()
 
@@ -308,7 +310,7 @@ def test_the_command_s_m4b_is_encoded_along_its_reading(tmp_path, monkeypatch):
     def encoded_again(*args, **kwargs):
         raise AssertionError("the M4B was encoded after the reading, not along it")
 
-    monkeypatch.setattr("kokoro_speech.jobs.book.write_audio", encoded_again)
+    monkeypatch.setattr("kokoro_speech.jobs.audiobook.Audiobook.audio", encoded_again)  # a whole-book encode
     book = prepare(make_epub(tmp_path / "keeper.epub"), tmp_path / "keeper.m4b",
                    BookOptions(narration=Narration(piece_characters=200)))
     content = asyncio.run(produce(book, ToneSpeaker(), parallel=2))

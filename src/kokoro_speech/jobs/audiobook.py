@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from kokoro_speech.audio.book import BOOK_FORMATS, BookTags, BookWriter, ChapterMark, remux
+from kokoro_speech.audio.book import BOOK_FORMATS, BookFormat, BookTags, BookWriter, ChapterMark, remux
 from kokoro_speech.audio.subtitles import SubtitleFormat, subtitles
 from kokoro_speech.kokoro import SAMPLE_RATE
 from kokoro_speech.jobs.narrate import Piece, PlannedChapter
@@ -194,8 +194,9 @@ def _partial(path: Path) -> Path:
 
 
 def write_audio(book: Audiobook, layout: Layout, path: Path, fmt_name: str, tags: BookTags,
-                chapter: int | None = None) -> None:
-    """The whole book (or one chapter) at `path`, appearing only once complete."""
+                chapter: int | None = None, *, along: RunningEncode | None = None) -> None:
+    """The whole book (or one chapter) at `path`, appearing only once complete: from what `along` encoded
+    while the book was read, when it holds every piece, else encoded now."""
     fmt = BOOK_FORMATS[fmt_name]
     if chapter is None:
         marks = layout.chapters
@@ -205,14 +206,20 @@ def write_audio(book: Audiobook, layout: Layout, path: Path, fmt_name: str, tags
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):  # left by a run killed while writing
         stale.unlink(missing_ok=True)
     temporary = _partial(path)
-    writer = BookWriter(temporary, fmt, marks, tags)
     try:
-        for samples in book.audio(layout, chapter):
-            writer.write(samples)
-        writer.close()
-        _replace_synced(temporary, path)
+        if along is None or not along.finish(temporary, fmt, marks, tags):
+            writer = BookWriter(temporary, fmt, marks, tags)
+            try:
+                for samples in book.audio(layout, chapter):
+                    writer.write(samples)
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+        with open(temporary, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
     except BaseException:
-        writer.abort()
         temporary.unlink(missing_ok=True)
         raise
 
@@ -225,19 +232,39 @@ class RunningEncode:
     """A book's audio encoded while it is read, so that the audiobook is ready as soon as its last piece is:
     each piece once every piece before it is saved (whoever read it), into a file of the output's codec without
     chapters; then `finish` copies its packets into the audiobook with the chapters, tags and cover, which only
-    the whole book gives. Thread-safe; a run stopped or killed meanwhile leaves a file that the work folder's
-    removal takes, and the book is then written as `write_audio` writes it."""
+    the whole book gives (write_audio's `along`). `start` it on the event loop and call `saved` there after
+    each piece: the encoding runs on a thread. A run stopped or killed meanwhile leaves a file that the work
+    folder's removal takes, and the book is then encoded whole."""
 
     def __init__(self, book: Audiobook, fmt_name: str, path: Path) -> None:
-        self.book, self.fmt_name, self.path = book, fmt_name, path
+        self.book, self.path = book, path
         self._pieces = book.pieces
         self._next, self._cursor = 0, 0  # the first piece not yet encoded, and where it will go
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one encoding step at a time: the follower's, or `finish`/`abort`'s
         self._writer: BookWriter | None = BookWriter(path, BOOK_FORMATS[ENCODED_ALONG[fmt_name]], [], BookTags())
+        self._saved = asyncio.Event()
+        self._follower: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def complete(self) -> bool:
         return self._next == len(self._pieces)
+
+    def start(self) -> None:
+        """Encode along from now, beginning with the pieces already saved (a resumed book, another replica's)."""
+        self._loop = asyncio.get_running_loop()
+        self._saved.set()
+        self._follower = asyncio.ensure_future(self._follow())
+
+    def saved(self) -> None:
+        """A piece was saved (on the event loop)."""
+        self._saved.set()
+
+    async def _follow(self) -> None:
+        while not self.complete:
+            await self._saved.wait()
+            self._saved.clear()
+            await asyncio.to_thread(self.advance)  # a piece takes a tenth of a second or so
 
     def advance(self) -> None:
         """Every saved piece that follows the encoded ones, in order, encoded."""
@@ -251,46 +278,31 @@ class RunningEncode:
                     self._writer.write(samples)
                 self._next += 1
 
-    def finish(self, layout: Layout, path: Path, tags: BookTags) -> bool:
-        """The audiobook at `path` (appearing whole), when every piece was encoded; False, and nothing written,
+    def finish(self, path: Path, fmt: BookFormat, chapters: list[ChapterMark], tags: BookTags) -> bool:
+        """What follows the last encoded piece encoded, and the whole at `path` as `fmt` (the codec's own
+        container) with `chapters`, `tags` and cover, when every piece is saved; False, and nothing written,
         otherwise."""
+        self.advance()
         with self._lock:
             if self._writer is None or not self.complete:
                 return False
             self._writer.close()
             self._writer = None
-            temporary = _partial(path)
             try:
-                remux(self.path, temporary, BOOK_FORMATS[self.fmt_name], layout.chapters, tags)
-                _replace_synced(temporary, path)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
+                remux(self.path, path, fmt, chapters, tags)
             finally:
                 self.path.unlink(missing_ok=True)
             return True
 
     def abort(self) -> None:
+        """Stopped, and its file removed; from any thread, once an encoding step in flight is done."""
+        if self._follower is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._follower.cancel)
         with self._lock:
             if self._writer is not None:
                 self._writer.abort()
                 self._writer = None
             self.path.unlink(missing_ok=True)
-
-
-async def follow(encode: RunningEncode, saved: asyncio.Event) -> None:
-    """Encodes along the reading until every piece is in: whenever `saved` is set, what follows the encoded
-    pieces, on a thread (a piece takes a tenth of a second or so, which the event loop should not wait for)."""
-    while not encode.complete:
-        await saved.wait()
-        saved.clear()
-        await asyncio.to_thread(encode.advance)
-
-
-def _replace_synced(temporary: Path, path: Path) -> None:
-    with open(temporary, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
 
 
 def _file_name(number: int, title: str, suffix: str) -> str:

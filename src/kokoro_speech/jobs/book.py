@@ -3,7 +3,6 @@ check before any synthesis (`prepare`), then the reading and the outputs (`produ
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from typing import Callable
 from kokoro_speech.audio.book import BOOK_FORMATS, BookTags
 from kokoro_speech.errors import DocumentTooLarge, InvalidParameter
 from kokoro_speech.jobs.audiobook import (
-    ENCODED_ALONG, Audiobook, Progress, RunningEncode, follow, manifest, write_audio, write_chapter_files,
+    ENCODED_ALONG, Audiobook, Progress, RunningEncode, manifest, write_audio, write_chapter_files,
     write_manifest, write_subtitles,
 )
 from kokoro_speech.jobs.narrate import Narration, PlannedChapter, choose_voice, parse_chapters, plan
@@ -96,20 +95,19 @@ async def produce(book: PreparedBook, speaker: Speaker, *, parallel: int = 1,
     next call with the same book continues from the finished pieces."""
     store = PieceStore(book.folder)
     reading = Audiobook(book.document, book.chapters, store, speed=book.options.speed)
-    encode, saved = None, asyncio.Event()
+    along = None
     if book.format in ENCODED_ALONG and not book.options.split_chapters:  # one M4B: encoded along the reading
-        encode = RunningEncode(reading, book.format, book.folder / f".along.{os.getpid()}.{ENCODED_ALONG[book.format]}")
-    encoding = asyncio.ensure_future(follow(encode, saved)) if encode is not None else None
+        along = RunningEncode(reading, book.format, book.folder / f".along.{os.getpid()}.{ENCODED_ALONG[book.format]}")
+        along.start()
 
     def progress(made: Progress) -> None:
-        saved.set()
+        if along is not None:
+            along.saved()
         if on_progress is not None:
             on_progress(made)
 
     try:
         await reading.read(speaker, parallel=parallel, on_progress=progress)
-        if encoding is not None:
-            encoding.cancel()
         layout = reading.layout()
         document = book.document
         tags = BookTags(title=document.title or book.output.stem, author=document.author,
@@ -117,16 +115,11 @@ async def produce(book: PreparedBook, speaker: Speaker, *, parallel: int = 1,
         if book.options.split_chapters:
             files = write_chapter_files(reading, layout, book.output.with_suffix(""), book.format, tags)
         else:
-            if encode is not None:
-                encode.advance()  # what followed the last saved piece
-            if encode is None or not encode.finish(layout, book.output, tags):
-                write_audio(reading, layout, book.output, book.format, tags)
+            write_audio(reading, layout, book.output, book.format, tags, along=along)
             files = [book.output]
     finally:
-        if encode is not None:
-            if encoding is not None:
-                encoding.cancel()
-            encode.abort()  # after `finish`, nothing is left to drop
+        if along is not None:
+            along.abort()  # after the book is written, only the follower is left to stop
     content = manifest(reading, layout, voice=book.voice, speed=book.options.speed, format=book.format,
                        files=[str(f.name if not book.options.split_chapters else f"{f.parent.name}/{f.name}")
                               for f in files])

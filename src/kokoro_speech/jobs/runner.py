@@ -18,8 +18,7 @@ from typing import Callable
 from kokoro_speech.audio.book import BookTags
 from kokoro_speech.errors import ApiError, DocumentTooLarge, RateLimited
 from kokoro_speech.jobs.audiobook import (
-    ENCODED_ALONG, Audiobook, Progress, RunningEncode, follow, manifest, write_audio, write_manifest,
-    write_subtitles,
+    ENCODED_ALONG, Audiobook, Progress, RunningEncode, manifest, write_audio, write_manifest, write_subtitles,
 )
 from kokoro_speech.jobs.book import BookOptions, PreparedBook, prepare
 from kokoro_speech.jobs.narration import Narration
@@ -48,18 +47,6 @@ class JobOptions:
     subtitles: str | None = None  # "vtt" or "srt"
 
 
-@dataclass
-class _Along:
-    """The audiobook of the job this replica reads encoded along its reading: `saved` is set whenever a piece
-    is, and `task` then encodes what follows the encoded pieces (RunningEncode)."""
-
-    job_id: str
-    encode: RunningEncode
-    saved: asyncio.Event
-    loop: asyncio.AbstractEventLoop
-    task: asyncio.Task | None = None
-
-
 class Stopped(Exception):
     """The job was cancelled, this replica's claim on the chapter lapsed (another replica may take it), or this
     replica is stopping (the chapter goes back to the queue with its finished pieces)."""
@@ -80,7 +67,7 @@ class JobRunner:
         self.parallel = parallel
         self.max_jobs_per_key = max_jobs_per_key  # queued or running at once (0: no limit)
         self.max_bytes_per_key = max_bytes_per_key  # uploads and audiobooks kept (0: no limit)
-        self._along: _Along | None = None  # the last job read here, its audiobook encoded along
+        self._along: tuple[str, RunningEncode] | None = None  # the last job read here, its audiobook encoded along
 
     def _check_quota(self, owner: str, incoming: int) -> None:
         """A key's limits: unfinished jobs at once, and the bytes its jobs keep (429 beyond either)."""
@@ -178,7 +165,7 @@ class JobRunner:
 
         def report(progress: Progress) -> None:
             if along is not None:
-                along.saved.set()
+                along.saved()
             if not self.store.renew(claim, self.worker, characters_done=progress.characters_done,
                                     audio_seconds=progress.audio_seconds):
                 raise Stopped()
@@ -200,11 +187,11 @@ class JobRunner:
             raise Stopped()  # stopping: the pieces in flight are saved, the rest wait for the next reader
         return progress.audio_seconds
 
-    def _encode_along(self, prepared: PreparedBook, job_id: str) -> _Along | None:
+    def _encode_along(self, prepared: PreparedBook, job_id: str) -> RunningEncode | None:
         """The job's audiobook encoded while its chapters are read here (one job's at a time: another job's,
         read here before, is dropped); None for a format that is written at the end."""
-        if self._along is not None and self._along.job_id == job_id:
-            return self._along
+        if self._along is not None and self._along[0] == job_id:
+            return self._along[1]
         self._drop_along()
         if prepared.format not in ENCODED_ALONG:
             return None
@@ -212,22 +199,19 @@ class JobRunner:
                          speed=prepared.options.speed)
         mine = re.sub(r"[^\w.-]", "_", self.worker)  # a file of this replica's in the shared work folder
         path = prepared.folder / f".along.{mine}.{ENCODED_ALONG[prepared.format]}"
-        along = self._along = _Along(job_id, RunningEncode(book, prepared.format, path), asyncio.Event(),
-                                     asyncio.get_running_loop())
-        along.saved.set()  # pieces read before (a resumed job, another replica) go first
-        along.task = asyncio.ensure_future(follow(along.encode, along.saved))
-        return along
+        encode = RunningEncode(book, prepared.format, path)
+        encode.start()
+        self._along = (job_id, encode)
+        return encode
 
     def _drop_along(self, job_id: str | None = None) -> None:
         """The encode along stopped and its file removed (of `job_id` only, when given); from any thread (a
-        cancellation comes on one), waiting for an encoding step in flight."""
+        cancellation comes on one)."""
         along = self._along
-        if along is None or job_id not in (None, along.job_id):
+        if along is None or job_id not in (None, along[0]):
             return
         self._along = None
-        if along.task is not None and not along.loop.is_closed():
-            along.loop.call_soon_threadsafe(along.task.cancel)
-        along.encode.abort()
+        along[1].abort()
 
     async def _watch(self, job_id: str) -> None:
         """Returns once the job is cancelled (or gone): at once when it was cancelled through this replica
@@ -285,11 +269,8 @@ class JobRunner:
         if job is None or job.status in FINISHED:
             return
         chapter = job.chapters[claim.chapter]
-        along = self._along if self._along is not None and self._along.job_id == job.id else None
-        if along is not None and along.task is not None:
-            along.task.cancel()  # what it has not encoded yet is encoded now, below
-        writing = asyncio.ensure_future(asyncio.to_thread(self._write, prepared,
-                                                          along.encode if along is not None else None))
+        along = self._along[1] if self._along is not None and self._along[0] == job.id else None
+        writing = asyncio.ensure_future(asyncio.to_thread(self._write, prepared, along))
         while not (await asyncio.wait([writing], timeout=LEASE_SECONDS / 4))[0]:
             self.store.renew(claim, self.worker, characters_done=chapter.characters,
                              audio_seconds=chapter.audio_seconds)
@@ -302,19 +283,15 @@ class JobRunner:
         else:
             self._end(job, "succeeded", output_bytes=prepared.output.stat().st_size)
 
-    def _write(self, prepared: PreparedBook, encode: RunningEncode | None) -> None:
-        """The audiobook, from what `encode` encoded along the reading (and the rest of it now), or encoded
-        whole; then the subtitles and the manifest."""
+    def _write(self, prepared: PreparedBook, along: RunningEncode | None) -> None:
+        """The audiobook (from what `along` encoded while the book was read), the subtitles and the manifest."""
         store = PieceStore(prepared.folder)
         reading = Audiobook(prepared.document, prepared.chapters, store, speed=prepared.options.speed)
         layout = reading.layout()
         document = prepared.document
         tags = BookTags(title=document.title, author=document.author, language=document.language,
                         cover=document.cover)
-        if encode is not None:
-            encode.advance()
-        if encode is None or not encode.finish(layout, prepared.output, tags):
-            write_audio(reading, layout, prepared.output, prepared.format, tags)
+        write_audio(reading, layout, prepared.output, prepared.format, tags, along=along)
         if prepared.options.subtitles is not None:
             write_subtitles(reading, layout, prepared.options.subtitles, prepared.options.subtitles.suffix[1:])
         write_manifest(prepared.output.with_name("manifest.json"),
