@@ -49,8 +49,8 @@ def warm(session: ModelSession) -> None:
 def seconds_per_frame(session: ModelSession) -> float:
     """What a frame costs this machine, from one short piece on a warm session (~0.3 s here, with nothing else
     running): admission's first measure of its speed, where the prior is one machine's and a slower one would be
-    promised too much until its first calls had taught it. A short piece costs a little more per frame than a
-    long one, so the measure errs on the side of refusing."""
+    promised too much until its first calls had taught it. Within about a third of what longer pieces cost per
+    frame, either way; the calls then correct it."""
     started = time.perf_counter()
     audio = session(to_token_ids(WARM_UP_PHONEMES), np.zeros(STYLE_SIZE, np.float32), 1.0)
     return (time.perf_counter() - started) / (audio.size / SAMPLES_PER_FRAME)
