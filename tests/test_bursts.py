@@ -75,7 +75,7 @@ def test_what_a_finished_request_made_teaches_the_estimate(engine, monkeypatch):
 
 def test_admission_starts_from_this_machine_s_speed_measured_at_start(engine):
     """The prior is one machine's; a server starts from what one short piece cost on its own (pipeline/loading.py),
-    about what a request's pieces then cost per frame (measured 0.78-1.3x their median on two cores)."""
+    about what a request's pieces then cost per frame (one CI run measured 0.78x their upper median)."""
     from kokoro_speech.kokoro import SAMPLES_PER_FRAME, to_token_ids
     from kokoro_speech.pipeline.loading import seconds_per_frame
     from kokoro_speech.text.split import Piece
